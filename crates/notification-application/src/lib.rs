@@ -1,0 +1,19 @@
+//! # notification-application
+//!
+//! The use cases of the notification service, written against the domain's
+//! ports only:
+//!
+//! - [`service`]: [`NotificationService`], the one entry point for creating,
+//!   reading and changing notifications, from REST handlers and from other
+//!   bounded contexts alike. Every change is stored first, then its domain
+//!   event is published; a repeat that changes nothing publishes nothing.
+//! - [`error`]: [`ServiceError`], what a use case can fail with.
+//! - [`page`]: the keyset-paginated listing result.
+
+pub mod error;
+pub mod page;
+pub mod service;
+
+pub use error::{ReadinessError, ServiceError};
+pub use page::{Page, PageRequest, MAX_PAGE_SIZE};
+pub use service::NotificationService;

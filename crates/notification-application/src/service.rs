@@ -1,0 +1,257 @@
+//! [`NotificationService`]: the use cases.
+
+use std::sync::Arc;
+
+use notification_domain::{
+    now, DomainEvent, EventPublisher, ListQuery, Notification, NotificationChange,
+    NotificationCreated, NotificationDraft, NotificationId, NotificationRepository,
+    NotificationStatus, NotificationUpdated, UserId,
+};
+use time::OffsetDateTime;
+
+use crate::error::{ReadinessError, ServiceError};
+use crate::page::{Page, PageRequest, MAX_PAGE_SIZE};
+
+/// How often a status change is retried when another request changed the same
+/// notification between our read and our write.
+const MAX_STATUS_ATTEMPTS: usize = 5;
+
+/// Creates, reads and changes notifications; publishes a domain event after
+/// every stored change.
+#[derive(Clone)]
+pub struct NotificationService {
+    repository: Arc<dyn NotificationRepository>,
+    publisher: Arc<dyn EventPublisher>,
+}
+
+/// A status change a user can ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Transition {
+    Read,
+    Unread,
+    Archive,
+}
+
+impl Transition {
+    /// Applies the transition; `None` when it changed nothing.
+    fn apply(
+        self,
+        notification: &mut Notification,
+        at: OffsetDateTime,
+    ) -> Option<NotificationChange> {
+        match self {
+            Self::Read => notification
+                .mark_read(at)
+                .then_some(NotificationChange::Read { read_at: at }),
+            Self::Unread => notification
+                .mark_unread()
+                .then_some(NotificationChange::Unread),
+            Self::Archive => notification
+                .archive(at)
+                .then_some(NotificationChange::Archived { archived_at: at }),
+        }
+    }
+}
+
+impl NotificationService {
+    pub fn new(
+        repository: Arc<dyn NotificationRepository>,
+        publisher: Arc<dyn EventPublisher>,
+    ) -> Self {
+        Self {
+            repository,
+            publisher,
+        }
+    }
+
+    /// Stores a new notification for `draft.user_id`, then publishes
+    /// [`NotificationCreated`]. The notification is durable when this returns.
+    #[tracing::instrument(skip_all, fields(user_id = %draft.user_id))]
+    pub async fn create(&self, draft: NotificationDraft) -> Result<Notification, ServiceError> {
+        let created_at = now();
+        let notification = Notification::new(draft, NotificationId::new(), created_at);
+        let unread_count = self.repository.insert(&notification).await?;
+        metrics::counter!("notifications_created_total").increment(1);
+        tracing::debug!(notification_id = %notification.id(), "notification stored");
+        self.publish(NotificationCreated {
+            notification: notification.clone(),
+            unread_count,
+            occurred_at: now(),
+        })
+        .await;
+        Ok(notification)
+    }
+
+    /// The user's notification `id`.
+    pub async fn get(
+        &self,
+        user_id: UserId,
+        id: NotificationId,
+    ) -> Result<Notification, ServiceError> {
+        self.repository
+            .get(user_id, id)
+            .await?
+            .ok_or(ServiceError::NotFound)
+    }
+
+    /// One page of the user's notifications, newest first.
+    pub async fn list(&self, user_id: UserId, request: PageRequest) -> Result<Page, ServiceError> {
+        let limit = request.limit.clamp(1, MAX_PAGE_SIZE);
+        // One extra row tells whether another page follows.
+        let query = ListQuery {
+            filter: request.filter,
+            before: request.cursor,
+            limit: limit + 1,
+        };
+        let mut items = self.repository.list(user_id, query).await?;
+        let next_cursor = if items.len() > limit as usize {
+            items.truncate(limit as usize);
+            items.last().map(Notification::id)
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+
+    /// How many of the user's notifications are unread.
+    pub async fn unread_count(&self, user_id: UserId) -> Result<u64, ServiceError> {
+        Ok(self.repository.unread_count(user_id).await?)
+    }
+
+    /// UNREAD → READ. A repeat returns the notification unchanged and publishes nothing.
+    pub async fn mark_read(
+        &self,
+        user_id: UserId,
+        id: NotificationId,
+    ) -> Result<Notification, ServiceError> {
+        self.change_status(user_id, id, Transition::Read).await
+    }
+
+    /// READ or ARCHIVED → UNREAD.
+    pub async fn mark_unread(
+        &self,
+        user_id: UserId,
+        id: NotificationId,
+    ) -> Result<Notification, ServiceError> {
+        self.change_status(user_id, id, Transition::Unread).await
+    }
+
+    /// UNREAD or READ → ARCHIVED.
+    pub async fn archive(
+        &self,
+        user_id: UserId,
+        id: NotificationId,
+    ) -> Result<Notification, ServiceError> {
+        self.change_status(user_id, id, Transition::Archive).await
+    }
+
+    /// Marks every unread notification of the user read; returns how many.
+    /// Publishes one `read_all` event when at least one changed.
+    #[tracing::instrument(skip(self))]
+    pub async fn read_all(&self, user_id: UserId) -> Result<u64, ServiceError> {
+        let read_at = now();
+        let outcome = self.repository.mark_all_read(user_id, read_at).await?;
+        if outcome.updated > 0 {
+            self.publish(NotificationUpdated {
+                user_id,
+                notification_id: None,
+                change: NotificationChange::AllRead {
+                    read_at,
+                    updated: outcome.updated,
+                },
+                unread_count: outcome.unread_count,
+                occurred_at: now(),
+            })
+            .await;
+        }
+        Ok(outcome.updated)
+    }
+
+    /// Deletes the user's notification, then publishes a `delete` update.
+    #[tracing::instrument(skip(self))]
+    pub async fn delete(&self, user_id: UserId, id: NotificationId) -> Result<(), ServiceError> {
+        let unread_count = self
+            .repository
+            .delete(user_id, id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        self.publish(NotificationUpdated {
+            user_id,
+            notification_id: Some(id),
+            change: NotificationChange::Deleted,
+            unread_count,
+            occurred_at: now(),
+        })
+        .await;
+        Ok(())
+    }
+
+    /// Up to `limit` of the user's notifications created after `after`, oldest first.
+    pub async fn list_after(
+        &self,
+        user_id: UserId,
+        after: NotificationId,
+        limit: u32,
+    ) -> Result<Vec<Notification>, ServiceError> {
+        Ok(self.repository.list_after(user_id, after, limit).await?)
+    }
+
+    /// Whether storage and the event bus both answer (readiness probe).
+    pub async fn check_ready(&self) -> Result<(), ReadinessError> {
+        self.repository
+            .ping()
+            .await
+            .map_err(ReadinessError::Storage)?;
+        self.publisher
+            .ping()
+            .await
+            .map_err(ReadinessError::EventBus)?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn change_status(
+        &self,
+        user_id: UserId,
+        id: NotificationId,
+        transition: Transition,
+    ) -> Result<Notification, ServiceError> {
+        for _ in 0..MAX_STATUS_ATTEMPTS {
+            let mut notification = self.get(user_id, id).await?;
+            let expected: NotificationStatus = notification.status();
+            let Some(change) = transition.apply(&mut notification, now()) else {
+                return Ok(notification);
+            };
+            // `None`: someone changed or deleted it since we read it; read again.
+            if let Some(unread_count) = self
+                .repository
+                .update_status(&notification, expected)
+                .await?
+            {
+                self.publish(NotificationUpdated {
+                    user_id,
+                    notification_id: Some(id),
+                    change,
+                    unread_count,
+                    occurred_at: now(),
+                })
+                .await;
+                return Ok(notification);
+            }
+        }
+        tracing::warn!(%user_id, notification_id = %id, "status change lost every race");
+        Err(ServiceError::Unavailable(None))
+    }
+
+    /// Publishes after a change is stored. A failure here loses no data (the
+    /// change is durable and clients catch up with `since`), so it is logged and
+    /// counted rather than turned into an error for the caller.
+    async fn publish(&self, event: impl Into<DomainEvent>) {
+        let event = event.into();
+        let user_id = event.user_id();
+        if let Err(error) = self.publisher.publish(event).await {
+            metrics::counter!("event_publish_failures_total").increment(1);
+            tracing::error!(%user_id, error = %error, "domain event not published");
+        }
+    }
+}

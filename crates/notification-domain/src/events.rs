@@ -1,0 +1,85 @@
+//! Domain events: what the application publishes after each stored change.
+//!
+//! Each event carries everything a node needs to push it to sockets without
+//! reading the database again, including the user's unread count right after
+//! the change (so badges never drift and no push costs a count query).
+
+use time::OffsetDateTime;
+
+use crate::ids::{NotificationId, UserId};
+use crate::notification::Notification;
+
+/// A notification was stored for its user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationCreated {
+    pub notification: Notification,
+    /// The user's unread count right after this notification was stored.
+    pub unread_count: u64,
+    pub occurred_at: OffsetDateTime,
+}
+
+/// What changed in a [`NotificationUpdated`] event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotificationChange {
+    Read {
+        read_at: OffsetDateTime,
+    },
+    Unread,
+    Archived {
+        archived_at: OffsetDateTime,
+    },
+    Deleted,
+    /// Every unread notification of the user was marked read.
+    AllRead {
+        read_at: OffsetDateTime,
+        updated: u64,
+    },
+}
+
+/// One or all of a user's notifications changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationUpdated {
+    pub user_id: UserId,
+    /// `None` for [`NotificationChange::AllRead`].
+    pub notification_id: Option<NotificationId>,
+    pub change: NotificationChange,
+    /// The user's unread count right after this change.
+    pub unread_count: u64,
+    pub occurred_at: OffsetDateTime,
+}
+
+/// Every event of the notification context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DomainEvent {
+    NotificationCreated(NotificationCreated),
+    NotificationUpdated(NotificationUpdated),
+}
+
+impl DomainEvent {
+    /// The user whose sockets should hear about this event.
+    pub fn user_id(&self) -> UserId {
+        match self {
+            Self::NotificationCreated(e) => e.notification.user_id(),
+            Self::NotificationUpdated(e) => e.user_id,
+        }
+    }
+
+    pub fn occurred_at(&self) -> OffsetDateTime {
+        match self {
+            Self::NotificationCreated(e) => e.occurred_at,
+            Self::NotificationUpdated(e) => e.occurred_at,
+        }
+    }
+}
+
+impl From<NotificationCreated> for DomainEvent {
+    fn from(event: NotificationCreated) -> Self {
+        Self::NotificationCreated(event)
+    }
+}
+
+impl From<NotificationUpdated> for DomainEvent {
+    fn from(event: NotificationUpdated) -> Self {
+        Self::NotificationUpdated(event)
+    }
+}

@@ -1,0 +1,102 @@
+//! The storage port.
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::error::RepositoryError;
+use crate::ids::{NotificationId, UserId};
+use crate::notification::{Notification, NotificationStatus};
+
+/// Which notifications a listing includes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StatusFilter {
+    /// UNREAD and READ: the inbox, without archived notifications.
+    #[default]
+    Inbox,
+    /// Only notifications with this status.
+    Only(NotificationStatus),
+}
+
+/// One page of a user's notifications, newest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListQuery {
+    pub filter: StatusFilter,
+    /// Keyset cursor: only notifications strictly older than this id.
+    pub before: Option<NotificationId>,
+    pub limit: u32,
+}
+
+/// The result of marking all of a user's notifications read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadAllOutcome {
+    /// How many notifications went from UNREAD to READ.
+    pub updated: u64,
+    /// The user's unread count afterwards (0 unless one was created meanwhile).
+    pub unread_count: u64,
+}
+
+/// Where notifications are kept.
+///
+/// Every query is scoped to one user: a notification of another user is
+/// simply not found. Methods that change data return the user's unread count
+/// right after the change, kept by the repository in the same transaction.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait NotificationRepository: Send + Sync {
+    /// Stores a new notification; returns the user's unread count afterwards.
+    async fn insert(&self, notification: &Notification) -> Result<u64, RepositoryError>;
+
+    /// The user's notification with this id, if any.
+    async fn get(
+        &self,
+        user_id: UserId,
+        id: NotificationId,
+    ) -> Result<Option<Notification>, RepositoryError>;
+
+    /// Up to `query.limit` notifications, newest first.
+    async fn list(
+        &self,
+        user_id: UserId,
+        query: ListQuery,
+    ) -> Result<Vec<Notification>, RepositoryError>;
+
+    /// How many of the user's notifications are UNREAD.
+    async fn unread_count(&self, user_id: UserId) -> Result<u64, RepositoryError>;
+
+    /// Stores the status, `read_at` and `archived_at` of `notification`, but only
+    /// if its stored status is still `expected` (optimistic concurrency).
+    /// Returns the unread count afterwards, or `None` when the stored row has
+    /// changed or gone since it was read.
+    async fn update_status(
+        &self,
+        notification: &Notification,
+        expected: NotificationStatus,
+    ) -> Result<Option<u64>, RepositoryError>;
+
+    /// Marks every UNREAD notification of the user READ at `read_at`.
+    async fn mark_all_read(
+        &self,
+        user_id: UserId,
+        read_at: OffsetDateTime,
+    ) -> Result<ReadAllOutcome, RepositoryError>;
+
+    /// Deletes the user's notification. Returns the unread count afterwards, or
+    /// `None` when there was no such notification.
+    async fn delete(
+        &self,
+        user_id: UserId,
+        id: NotificationId,
+    ) -> Result<Option<u64>, RepositoryError>;
+
+    /// Up to `limit` of the user's notifications created after `after`, oldest
+    /// first (used to replay what a reconnecting client missed).
+    async fn list_after(
+        &self,
+        user_id: UserId,
+        after: NotificationId,
+        limit: u32,
+    ) -> Result<Vec<Notification>, RepositoryError>;
+
+    /// Answers when the database does (readiness).
+    async fn ping(&self) -> Result<(), RepositoryError>;
+}

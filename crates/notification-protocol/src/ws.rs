@@ -1,0 +1,236 @@
+//! WebSocket messages (contract §5).
+
+use notification_domain::{
+    DomainEvent, NotificationChange, NotificationCreated, NotificationStatus, NotificationUpdated,
+};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::resource::NotificationResource;
+use crate::rest::{ErrorBody, ErrorCode};
+
+/// Server → client: one JSON object per text frame.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// A new notification.
+    Notification {
+        data: NotificationResource,
+        unread_count: u64,
+    },
+    /// One notification changed, or all were read (`notification_id` null).
+    NotificationUpdate {
+        notification_id: Option<Uuid>,
+        update_type: UpdateType,
+        data: UpdateData,
+        unread_count: u64,
+    },
+    /// Reply to a client `ping`.
+    Pong { timestamp: i64 },
+    /// Reply to a client `auth`: the connection now lives until `expires_at`.
+    AuthOk { expires_at: i64 },
+    /// Something the client sent could not be used; the connection stays open.
+    Error { error: ErrorBody },
+}
+
+/// What a `notification_update` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpdateType {
+    Read,
+    Unread,
+    Archive,
+    Delete,
+    ReadAll,
+}
+
+/// The changed fields of a `notification_update`; absent fields did not change
+/// (`delete` sends `{}`; `unread` sends only the status, meaning `read_at` and
+/// `archived_at` are now null).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct UpdateData {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<NotificationStatus>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub read_at: Option<OffsetDateTime>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub archived_at: Option<OffsetDateTime>,
+    /// `read_all` only: how many notifications were marked read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated: Option<u64>,
+}
+
+/// Client → server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMessage {
+    /// Answered with `pong`.
+    Ping,
+    /// Replaces the connection's token (same `sub`), moving its expiry.
+    Auth { token: String },
+}
+
+impl ServerMessage {
+    /// An `error` message with the given code.
+    pub fn error(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self::Error {
+            error: ErrorBody {
+                code,
+                message: message.into(),
+                field: None,
+            },
+        }
+    }
+}
+
+impl From<&NotificationCreated> for ServerMessage {
+    fn from(event: &NotificationCreated) -> Self {
+        Self::Notification {
+            data: NotificationResource::from(&event.notification),
+            unread_count: event.unread_count,
+        }
+    }
+}
+
+impl From<&NotificationUpdated> for ServerMessage {
+    fn from(event: &NotificationUpdated) -> Self {
+        let (update_type, data) = match event.change {
+            NotificationChange::Read { read_at } => (
+                UpdateType::Read,
+                UpdateData {
+                    status: Some(NotificationStatus::Read),
+                    read_at: Some(read_at),
+                    ..UpdateData::default()
+                },
+            ),
+            NotificationChange::Unread => (
+                UpdateType::Unread,
+                UpdateData {
+                    status: Some(NotificationStatus::Unread),
+                    ..UpdateData::default()
+                },
+            ),
+            NotificationChange::Archived { archived_at } => (
+                UpdateType::Archive,
+                UpdateData {
+                    status: Some(NotificationStatus::Archived),
+                    archived_at: Some(archived_at),
+                    ..UpdateData::default()
+                },
+            ),
+            NotificationChange::Deleted => (UpdateType::Delete, UpdateData::default()),
+            NotificationChange::AllRead { read_at, updated } => (
+                UpdateType::ReadAll,
+                UpdateData {
+                    status: Some(NotificationStatus::Read),
+                    read_at: Some(read_at),
+                    updated: Some(updated),
+                    ..UpdateData::default()
+                },
+            ),
+        };
+        Self::NotificationUpdate {
+            notification_id: event.notification_id.map(|id| id.into_uuid()),
+            update_type,
+            data,
+            unread_count: event.unread_count,
+        }
+    }
+}
+
+impl From<&DomainEvent> for ServerMessage {
+    fn from(event: &DomainEvent) -> Self {
+        match event {
+            DomainEvent::NotificationCreated(e) => e.into(),
+            DomainEvent::NotificationUpdated(e) => e.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use notification_domain::{NotificationId, UserId};
+    use serde_json::json;
+    use time::macros::datetime;
+
+    fn updated(change: NotificationChange, id: Option<NotificationId>) -> serde_json::Value {
+        let event = NotificationUpdated {
+            user_id: UserId::from_uuid(Uuid::nil()),
+            notification_id: id,
+            change,
+            unread_count: 3,
+            occurred_at: datetime!(2025-12-31 18:05 UTC),
+        };
+        serde_json::to_value(ServerMessage::from(&event)).unwrap()
+    }
+
+    #[test]
+    fn read_update_has_the_contract_shape() {
+        let id: NotificationId = "0192f5c8-7d3e-7c4a-9a8e-1f2b3c4d5e6f".parse().unwrap();
+        let read_at = datetime!(2025-12-31 18:05 UTC);
+        assert_eq!(
+            updated(NotificationChange::Read { read_at }, Some(id)),
+            json!({
+                "type": "notification_update",
+                "notification_id": "0192f5c8-7d3e-7c4a-9a8e-1f2b3c4d5e6f",
+                "update_type": "read",
+                "data": {"status": "READ", "read_at": "2025-12-31T18:05:00Z"},
+                "unread_count": 3
+            })
+        );
+    }
+
+    #[test]
+    fn delete_sends_empty_data_and_read_all_a_null_id() {
+        let id = NotificationId::new();
+        let delete = updated(NotificationChange::Deleted, Some(id));
+        assert_eq!(delete["data"], json!({}));
+        assert_eq!(delete["update_type"], "delete");
+        let read_at = datetime!(2025-12-31 18:05 UTC);
+        let all = updated(
+            NotificationChange::AllRead {
+                read_at,
+                updated: 7,
+            },
+            None,
+        );
+        assert_eq!(all["notification_id"], json!(null));
+        assert_eq!(
+            all["data"],
+            json!({"status": "READ", "read_at": "2025-12-31T18:05:00Z", "updated": 7})
+        );
+    }
+
+    #[test]
+    fn client_messages_parse_from_their_wire_form() {
+        let ping: ClientMessage = serde_json::from_str(r#"{"type":"ping"}"#).unwrap();
+        assert_eq!(ping, ClientMessage::Ping);
+        let auth: ClientMessage = serde_json::from_str(r#"{"type":"auth","token":"t"}"#).unwrap();
+        assert_eq!(auth, ClientMessage::Auth { token: "t".into() });
+        assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"dance"}"#).is_err());
+    }
+
+    #[test]
+    fn pong_and_errors_have_the_contract_shape() {
+        let pong = serde_json::to_value(ServerMessage::Pong {
+            timestamp: 1_704_048_000,
+        })
+        .unwrap();
+        assert_eq!(pong, json!({"type": "pong", "timestamp": 1_704_048_000}));
+        let error = ServerMessage::error(ErrorCode::InvalidMessage, "bad json");
+        assert_eq!(
+            serde_json::to_value(error).unwrap(),
+            json!({"type": "error", "error": {"code": "invalid_message", "message": "bad json"}})
+        );
+    }
+}
