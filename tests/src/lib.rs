@@ -1,1 +1,39 @@
-//! placeholder
+//! # notification-e2e
+//!
+//! Test harness for end-to-end tests: [`spawn_app`] builds the real server
+//! (the same `Application` the binary runs) on a random port against a fresh
+//! SQLite file or a fresh PostgreSQL database, and [`TestApp`] offers one
+//! method per endpoint so tests read like the behaviour they check.
+//!
+//! PostgreSQL tests need the server of `TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`); when it is unreachable they
+//! fail, they never skip.
+
+pub mod app;
+pub mod tokens;
+
+pub use app::{spawn_app, spawn_app_with, Backend, TestApp};
+pub use tokens::{TokenKind, TEST_SECRET};
+
+/// Runs each listed `async fn(Backend)` once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}

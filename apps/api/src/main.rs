@@ -1,1 +1,106 @@
-fn main() {}
+//! `notification-api`: serve (default), migrate, or print a token.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use notification_api::cli::{Cli, Command, TokenArgs};
+use notification_api::settings::AuthSettings;
+use notification_api::{telemetry, Application, Settings};
+use notification_infrastructure::storage;
+use notification_presentation::auth::TokenIssuer;
+
+/// Exit code for configuration errors (as clap uses for bad flags).
+const EXIT_BAD_CONFIG: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::from_args(&cli.config) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(EXIT_BAD_CONFIG);
+        }
+    };
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Token(args) => print_token(&settings, &args),
+        Command::Migrate => run(settings, migrate),
+        Command::Serve => run(settings, serve),
+    }
+}
+
+fn run<F, Fut>(settings: Settings, task: F) -> ExitCode
+where
+    F: FnOnce(Settings) -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    telemetry::init_tracing(&settings.rust_log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(task(settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error}");
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> Result<(), String> {
+    let application = Application::build(settings)
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Some(tokens) = application.dev_tokens() {
+        tokens.print(&application.base_url());
+    }
+    application
+        .run_until_stopped()
+        .await
+        .map_err(|e| format!("server failed: {e}"))
+}
+
+async fn migrate(settings: Settings) -> Result<(), String> {
+    storage::migrate(&settings.database_url)
+        .await
+        .map_err(|e| format!("database: {e}"))?;
+    tracing::info!(database = %settings.database_url, "migrations applied");
+    Ok(())
+}
+
+fn print_token(settings: &Settings, args: &TokenArgs) -> ExitCode {
+    let fail = |variable: &str, message: &str| {
+        eprintln!("error: {variable}: {message}");
+        ExitCode::from(EXIT_BAD_CONFIG)
+    };
+    let AuthSettings::Configured(jwt) = &settings.auth else {
+        return fail(
+            "JWT_SECRET",
+            "required by `token` (dev mode secrets live only for one server run)",
+        );
+    };
+    let Ok(sub) = args.sub.parse::<uuid::Uuid>() else {
+        return fail("--sub", &format!("expected a UUID, got {:?}", args.sub));
+    };
+    // Signs with JWT_SECRET and adds the configured `iss`/`aud`, so the token
+    // passes this server's own checks.
+    let issuer = match TokenIssuer::from_settings(jwt) {
+        Ok(issuer) => issuer,
+        Err(error) => return fail("JWT_SECRET", &error.to_string()),
+    };
+    match issuer.issue(sub, args.scope.as_deref(), Duration::from_secs(args.ttl)) {
+        Ok(token) => {
+            println!("{token}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => fail("JWT_SECRET", &error.to_string()),
+    }
+}

@@ -21,6 +21,7 @@ pub struct Title(String);
 impl Title {
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let trimmed = raw.trim();
+        reject_nul("title", trimmed)?;
         let chars = trimmed.chars().count();
         if chars == 0 {
             return Err(ValidationError::new("title", "must not be empty"));
@@ -49,6 +50,7 @@ impl Message {
         if raw.trim().is_empty() {
             return Err(ValidationError::new("message", "must not be empty"));
         }
+        reject_nul("message", raw)?;
         let chars = raw.chars().count();
         if chars > MESSAGE_MAX_CHARS {
             return Err(ValidationError::new(
@@ -73,6 +75,12 @@ impl Metadata {
         let Value::Object(map) = value else {
             return Err(ValidationError::new("metadata", "must be a JSON object"));
         };
+        if map
+            .iter()
+            .any(|(key, value)| key.contains('\0') || contains_nul(value))
+        {
+            return Err(ValidationError::new("metadata", NUL_MESSAGE));
+        }
         let metadata = Self(map);
         let size = metadata.serialized_len();
         if size > METADATA_MAX_BYTES {
@@ -96,6 +104,28 @@ impl Metadata {
     fn serialized_len(&self) -> usize {
         // Serializing into a Vec cannot fail for a `Map<String, Value>`.
         serde_json::to_vec(&self.0).map_or(usize::MAX, |bytes| bytes.len())
+    }
+}
+
+/// NUL is refused everywhere: PostgreSQL cannot store it in text or jsonb, and
+/// no client means it; both backends must accept exactly the same input.
+const NUL_MESSAGE: &str = "must not contain the NUL character (U+0000)";
+
+fn reject_nul(field: &'static str, text: &str) -> Result<(), ValidationError> {
+    if text.contains('\0') {
+        return Err(ValidationError::new(field, NUL_MESSAGE));
+    }
+    Ok(())
+}
+
+fn contains_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(contains_nul),
+        Value::Object(map) => map
+            .iter()
+            .any(|(key, value)| key.contains('\0') || contains_nul(value)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
     }
 }
 
@@ -182,6 +212,18 @@ mod tests {
         assert!(Metadata::parse(fits).is_ok());
         let too_big = json!({ "k": "x".repeat(METADATA_MAX_BYTES - 7) });
         assert_eq!(Metadata::parse(too_big).unwrap_err().field, "metadata");
+    }
+
+    #[test]
+    fn nul_characters_are_rejected_in_every_field() {
+        assert_eq!(Title::parse("a\0b").unwrap_err().field, "title");
+        assert_eq!(Message::parse("a\0b").unwrap_err().field, "message");
+        let nested = json!({"a": [{"b": "x\u{0}y"}]});
+        assert_eq!(Metadata::parse(nested).unwrap_err().field, "metadata");
+        assert_eq!(
+            Metadata::parse(json!({"k\u{0}": 1})).unwrap_err().field,
+            "metadata"
+        );
     }
 
     #[test]

@@ -1,1 +1,43 @@
-//! placeholder
+//! # notification-presentation
+//!
+//! The HTTP face of the notification service: actix-web handlers that turn
+//! requests into calls on `notification-application`'s `NotificationService`
+//! and its results into the JSON of `notification-protocol`. It knows nothing
+//! of databases or event buses (it never depends on infrastructure).
+//!
+//! - [`mod@app`]: [`app()`], the actix `App` the binary serves, with every route.
+//! - [`state`]: [`ApiState`], the shared handles handlers reach through
+//!   `web::Data`.
+//! - [`auth`]: JWT verification ([`TokenVerifier`]), token issuing for the CLI
+//!   and dev mode ([`TokenIssuer`]), and the [`AuthenticatedUser`] /
+//!   [`Publisher`] extractors; [`authenticate_websocket`] serves the upgrade.
+//! - [`error`]: [`ApiError`], mapped once to status codes and the contract's
+//!   error body.
+//! - [`routes`]: the `/api/v1` REST handlers, one file per endpoint or group,
+//!   and the 404/405 fallbacks.
+//! - [`idempotency`]: the `Idempotency-Key` header of create (read and
+//!   checked; the seam where de-duplication will go).
+//! - [`health`]: `GET /healthz` and `GET /readyz`.
+//! - [`metrics`]: `GET /metrics` and the Prometheus builder with our buckets.
+//! - [`telemetry`]: the middleware that logs and counts every request by route
+//!   pattern (never by raw URL, so tokens stay out of logs).
+//! - [`openapi`]: the OpenAPI document at `GET /api/openapi.json`.
+
+pub mod app;
+pub mod auth;
+pub mod error;
+pub mod health;
+pub mod idempotency;
+pub mod metrics;
+pub mod openapi;
+pub mod routes;
+pub mod state;
+pub mod telemetry;
+
+pub use app::app;
+pub use auth::{
+    authenticate_websocket, AuthError, AuthenticatedUser, JwtConfigError, JwtKey, JwtSettings,
+    Publisher, TokenIssuer, TokenVerifier, PUBLISH_SCOPE,
+};
+pub use error::ApiError;
+pub use state::ApiState;

@@ -1,0 +1,113 @@
+//! The command line. Every setting is a `--kebab-case` flag with a matching
+//! environment variable (contract §1); values are checked in [`crate::settings`].
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "notification-api",
+    version,
+    about = "Per-user notification inbox with instant WebSocket delivery"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the REST API and WebSockets (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Print an HS256 JWT signed with JWT_SECRET.
+    Token(TokenArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// The user the token acts for (a UUID).
+    #[arg(long)]
+    pub sub: String,
+    /// Space-separated scopes, e.g. "notifications:publish".
+    #[arg(long)]
+    pub scope: Option<String>,
+    /// Lifetime in seconds.
+    #[arg(long, default_value_t = 3600)]
+    pub ttl: u64,
+}
+
+/// Raw configuration values, as given; see `Settings::from_args` for the rules.
+#[derive(Debug, Clone, Args)]
+pub struct ConfigArgs {
+    /// Listen address.
+    #[arg(
+        long,
+        env = "BIND_ADDR",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub bind_addr: String,
+    /// sqlite://path (default) or postgres://…
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/notifications.db",
+        global = true
+    )]
+    pub database_url: String,
+    /// HS256 key, at least 32 bytes. Unset (with no public key) → dev mode.
+    #[arg(long, env = "JWT_SECRET", global = true, hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// PEM public key file; enables RS256/ES256 instead of HS256.
+    #[arg(long, env = "JWT_PUBLIC_KEY_FILE", global = true)]
+    pub jwt_public_key_file: Option<String>,
+    /// When set, tokens must carry this `iss`.
+    #[arg(long, env = "JWT_ISSUER", global = true)]
+    pub jwt_issuer: Option<String>,
+    /// When set, tokens must carry this `aud`.
+    #[arg(long, env = "JWT_AUDIENCE", global = true)]
+    pub jwt_audience: Option<String>,
+    /// redis://… fans events out across nodes; unset → in-process bus.
+    #[arg(long, env = "EVENT_BUS_URL", global = true)]
+    pub event_bus_url: Option<String>,
+    /// Comma-separated origins allowed to open WebSockets; unset → any.
+    #[arg(long, env = "ALLOWED_ORIGINS", global = true)]
+    pub allowed_origins: Option<String>,
+    /// Seconds between server ping frames.
+    #[arg(long, env = "WS_PING_INTERVAL", default_value = "54", global = true)]
+    pub ws_ping_interval: String,
+    /// Seconds of client silence before the connection is closed.
+    #[arg(long, env = "WS_PONG_TIMEOUT", default_value = "60", global = true)]
+    pub ws_pong_timeout: String,
+    /// Seconds a write may take before the connection is dropped.
+    #[arg(long, env = "WS_WRITE_TIMEOUT", default_value = "10", global = true)]
+    pub ws_write_timeout: String,
+    /// Largest client message in bytes (an `auth` message may be up to 8 KiB).
+    #[arg(
+        long,
+        env = "WS_MAX_MESSAGE_SIZE",
+        default_value = "512",
+        global = true
+    )]
+    pub ws_max_message_size: String,
+    /// Messages queued per connection before it is closed with 1013.
+    #[arg(long, env = "WS_SEND_BUFFER", default_value = "256", global = true)]
+    pub ws_send_buffer: String,
+    /// Open WebSockets allowed per user.
+    #[arg(
+        long,
+        env = "WS_MAX_CONNECTIONS_PER_USER",
+        default_value = "16",
+        global = true
+    )]
+    pub ws_max_connections_per_user: String,
+    /// Seconds to wait for connections to finish on shutdown.
+    #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value = "10", global = true)]
+    pub shutdown_timeout: String,
+    /// Tracing filter, e.g. `info` or `notification_api=debug`.
+    #[arg(long, env = "RUST_LOG", default_value = "info", global = true)]
+    pub rust_log: String,
+}

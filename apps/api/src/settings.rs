@@ -1,0 +1,266 @@
+//! Typed settings, checked once at start-up.
+//!
+//! Every rule reports the variable it is about, so a bad deployment stops with
+//! one line such as `JWT_SECRET: must be at least 32 bytes (got 12)`.
+
+use std::net::ToSocketAddrs;
+use std::time::Duration;
+
+use notification_infrastructure::storage::DatabaseUrl;
+use notification_presentation::auth::{JwtKey, JwtSettings};
+
+use crate::cli::ConfigArgs;
+
+/// A configuration value that cannot be used; `Display` is the whole message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(variable: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            variable,
+            message: message.into(),
+        }
+    }
+}
+
+/// How tokens are checked.
+#[derive(Debug, Clone)]
+pub enum AuthSettings {
+    /// `JWT_SECRET` or `JWT_PUBLIC_KEY_FILE` was given.
+    Configured(JwtSettings),
+    /// Neither was given: a random secret is made for this run (see `dev_mode`).
+    Dev,
+}
+
+/// Where domain events go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventBusSettings {
+    InProcess,
+}
+
+/// WebSocket connection settings (contract §1, `WS_*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebSocketSettings {
+    pub ping_interval: Duration,
+    pub pong_timeout: Duration,
+    pub write_timeout: Duration,
+    pub max_message_size: usize,
+    pub send_buffer: usize,
+    pub max_connections_per_user: usize,
+    /// `None`: any origin may connect.
+    pub allowed_origins: Option<Vec<String>>,
+}
+
+/// Everything the server needs, validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub bind_addr: String,
+    pub database_url: DatabaseUrl,
+    pub auth: AuthSettings,
+    pub event_bus: EventBusSettings,
+    pub websocket: WebSocketSettings,
+    pub shutdown_timeout: Duration,
+    pub rust_log: String,
+}
+
+impl Settings {
+    /// Checks every raw value; the first bad one is reported.
+    pub fn from_args(args: &ConfigArgs) -> Result<Self, ConfigError> {
+        let jwt_secret = args.jwt_secret.clone().filter(|s| !s.is_empty());
+        Ok(Self {
+            bind_addr: parse_bind_addr(&args.bind_addr)?,
+            database_url: DatabaseUrl::parse(&args.database_url)
+                .map_err(|e| ConfigError::new("DATABASE_URL", e.to_string()))?,
+            auth: parse_auth(args, jwt_secret.as_deref())?,
+            event_bus: parse_event_bus(args.event_bus_url.as_deref())?,
+            websocket: WebSocketSettings {
+                ping_interval: parse_seconds("WS_PING_INTERVAL", &args.ws_ping_interval)?,
+                pong_timeout: parse_seconds("WS_PONG_TIMEOUT", &args.ws_pong_timeout)?,
+                write_timeout: parse_seconds("WS_WRITE_TIMEOUT", &args.ws_write_timeout)?,
+                max_message_size: parse_count("WS_MAX_MESSAGE_SIZE", &args.ws_max_message_size)?,
+                send_buffer: parse_count("WS_SEND_BUFFER", &args.ws_send_buffer)?,
+                max_connections_per_user: parse_count(
+                    "WS_MAX_CONNECTIONS_PER_USER",
+                    &args.ws_max_connections_per_user,
+                )?,
+                allowed_origins: parse_origins(args.allowed_origins.as_deref()),
+            },
+            shutdown_timeout: parse_seconds("SHUTDOWN_TIMEOUT", &args.shutdown_timeout)?,
+            rust_log: args.rust_log.clone(),
+        })
+    }
+}
+
+fn parse_bind_addr(raw: &str) -> Result<String, ConfigError> {
+    let resolves = raw
+        .to_socket_addrs()
+        .map(|mut addrs| addrs.next().is_some())
+        .unwrap_or(false);
+    if resolves {
+        Ok(raw.to_owned())
+    } else {
+        Err(ConfigError::new(
+            "BIND_ADDR",
+            format!("expected host:port, e.g. 127.0.0.1:8080, got {raw:?}"),
+        ))
+    }
+}
+
+fn parse_auth(args: &ConfigArgs, secret: Option<&str>) -> Result<AuthSettings, ConfigError> {
+    let key = match (&args.jwt_public_key_file, secret) {
+        (Some(path), _) => {
+            let pem = std::fs::read(path).map_err(|e| {
+                ConfigError::new("JWT_PUBLIC_KEY_FILE", format!("cannot read {path:?}: {e}"))
+            })?;
+            JwtKey::from_public_key_pem(&pem)
+                .map_err(|e| ConfigError::new("JWT_PUBLIC_KEY_FILE", e.to_string()))?
+        }
+        (None, Some(secret)) => JwtKey::hs256(secret.as_bytes().to_vec())
+            .map_err(|e| ConfigError::new("JWT_SECRET", e.to_string()))?,
+        (None, None) => return Ok(AuthSettings::Dev),
+    };
+    Ok(AuthSettings::Configured(JwtSettings {
+        key,
+        issuer: args.jwt_issuer.clone().filter(|s| !s.is_empty()),
+        audience: args.jwt_audience.clone().filter(|s| !s.is_empty()),
+    }))
+}
+
+fn parse_event_bus(raw: Option<&str>) -> Result<EventBusSettings, ConfigError> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(EventBusSettings::InProcess),
+        Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => Err(
+            ConfigError::new("EVENT_BUS_URL", "the Redis event bus is not available in this release yet; unset it to use the in-process bus"),
+        ),
+        Some(url) => Err(ConfigError::new(
+            "EVENT_BUS_URL",
+            format!("expected redis://host:port, got {url:?}"),
+        )),
+    }
+}
+
+fn parse_origins(raw: Option<&str>) -> Option<Vec<String>> {
+    let origins: Vec<String> = raw?
+        .split(',')
+        .map(|o| o.trim().trim_end_matches('/').to_owned())
+        .filter(|o| !o.is_empty())
+        .collect();
+    (!origins.is_empty()).then_some(origins)
+}
+
+/// Seconds as a whole or decimal number (`54`, `0.5`), greater than zero.
+fn parse_seconds(variable: &'static str, raw: &str) -> Result<Duration, ConfigError> {
+    let bad = || {
+        ConfigError::new(
+            variable,
+            format!("expected a number of seconds greater than 0, e.g. 54 or 0.5, got {raw:?}"),
+        )
+    };
+    let seconds: f64 = raw.trim().parse().map_err(|_| bad())?;
+    if !(seconds.is_finite() && seconds > 0.0) {
+        return Err(bad());
+    }
+    Duration::try_from_secs_f64(seconds).map_err(|_| bad())
+}
+
+/// A whole number greater than zero.
+fn parse_count(variable: &'static str, raw: &str) -> Result<usize, ConfigError> {
+    match raw.trim().parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(ConfigError::new(
+            variable,
+            format!("expected a whole number greater than 0, got {raw:?}"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Cli;
+    use clap::Parser;
+
+    fn args(flags: &[&str]) -> ConfigArgs {
+        let mut argv = vec!["notification-api"];
+        argv.extend_from_slice(flags);
+        Cli::try_parse_from(argv).unwrap().config
+    }
+
+    #[test]
+    fn defaults_are_the_contracts() {
+        let settings = Settings::from_args(&args(&[])).unwrap();
+        assert_eq!(settings.bind_addr, "127.0.0.1:8080");
+        assert!(matches!(settings.auth, AuthSettings::Dev));
+        assert_eq!(settings.websocket.ping_interval, Duration::from_secs(54));
+        assert_eq!(settings.websocket.pong_timeout, Duration::from_secs(60));
+        assert_eq!(settings.websocket.write_timeout, Duration::from_secs(10));
+        assert_eq!(settings.websocket.max_message_size, 512);
+        assert_eq!(settings.websocket.send_buffer, 256);
+        assert_eq!(settings.websocket.max_connections_per_user, 16);
+        assert_eq!(settings.websocket.allowed_origins, None);
+        assert_eq!(settings.shutdown_timeout, Duration::from_secs(10));
+    }
+
+    #[test]
+    fn a_short_secret_names_the_variable() {
+        let err = Settings::from_args(&args(&["--jwt-secret", "short"])).unwrap_err();
+        assert_eq!(err.variable, "JWT_SECRET");
+    }
+
+    #[test]
+    fn an_unparsable_database_url_names_the_variable() {
+        let err = Settings::from_args(&args(&["--database-url", "mysql://x"])).unwrap_err();
+        assert_eq!(err.variable, "DATABASE_URL");
+    }
+
+    #[test]
+    fn durations_accept_decimals_and_reject_zero_and_text() {
+        let settings = Settings::from_args(&args(&["--ws-ping-interval", "0.25"])).unwrap();
+        assert_eq!(settings.websocket.ping_interval, Duration::from_millis(250));
+        for bad in ["0", "-1", "abc", "NaN"] {
+            let flag = format!("--ws-pong-timeout={bad}");
+            let err = Settings::from_args(&args(&[&flag])).unwrap_err();
+            assert_eq!(err.variable, "WS_PONG_TIMEOUT");
+        }
+    }
+
+    #[test]
+    fn counts_must_be_positive_whole_numbers() {
+        let err = Settings::from_args(&args(&["--ws-send-buffer", "0"])).unwrap_err();
+        assert_eq!(err.variable, "WS_SEND_BUFFER");
+    }
+
+    #[test]
+    fn origins_are_split_and_trimmed() {
+        let settings = Settings::from_args(&args(&[
+            "--allowed-origins",
+            "https://a.example, https://b.example/ ,",
+        ]))
+        .unwrap();
+        assert_eq!(
+            settings.websocket.allowed_origins,
+            Some(vec![
+                "https://a.example".to_owned(),
+                "https://b.example".to_owned()
+            ])
+        );
+    }
+
+    #[test]
+    fn a_bad_bind_address_names_the_variable() {
+        let err = Settings::from_args(&args(&["--bind-addr", "nowhere"])).unwrap_err();
+        assert_eq!(err.variable, "BIND_ADDR");
+    }
+
+    #[test]
+    fn a_missing_public_key_file_names_the_variable() {
+        let err =
+            Settings::from_args(&args(&["--jwt-public-key-file", "/no/such.pem"])).unwrap_err();
+        assert_eq!(err.variable, "JWT_PUBLIC_KEY_FILE");
+    }
+}

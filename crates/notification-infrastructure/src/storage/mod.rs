@@ -1,0 +1,66 @@
+//! Storage: the domain's `NotificationRepository` port on SQLite or PostgreSQL.
+//!
+//! [`DatabaseUrl`] picks the database, [`connect`] opens it (applying pending
+//! migrations) and hands back the port, [`migrate`] only applies migrations.
+//!
+//! - `database_url`: parsing `DATABASE_URL`; a password is never shown.
+//! - `sqlite` / `postgres`: pools, settings and migrations of each database.
+//! - `sql_repository`: the SQL and the port's method bodies, shared by both.
+//! - `row`: the one mapping from a stored row to a `Notification`.
+//! - `error`: start-up errors and the one mapping of sqlx errors onto the port.
+//!
+//! The schemas and the reasons for each index are in `migrations/`.
+
+mod database_url;
+mod error;
+mod postgres;
+mod row;
+mod sql_repository;
+mod sqlite;
+
+use std::sync::Arc;
+
+use notification_domain::NotificationRepository;
+
+pub use database_url::{DatabaseUrl, InvalidDatabaseUrl};
+pub use error::StorageError;
+pub use postgres::PostgresNotificationRepository;
+pub use sqlite::SqliteNotificationRepository;
+
+use database_url::Target;
+
+/// Opens the database, applies pending migrations and returns the repository.
+///
+/// SQLite: the folder and the file are created if missing. PostgreSQL: the
+/// database must be reachable now; later outages are answered with
+/// `RepositoryError::Unavailable` and recovered from without a restart.
+pub async fn connect(url: &DatabaseUrl) -> Result<Arc<dyn NotificationRepository>, StorageError> {
+    Ok(match url.target() {
+        Target::Sqlite(location) => {
+            Arc::new(SqliteNotificationRepository::open(location, url).await?)
+        }
+        Target::Postgres(options) => {
+            Arc::new(PostgresNotificationRepository::open(options, url).await?)
+        }
+    })
+}
+
+/// Applies pending migrations and closes the connections again
+/// (`notification-api migrate`).
+pub async fn migrate(url: &DatabaseUrl) -> Result<(), StorageError> {
+    match url.target() {
+        Target::Sqlite(location) => {
+            SqliteNotificationRepository::open(location, url)
+                .await?
+                .close()
+                .await
+        }
+        Target::Postgres(options) => {
+            PostgresNotificationRepository::open(options, url)
+                .await?
+                .close()
+                .await
+        }
+    }
+    Ok(())
+}

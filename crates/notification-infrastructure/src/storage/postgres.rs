@@ -1,0 +1,80 @@
+//! PostgreSQL storage, for deployments with several nodes.
+
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+
+use super::database_url::DatabaseUrl;
+use super::error::StorageError;
+use super::sql_repository::impl_notification_repository;
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// How long a request waits for a connection. Short, so that while the
+/// database is down requests fail fast (503) instead of piling up.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Connections per node.
+const MAX_CONNECTIONS: u32 = 16;
+
+/// Notifications in a PostgreSQL database.
+///
+/// Recovers by itself when the database comes back after an outage: the pool
+/// checks each connection before handing it out (sqlx's default
+/// `test_before_acquire`), drops dead ones and opens new ones on demand.
+pub struct PostgresNotificationRepository {
+    // The shared method bodies read from `reader` and write through `writer`;
+    // on PostgreSQL both are the same pool.
+    writer: PgPool,
+    reader: PgPool,
+}
+
+impl PostgresNotificationRepository {
+    /// A repository over a pool on an already migrated database.
+    /// [`super::connect`] opens and migrates one.
+    pub fn new(pool: PgPool) -> Self {
+        Self {
+            writer: pool.clone(),
+            reader: pool,
+        }
+    }
+
+    /// Connects and migrates. Fails when the database cannot be reached now.
+    pub(crate) async fn open(
+        options: &PgConnectOptions,
+        url: &DatabaseUrl,
+    ) -> Result<Self, StorageError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options.clone())
+            .await
+            .map_err(|source| StorageError::Connect {
+                url: url.to_string(),
+                source,
+            })?;
+        // sqlx holds an advisory lock while migrating: nodes starting together
+        // apply each migration once.
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|source| StorageError::Migrate {
+                url: url.to_string(),
+                source,
+            })?;
+        Ok(Self::new(pool))
+    }
+
+    /// Closes the pool, waiting for connections in use to come back.
+    pub async fn close(&self) {
+        self.writer.close().await;
+    }
+}
+
+impl_notification_repository!(
+    PostgresNotificationRepository,
+    sqlx::Postgres,
+    list_inbox: super::sql_repository::LIST_INBOX
+);

@@ -1,0 +1,119 @@
+//! The one mapping between a `notifications` row and the domain's
+//! [`Notification`], for both databases.
+//!
+//! It works unchanged on both because sqlx decodes the same Rust types from
+//! either schema: `Uuid` from `uuid` or a 16-byte BLOB, `OffsetDateTime` from
+//! `timestamptz` or RFC 3339 TEXT, `Json` from `jsonb` or TEXT.
+
+use notification_domain::{
+    Notification, NotificationId, RepositoryError, StoredNotification, UserId,
+};
+use serde_json::{Map, Value};
+use sqlx::types::Json;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// The columns every query that reads notifications selects, in
+/// [`NotificationRow`]'s order. A macro so that `concat!` can build whole
+/// statements from it at compile time.
+macro_rules! notification_columns {
+    () => {
+        "id, user_id, title, message, type, status, metadata, created_at, read_at, archived_at"
+    };
+}
+pub(crate) use notification_columns;
+
+/// A `notifications` row as stored, before the domain checks it.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct NotificationRow {
+    id: Uuid,
+    user_id: Uuid,
+    title: String,
+    message: String,
+    #[sqlx(rename = "type")]
+    notification_type: String,
+    status: String,
+    metadata: Json<Value>,
+    created_at: OffsetDateTime,
+    read_at: Option<OffsetDateTime>,
+    archived_at: Option<OffsetDateTime>,
+}
+
+impl NotificationRow {
+    /// The notification, or `Corrupt` when the stored row breaks a domain rule.
+    pub(crate) fn into_notification(self) -> Result<Notification, RepositoryError> {
+        let id = self.id;
+        Notification::restore(StoredNotification {
+            id: NotificationId::from_uuid(self.id),
+            user_id: UserId::from_uuid(self.user_id),
+            title: self.title,
+            message: self.message,
+            notification_type: self.notification_type,
+            status: self.status,
+            metadata: self.metadata.0,
+            created_at: self.created_at,
+            read_at: self.read_at,
+            archived_at: self.archived_at,
+        })
+        .map_err(|e| RepositoryError::Corrupt(format!("notification {id}: {e}")))
+    }
+}
+
+/// Maps every row, failing on the first corrupt one.
+pub(crate) fn into_notifications(
+    rows: Vec<NotificationRow>,
+) -> Result<Vec<Notification>, RepositoryError> {
+    rows.into_iter()
+        .map(NotificationRow::into_notification)
+        .collect()
+}
+
+/// The metadata as bound for the `metadata` column (`jsonb` or JSON TEXT).
+pub(crate) fn metadata_column(notification: &Notification) -> Json<&Map<String, Value>> {
+    Json(notification.metadata().as_map())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use notification_domain::{now, NotificationStatus};
+
+    fn row(title: &str, status: &str) -> NotificationRow {
+        NotificationRow {
+            id: Uuid::now_v7(),
+            user_id: Uuid::new_v4(),
+            title: title.to_owned(),
+            message: "body".to_owned(),
+            notification_type: "SUCCESS".to_owned(),
+            status: status.to_owned(),
+            metadata: Json(serde_json::json!({"order": 42})),
+            created_at: now(),
+            read_at: None,
+            archived_at: None,
+        }
+    }
+
+    #[test]
+    fn a_valid_row_becomes_its_notification() {
+        let notification = row("Paid", "UNREAD").into_notification().unwrap();
+        assert_eq!(notification.title(), "Paid");
+        assert_eq!(notification.status(), NotificationStatus::Unread);
+        assert_eq!(notification.metadata().as_map()["order"], 42);
+    }
+
+    #[test]
+    fn a_row_breaking_a_rule_is_corrupt_and_names_the_notification() {
+        let bad = row("", "UNREAD");
+        let id = bad.id;
+        match bad.into_notification() {
+            Err(RepositoryError::Corrupt(message)) => {
+                assert!(message.contains(&id.to_string()), "{message}")
+            }
+            other => panic!("expected Corrupt, got {other:?}"),
+        }
+        assert!(matches!(
+            row("ok", "DONE").into_notification(),
+            Err(RepositoryError::Corrupt(_))
+        ));
+    }
+}

@@ -1,0 +1,242 @@
+//! SQLite storage: the zero-setup default, one file on disk.
+
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+use super::database_url::{DatabaseUrl, SqliteLocation};
+use super::error::StorageError;
+use super::sql_repository::impl_notification_repository;
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// How long a statement waits for a lock held by another process (e.g. a
+/// `notification-api migrate` next to a running server), and how long a write
+/// waits for its turn on the writer connection.
+const WRITE_WAIT: Duration = Duration::from_secs(5);
+
+/// Connections for reads. WAL lets them read while the writer writes, each
+/// seeing the last committed state.
+const READER_CONNECTIONS: u32 = 4;
+
+/// Notifications in a SQLite database.
+///
+/// SQLite lets one connection write at a time. With several writer
+/// connections, a write that finds the database locked sleeps and retries in
+/// `busy_timeout` steps (latency spikes, then "database is locked" under load).
+/// So every write goes through a pool of exactly one connection, where writers
+/// queue in order without touching the file lock, while reads use a separate
+/// pool of a few connections.
+pub struct SqliteNotificationRepository {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+impl SqliteNotificationRepository {
+    /// A repository over pools on an already migrated database: `writer`
+    /// should have one connection; for an in-memory database pass the same
+    /// single-connection pool twice. [`super::connect`] does all of this.
+    pub fn new(writer: SqlitePool, reader: SqlitePool) -> Self {
+        Self { writer, reader }
+    }
+
+    /// Opens (creating the folder and the file if missing) and migrates.
+    pub(crate) async fn open(
+        location: &SqliteLocation,
+        url: &DatabaseUrl,
+    ) -> Result<Self, StorageError> {
+        let connect_error = |source| StorageError::Connect {
+            url: url.to_string(),
+            source,
+        };
+        let repository = match location {
+            SqliteLocation::Memory => {
+                // Each connection to ":memory:" has its own database, which
+                // vanishes with the connection: one connection, never closed,
+                // serves reads and writes.
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .min_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None)
+                    .acquire_timeout(WRITE_WAIT)
+                    .connect_with(connect_options().filename(":memory:"))
+                    .await
+                    .map_err(connect_error)?;
+                Self::new(pool.clone(), pool)
+            }
+            SqliteLocation::File(path) => {
+                create_parent_folder(path, url)?;
+                let options = connect_options().filename(path);
+                let writer = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(WRITE_WAIT)
+                    .connect_with(options.clone().create_if_missing(true))
+                    .await
+                    .map_err(connect_error)?;
+                let reader = SqlitePoolOptions::new()
+                    .max_connections(READER_CONNECTIONS)
+                    .connect_with(options)
+                    .await
+                    .map_err(connect_error)?;
+                Self::new(writer, reader)
+            }
+        };
+        MIGRATOR
+            .run(&repository.writer)
+            .await
+            .map_err(|source| StorageError::Migrate {
+                url: url.to_string(),
+                source,
+            })?;
+        Ok(repository)
+    }
+
+    /// Closes both pools, waiting for connections in use to come back, so the
+    /// last one checkpoints the write-ahead log into the database file.
+    pub async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+}
+
+impl_notification_repository!(
+    SqliteNotificationRepository,
+    sqlx::Sqlite,
+    list_inbox: super::sql_repository::LIST_INBOX_SQLITE
+);
+
+/// Settings every connection gets.
+fn connect_options() -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        // Readers do not block the writer, nor the writer the readers.
+        .journal_mode(SqliteJournalMode::Wal)
+        // In WAL mode NORMAL cannot corrupt the database; a power cut may lose
+        // the last commits, which FULL would keep at one fsync per commit.
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(WRITE_WAIT)
+        .foreign_keys(true)
+}
+
+/// `sqlite://data/notifications.db` works on a fresh checkout: create `data/`.
+fn create_parent_folder(path: &std::path::Path, url: &DatabaseUrl) -> Result<(), StorageError> {
+    let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    // A blocking call, once at start-up, before anything else is running.
+    std::fs::create_dir_all(folder).map_err(|source| StorageError::CreateFolder {
+        url: url.to_string(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    //! The query plans that the indexes in the migration were made for.
+
+    use notification_domain::{ListQuery, NotificationId, NotificationStatus, StatusFilter};
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::storage::sql_repository::{self as sql, list_statement, LIST_INBOX_SQLITE};
+
+    async fn memory_database() -> SqliteNotificationRepository {
+        let url = DatabaseUrl::parse("sqlite::memory:").unwrap();
+        SqliteNotificationRepository::open(&SqliteLocation::Memory, &url)
+            .await
+            .unwrap()
+    }
+
+    /// SQLite's plan for `statement`, one line per step.
+    async fn plan(repository: &SqliteNotificationRepository, statement: &str) -> String {
+        let explain = format!("EXPLAIN QUERY PLAN {statement}");
+        // The plan does not depend on the values: bind NULL to every parameter.
+        let numbered = (1..)
+            .take_while(|n| statement.contains(&format!("${n}")))
+            .count();
+        let parameters = numbered + statement.matches('?').count();
+        let mut query = sqlx::query_as::<_, (i64, i64, i64, String)>(&explain);
+        for _ in 0..parameters {
+            query = query.bind(None::<i64>);
+        }
+        let steps = query.fetch_all(&repository.reader).await.unwrap();
+        steps
+            .into_iter()
+            .map(|(.., detail)| detail)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    fn page(filter: StatusFilter, before: Option<NotificationId>) -> String {
+        let query = ListQuery {
+            filter,
+            before,
+            limit: 20,
+        };
+        list_statement::<sqlx::Sqlite>(LIST_INBOX_SQLITE, Uuid::nil(), query)
+            .sql()
+            .to_owned()
+    }
+
+    #[tokio::test]
+    async fn each_query_searches_the_index_made_for_it_without_sorting() {
+        let repository = memory_database().await;
+        let cursor = Some(NotificationId::new());
+        let unread = StatusFilter::Only(NotificationStatus::Unread);
+        let cases = [
+            (
+                page(StatusFilter::Inbox, None),
+                "notifications_inbox_by_user (user_id=?)",
+            ),
+            (
+                page(StatusFilter::Inbox, cursor),
+                "notifications_inbox_by_user (user_id=? AND id<?)",
+            ),
+            (
+                page(unread, None),
+                "notifications_by_user_status (user_id=? AND status=?)",
+            ),
+            (
+                page(unread, cursor),
+                "notifications_by_user_status (user_id=? AND status=? AND id<?)",
+            ),
+            (
+                sql::LIST_AFTER.to_owned(),
+                "notifications_by_user (user_id=? AND id>?)",
+            ),
+            (
+                sql::MARK_ALL_READ.to_owned(),
+                "notifications_by_user_status (user_id=? AND status=?)",
+            ),
+            (
+                sql::GET_NOTIFICATION.to_owned(),
+                "sqlite_autoindex_notifications_1 (id=?)",
+            ),
+            (
+                sql::UPDATE_STATUS.to_owned(),
+                "sqlite_autoindex_notifications_1 (id=?)",
+            ),
+            (
+                sql::DELETE_NOTIFICATION.to_owned(),
+                "sqlite_autoindex_notifications_1 (id=?)",
+            ),
+            (sql::GET_UNREAD_COUNT.to_owned(), "PRIMARY KEY (user_id=?)"),
+            (
+                sql::ADD_TO_UNREAD_COUNT.to_owned(),
+                "PRIMARY KEY (user_id=?)",
+            ),
+        ];
+        for (statement, expected_search) in cases {
+            let plan = plan(&repository, &statement).await;
+            assert!(
+                plan.contains(&format!(
+                    "SEARCH notifications USING INDEX {expected_search}"
+                )) || plan.contains(&format!("SEARCH unread_counters USING {expected_search}")),
+                "{statement}\n{plan}"
+            );
+            assert!(!plan.contains("TEMP B-TREE"), "sorts: {statement}\n{plan}");
+        }
+    }
+}

@@ -1,0 +1,655 @@
+//! The `NotificationRepository` contract, checked against both databases.
+//!
+//! Each check below is written once, as an async fn taking a [`Store`], and
+//! `conformance_tests!` turns it into one test per database (`sqlite::name` and
+//! `postgres::name`). Every SQLite test gets its own file; the PostgreSQL tests
+//! of one run share one fresh database, kept apart by random user ids, so they
+//! can run in parallel. PostgreSQL being down fails the `postgres::` tests.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use notification_domain::{
+    now, ListQuery, Notification, NotificationDraft, NotificationId, NotificationRepository,
+    NotificationStatus, NotificationType, StatusFilter, StoredNotification, UserId,
+};
+use notification_infrastructure::storage::{connect, migrate, DatabaseUrl};
+use notification_infrastructure::testing::{fresh_postgres_database, fresh_sqlite_url};
+use serde_json::json;
+use tokio::sync::OnceCell;
+use uuid::Uuid;
+
+use NotificationStatus::{Archived, Read, Unread};
+
+/// One database, opened for one test.
+struct Store {
+    url: DatabaseUrl,
+    repository: Arc<dyn NotificationRepository>,
+}
+
+async fn open(url: &str) -> Store {
+    let url = DatabaseUrl::parse(url).unwrap();
+    let repository = connect(&url).await.unwrap();
+    Store { url, repository }
+}
+
+async fn sqlite_store() -> Store {
+    open(&fresh_sqlite_url()).await
+}
+
+async fn postgres_store() -> Store {
+    // Only the URL is shared: each test runs on its own Tokio runtime, and a
+    // pool must not outlive the runtime that opened it.
+    static DATABASE: OnceCell<String> = OnceCell::const_new();
+    let url = DATABASE
+        .get_or_init(|| async {
+            let url = fresh_postgres_database().await;
+            migrate(&DatabaseUrl::parse(&url).unwrap()).await.unwrap();
+            url
+        })
+        .await;
+    open(url).await
+}
+
+macro_rules! conformance_tests {
+    ($($check:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    super::$check(super::sqlite_store().await).await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    super::$check(super::postgres_store().await).await;
+                }
+            )+
+        }
+    };
+}
+
+conformance_tests!(
+    an_inserted_notification_reads_back_equal_after_every_change,
+    another_users_notification_is_not_found_nor_changed,
+    a_listing_is_newest_first,
+    keyset_pages_visit_every_notification_exactly_once,
+    the_inbox_excludes_archived_notifications,
+    a_status_filter_returns_only_that_status,
+    the_unread_count_follows_every_change,
+    compare_and_set_with_a_stale_status_changes_nothing,
+    concurrent_compare_and_set_has_one_winner,
+    mark_all_read_reports_how_many_it_changed,
+    a_deleted_notification_is_gone_and_deleting_again_finds_nothing,
+    list_after_is_oldest_first_and_bounded_by_the_limit,
+    concurrent_mark_all_read_and_inserts_keep_the_count_exact,
+    migrating_twice_is_harmless,
+    the_database_answers_a_ping,
+);
+
+// ---- helpers --------------------------------------------------------------
+
+fn new_user() -> UserId {
+    UserId::from_uuid(Uuid::new_v4())
+}
+
+fn notification_for(user: UserId, title: &str) -> Notification {
+    let draft = NotificationDraft::parse(user, title, "body", None, None).unwrap();
+    Notification::new(draft, NotificationId::new(), now())
+}
+
+/// Inserts `count` notifications one after the other, oldest first.
+async fn insert_many(store: &Store, user: UserId, count: usize) -> Vec<Notification> {
+    let mut inserted = Vec::with_capacity(count);
+    for i in 0..count {
+        let notification = notification_for(user, &format!("n{i}"));
+        store.repository.insert(&notification).await.unwrap();
+        inserted.push(notification);
+    }
+    inserted
+}
+
+/// Applies a status change and stores it; returns the stored notification and
+/// the unread count afterwards.
+async fn change(
+    store: &Store,
+    notification: &Notification,
+    apply: impl FnOnce(&mut Notification) -> bool,
+) -> (Notification, u64) {
+    let mut changed = notification.clone();
+    assert!(apply(&mut changed), "the change must be a transition");
+    let unread = store
+        .repository
+        .update_status(&changed, notification.status())
+        .await
+        .unwrap()
+        .expect("the stored status was the expected one");
+    (changed, unread)
+}
+
+async fn read(store: &Store, n: &Notification) -> (Notification, u64) {
+    change(store, n, |n| n.mark_read(now())).await
+}
+
+async fn unread(store: &Store, n: &Notification) -> (Notification, u64) {
+    change(store, n, Notification::mark_unread).await
+}
+
+async fn archive(store: &Store, n: &Notification) -> (Notification, u64) {
+    change(store, n, |n| n.archive(now())).await
+}
+
+async fn list(
+    store: &Store,
+    user: UserId,
+    filter: StatusFilter,
+    before: Option<NotificationId>,
+    limit: u32,
+) -> Vec<Notification> {
+    let query = ListQuery {
+        filter,
+        before,
+        limit,
+    };
+    store.repository.list(user, query).await.unwrap()
+}
+
+fn ids<'a>(notifications: impl IntoIterator<Item = &'a Notification>) -> Vec<NotificationId> {
+    notifications.into_iter().map(Notification::id).collect()
+}
+
+fn newest_first<'a>(
+    notifications: impl DoubleEndedIterator<Item = &'a Notification>,
+) -> Vec<NotificationId> {
+    ids(notifications.rev())
+}
+
+// ---- the checks -----------------------------------------------------------
+
+async fn an_inserted_notification_reads_back_equal_after_every_change(store: Store) {
+    let user = new_user();
+    let metadata = json!({
+        "order": {"id": 42, "total": 1234.5, "items": ["a", "b"], "paid": true},
+        "note": null,
+        "big": u64::MAX,
+        "negative": -7,
+        "text": "ação ✓ \"quoted\" \\ back",
+    });
+    let draft = NotificationDraft::parse(
+        user,
+        "  Nova transação 🎉  ",
+        "Line one\nLine two  ",
+        Some(NotificationType::Warning),
+        Some(metadata),
+    )
+    .unwrap();
+    let inserted = Notification::new(draft, NotificationId::new(), now());
+
+    assert_eq!(store.repository.insert(&inserted).await.unwrap(), 1);
+    let got = store.repository.get(user, inserted.id()).await.unwrap();
+    assert_eq!(got.as_ref(), Some(&inserted));
+
+    let (was_read, _) = read(&store, &inserted).await;
+    let got = store.repository.get(user, inserted.id()).await.unwrap();
+    assert_eq!(got.as_ref(), Some(&was_read), "read_at round-trips");
+
+    let (archived, _) = archive(&store, &was_read).await;
+    let got = store.repository.get(user, inserted.id()).await.unwrap();
+    assert_eq!(got.as_ref(), Some(&archived), "archived_at round-trips");
+}
+
+async fn another_users_notification_is_not_found_nor_changed(store: Store) {
+    let (owner, stranger) = (new_user(), new_user());
+    let [notification] = insert_many(&store, owner, 1).await.try_into().unwrap();
+    let repository = &store.repository;
+
+    assert_eq!(
+        repository.get(stranger, notification.id()).await.unwrap(),
+        None
+    );
+    let mut forged = Notification::restore(StoredNotification {
+        id: notification.id(),
+        user_id: stranger,
+        title: "t".into(),
+        message: "m".into(),
+        notification_type: "INFO".into(),
+        status: "UNREAD".into(),
+        metadata: json!({}),
+        created_at: notification.created_at(),
+        read_at: None,
+        archived_at: None,
+    })
+    .unwrap();
+    forged.mark_read(now());
+    assert_eq!(
+        repository.update_status(&forged, Unread).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        repository
+            .delete(stranger, notification.id())
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        repository
+            .mark_all_read(stranger, now())
+            .await
+            .unwrap()
+            .updated,
+        0
+    );
+    assert!(list(&store, stranger, StatusFilter::Inbox, None, 10)
+        .await
+        .is_empty());
+    assert!(repository
+        .list_after(stranger, NotificationId::from_uuid(Uuid::nil()), 10)
+        .await
+        .unwrap()
+        .is_empty());
+
+    assert_eq!(
+        repository.get(owner, notification.id()).await.unwrap(),
+        Some(notification)
+    );
+    assert_eq!(repository.unread_count(owner).await.unwrap(), 1);
+    assert_eq!(repository.unread_count(stranger).await.unwrap(), 0);
+}
+
+async fn a_listing_is_newest_first(store: Store) {
+    let user = new_user();
+    let inserted = insert_many(&store, user, 5).await;
+
+    let listed = list(&store, user, StatusFilter::Inbox, None, 10).await;
+
+    assert_eq!(ids(&listed), newest_first(inserted.iter()));
+    assert_eq!(listed[0], inserted[4], "whole notifications, not just ids");
+}
+
+async fn keyset_pages_visit_every_notification_exactly_once(store: Store) {
+    let user = new_user();
+    let inserted = insert_many(&store, user, 7).await;
+    let mut visited = Vec::new();
+    let mut page_sizes = Vec::new();
+    let mut before = None;
+
+    loop {
+        let page = list(&store, user, StatusFilter::Inbox, before, 3).await;
+        page_sizes.push(page.len());
+        visited.extend(ids(&page));
+        match page.last() {
+            Some(last) if page.len() == 3 => before = Some(last.id()),
+            _ => break,
+        }
+    }
+
+    assert_eq!(page_sizes, [3, 3, 1]);
+    assert_eq!(visited, newest_first(inserted.iter()));
+}
+
+async fn the_inbox_excludes_archived_notifications(store: Store) {
+    let user = new_user();
+    let [kept_unread, to_read, to_archive] = insert_many(&store, user, 3).await.try_into().unwrap();
+    let (was_read, _) = read(&store, &to_read).await;
+    let (archived, _) = archive(&store, &to_archive).await;
+
+    let inbox = list(&store, user, StatusFilter::Inbox, None, 10).await;
+
+    assert_eq!(inbox, [was_read, kept_unread]);
+    let archive_listing = list(&store, user, StatusFilter::Only(Archived), None, 10).await;
+    assert_eq!(archive_listing, [archived]);
+}
+
+async fn a_status_filter_returns_only_that_status(store: Store) {
+    let user = new_user();
+    let inserted = insert_many(&store, user, 5).await;
+    let (read_1, _) = read(&store, &inserted[1]).await;
+    let (read_3, _) = read(&store, &inserted[3]).await;
+    archive(&store, &inserted[4]).await;
+
+    let unread_ids = ids(&list(&store, user, StatusFilter::Only(Unread), None, 10).await);
+    assert_eq!(unread_ids, [inserted[2].id(), inserted[0].id()]);
+    let read_listing = list(&store, user, StatusFilter::Only(Read), None, 10).await;
+    assert_eq!(read_listing, [read_3, read_1.clone()]);
+    let read_before = list(
+        &store,
+        user,
+        StatusFilter::Only(Read),
+        Some(inserted[3].id()),
+        10,
+    )
+    .await;
+    assert_eq!(read_before, [read_1], "a cursor and a filter together");
+}
+
+async fn the_unread_count_follows_every_change(store: Store) {
+    let user = new_user();
+    let repository = &store.repository;
+    assert_eq!(
+        repository.unread_count(user).await.unwrap(),
+        0,
+        "no counter yet"
+    );
+
+    let mut counts = Vec::new();
+    for title in ["a", "b", "c"] {
+        counts.push(
+            repository
+                .insert(&notification_for(user, title))
+                .await
+                .unwrap(),
+        );
+    }
+    assert_eq!(counts, [1, 2, 3]);
+    let all = list(&store, user, StatusFilter::Inbox, None, 10).await;
+    let (c, b, a) = (&all[0], &all[1], &all[2]);
+
+    let (a, count) = read(&store, a).await;
+    assert_eq!(count, 2, "UNREAD → READ");
+    assert_eq!(repository.unread_count(user).await.unwrap(), 2);
+    let (a, count) = unread(&store, &a).await;
+    assert_eq!(count, 3, "READ → UNREAD");
+    let (a, _) = read(&store, &a).await;
+    let (a, count) = archive(&store, &a).await;
+    assert_eq!(count, 2, "READ → ARCHIVED leaves the count alone");
+    let (b, count) = archive(&store, b).await;
+    assert_eq!(count, 1, "UNREAD → ARCHIVED");
+    let (_, count) = unread(&store, &b).await;
+    assert_eq!(count, 2, "ARCHIVED → UNREAD");
+
+    assert_eq!(
+        repository.delete(user, c.id()).await.unwrap(),
+        Some(1),
+        "deleting an unread one"
+    );
+    assert_eq!(
+        repository.delete(user, a.id()).await.unwrap(),
+        Some(1),
+        "deleting an archived one"
+    );
+    assert_eq!(
+        repository
+            .insert(&notification_for(user, "d"))
+            .await
+            .unwrap(),
+        2
+    );
+
+    let outcome = repository.mark_all_read(user, now()).await.unwrap();
+    assert_eq!((outcome.updated, outcome.unread_count), (2, 0));
+    assert_eq!(repository.unread_count(user).await.unwrap(), 0);
+}
+
+async fn compare_and_set_with_a_stale_status_changes_nothing(store: Store) {
+    let user = new_user();
+    let [original] = insert_many(&store, user, 1).await.try_into().unwrap();
+    let (was_read, _) = read(&store, &original).await;
+
+    // A second request still holding the UNREAD copy it read earlier.
+    let mut stale = original.clone();
+    stale.archive(now());
+    assert_eq!(
+        store
+            .repository
+            .update_status(&stale, Unread)
+            .await
+            .unwrap(),
+        None
+    );
+
+    assert_eq!(
+        store.repository.get(user, original.id()).await.unwrap(),
+        Some(was_read.clone())
+    );
+    assert_eq!(store.repository.unread_count(user).await.unwrap(), 0);
+
+    store.repository.delete(user, original.id()).await.unwrap();
+    let mut gone = was_read;
+    gone.archive(now());
+    assert_eq!(
+        store.repository.update_status(&gone, Read).await.unwrap(),
+        None,
+        "a deleted notification cannot be updated"
+    );
+}
+
+async fn concurrent_compare_and_set_has_one_winner(store: Store) {
+    let user = new_user();
+    let [original] = insert_many(&store, user, 1).await.try_into().unwrap();
+
+    let attempts: Vec<_> = (0..8)
+        .map(|_| {
+            let repository = store.repository.clone();
+            let mut copy = original.clone();
+            copy.mark_read(now());
+            tokio::spawn(async move { repository.update_status(&copy, Unread).await.unwrap() })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for attempt in attempts {
+        winners.extend(attempt.await.unwrap());
+    }
+
+    assert_eq!(
+        winners,
+        [0],
+        "exactly one update wins, and it sees 0 unread"
+    );
+    assert_eq!(store.repository.unread_count(user).await.unwrap(), 0);
+}
+
+async fn mark_all_read_reports_how_many_it_changed(store: Store) {
+    let (user, other) = (new_user(), new_user());
+    let inserted = insert_many(&store, user, 4).await;
+    insert_many(&store, other, 1).await;
+    let (was_read, _) = read(&store, &inserted[0]).await;
+    let (archived, _) = archive(&store, &inserted[1]).await;
+    let read_at = now();
+
+    let outcome = store.repository.mark_all_read(user, read_at).await.unwrap();
+
+    assert_eq!((outcome.updated, outcome.unread_count), (2, 0));
+    assert!(list(&store, user, StatusFilter::Only(Unread), None, 10)
+        .await
+        .is_empty());
+    let now_read = list(&store, user, StatusFilter::Only(Read), None, 10).await;
+    assert_eq!(
+        ids(&now_read),
+        [inserted[3].id(), inserted[2].id(), inserted[0].id()]
+    );
+    assert!(now_read[..2].iter().all(|n| n.read_at() == Some(read_at)));
+    assert_eq!(
+        now_read[2], was_read,
+        "an already read one keeps its read time"
+    );
+    assert_eq!(
+        store.repository.get(user, archived.id()).await.unwrap(),
+        Some(archived),
+        "archived stays archived"
+    );
+    assert_eq!(
+        store.repository.unread_count(other).await.unwrap(),
+        1,
+        "other users untouched"
+    );
+
+    let again = store.repository.mark_all_read(user, now()).await.unwrap();
+    assert_eq!((again.updated, again.unread_count), (0, 0));
+}
+
+async fn a_deleted_notification_is_gone_and_deleting_again_finds_nothing(store: Store) {
+    let user = new_user();
+    let [kept, deleted] = insert_many(&store, user, 2).await.try_into().unwrap();
+
+    assert_eq!(
+        store.repository.delete(user, deleted.id()).await.unwrap(),
+        Some(1)
+    );
+
+    assert_eq!(
+        store.repository.get(user, deleted.id()).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.repository.delete(user, deleted.id()).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        list(&store, user, StatusFilter::Inbox, None, 10).await,
+        [kept]
+    );
+    assert_eq!(store.repository.unread_count(user).await.unwrap(), 1);
+}
+
+async fn list_after_is_oldest_first_and_bounded_by_the_limit(store: Store) {
+    let user = new_user();
+    let inserted = insert_many(&store, user, 6).await;
+    insert_many(&store, new_user(), 2).await;
+    // Replay includes every status.
+    let (archived, _) = archive(&store, &inserted[2]).await;
+
+    let first_three = store
+        .repository
+        .list_after(user, inserted[0].id(), 3)
+        .await
+        .unwrap();
+    assert_eq!(
+        first_three,
+        [inserted[1].clone(), archived, inserted[3].clone()]
+    );
+
+    let rest = store
+        .repository
+        .list_after(user, inserted[3].id(), 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(&rest), ids(&inserted[4..]));
+    let none = store
+        .repository
+        .list_after(user, inserted[5].id(), 10)
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+}
+
+async fn concurrent_mark_all_read_and_inserts_keep_the_count_exact(store: Store) {
+    // A counter set to 0 by mark_all_read would lose an insert committed while
+    // the marking ran; a later mark_all_read hides the loss again. So check
+    // after every round, each of which ends with inserts racing one marking.
+    const ROUNDS: usize = 10;
+    const INSERTERS: usize = 4;
+    const INSERTS_EACH: usize = 4;
+    let user = new_user();
+    insert_many(&store, user, 5).await;
+
+    for round in 0..ROUNDS {
+        let mut tasks = Vec::new();
+        for i in 0..INSERTERS {
+            let repository = store.repository.clone();
+            tasks.push(tokio::spawn(async move {
+                for j in 0..INSERTS_EACH {
+                    let notification = notification_for(user, &format!("{round}.{i}.{j}"));
+                    repository.insert(&notification).await.unwrap();
+                }
+            }));
+        }
+        let repository = store.repository.clone();
+        tasks.push(tokio::spawn(async move {
+            repository.mark_all_read(user, now()).await.unwrap();
+        }));
+        for task in tasks {
+            task.await.unwrap();
+        }
+
+        let really_unread = list(&store, user, StatusFilter::Only(Unread), None, 1000).await;
+        let counted = store.repository.unread_count(user).await.unwrap();
+        assert_eq!(counted, really_unread.len() as u64, "after round {round}");
+    }
+
+    let all = list(&store, user, StatusFilter::Inbox, None, 1000).await;
+    assert_eq!(
+        all.len(),
+        5 + ROUNDS * INSERTERS * INSERTS_EACH,
+        "no insert was lost"
+    );
+    let unique: HashSet<_> = ids(&all).into_iter().collect();
+    assert_eq!(unique.len(), all.len());
+}
+
+async fn migrating_twice_is_harmless(store: Store) {
+    migrate(&store.url).await.unwrap();
+    migrate(&store.url).await.unwrap();
+
+    let user = new_user();
+    let [notification] = insert_many(&store, user, 1).await.try_into().unwrap();
+    let reopened = connect(&store.url).await.unwrap();
+    assert_eq!(
+        reopened.get(user, notification.id()).await.unwrap(),
+        Some(notification)
+    );
+}
+
+async fn the_database_answers_a_ping(store: Store) {
+    store.repository.ping().await.unwrap();
+}
+
+// ---- SQLite only ------------------------------------------------------------
+
+/// The file behind a `sqlite://` test URL.
+fn sqlite_file(url: &str) -> PathBuf {
+    PathBuf::from(url.strip_prefix("sqlite://").unwrap())
+}
+
+#[tokio::test]
+async fn connect_creates_a_missing_sqlite_folder_and_file() {
+    let url = fresh_sqlite_url();
+    let file = sqlite_file(&url);
+    assert!(!file.parent().unwrap().exists());
+
+    connect(&DatabaseUrl::parse(&url).unwrap()).await.unwrap();
+
+    assert!(file.is_file());
+}
+
+#[tokio::test]
+async fn reopening_a_sqlite_file_keeps_the_data() {
+    let url = fresh_sqlite_url();
+    let user = new_user();
+    let notification = notification_for(user, "kept");
+    {
+        let store = open(&url).await;
+        store.repository.insert(&notification).await.unwrap();
+    }
+
+    let reopened = open(&url).await;
+
+    assert_eq!(
+        reopened
+            .repository
+            .get(user, notification.id())
+            .await
+            .unwrap(),
+        Some(notification)
+    );
+    assert_eq!(reopened.repository.unread_count(user).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn an_in_memory_sqlite_database_reads_what_it_wrote() {
+    let store = open("sqlite::memory:").await;
+    let user = new_user();
+    let notification = notification_for(user, "in memory");
+
+    store.repository.insert(&notification).await.unwrap();
+
+    assert_eq!(
+        list(&store, user, StatusFilter::Inbox, None, 10).await,
+        [notification]
+    );
+    assert_eq!(store.repository.unread_count(user).await.unwrap(), 1);
+}

@@ -1,0 +1,38 @@
+//! [`app`]: the actix-web application the binary serves.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::from_fn;
+use actix_web::{web, App};
+
+use crate::state::ApiState;
+use crate::{health, metrics, openapi, routes, telemetry};
+
+/// The whole HTTP app. Call it inside `HttpServer::new(move || app(state.clone()))`.
+///
+/// Every handler reads `web::Data<ApiState>`; the auth extractors read
+/// `web::Data<TokenVerifier>`. A new route (e.g. the WebSocket upgrade) is one
+/// more `.route(...)` line here.
+pub fn app(
+    state: ApiState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let tokens = web::Data::from(state.tokens.clone());
+    App::new()
+        .app_data(web::Data::new(state))
+        .app_data(tokens)
+        .wrap(from_fn(telemetry::record))
+        .configure(routes::api_v1)
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/metrics", web::get().to(metrics::render))
+        .route("/api/openapi.json", web::get().to(openapi::document))
+        .default_service(web::to(routes::fallback::not_found))
+}

@@ -1,0 +1,136 @@
+//! Where a request's token comes from, and the actix extractors built on it.
+//!
+//! REST requests carry the token in `Authorization: Bearer` only. A WebSocket
+//! upgrade may also use `?token=` because browsers cannot set headers on a
+//! WebSocket; the header wins when both are given.
+
+use std::future::{ready, Ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::header::{HeaderMap, AUTHORIZATION};
+use actix_web::{web, FromRequest, HttpRequest};
+use serde::Deserialize;
+
+use super::principal::{AuthenticatedUser, Publisher};
+use super::verifier::{AuthError, TokenVerifier};
+use crate::error::ApiError;
+
+/// The token of a REST request: `Authorization: Bearer <jwt>` (scheme
+/// case-insensitive, RFC 7235). `Ok(None)` when there is no such header.
+pub fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, AuthError> {
+    let Some(value) = headers.get(AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| AuthError::MalformedHeader)?;
+    let (scheme, token) = value
+        .trim()
+        .split_once(' ')
+        .ok_or(AuthError::MalformedHeader)?;
+    let token = token.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
+        return Err(AuthError::MalformedHeader);
+    }
+    Ok(Some(token))
+}
+
+/// Authenticates a WebSocket upgrade request: the bearer header when present,
+/// else the `token` query parameter. Call it before upgrading so that a bad
+/// token gets a 401 response and no socket.
+pub fn authenticate_websocket(
+    req: &HttpRequest,
+    verifier: &TokenVerifier,
+) -> Result<AuthenticatedUser, ApiError> {
+    let token = match bearer_token(req.headers())? {
+        Some(token) => token.to_owned(),
+        None => query_token(req.query_string())?.ok_or(AuthError::MissingToken)?,
+    };
+    Ok(verifier.verify(&token)?)
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    token: Option<String>,
+}
+
+/// The `token` query parameter; an empty one counts as missing.
+fn query_token(query: &str) -> Result<Option<String>, AuthError> {
+    let parsed = web::Query::<TokenQuery>::from_query(query).map_err(|_| AuthError::Invalid {
+        reason: "unreadable query string".to_owned(),
+    })?;
+    Ok(parsed.into_inner().token.filter(|t| !t.is_empty()))
+}
+
+/// Verifies the bearer header of a REST request.
+fn authenticate_rest(req: &HttpRequest) -> Result<AuthenticatedUser, ApiError> {
+    let verifier = req
+        .app_data::<web::Data<TokenVerifier>>()
+        .ok_or_else(|| ApiError::internal("TokenVerifier is not registered as app data"))?;
+    let token = bearer_token(req.headers())?.ok_or(AuthError::MissingToken)?;
+    Ok(verifier.verify(token)?)
+}
+
+impl FromRequest for AuthenticatedUser {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticate_rest(req))
+    }
+}
+
+impl FromRequest for Publisher {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticate_rest(req).and_then(|user| {
+            if user.is_publisher() {
+                Ok(Publisher(user))
+            } else {
+                Err(ApiError::Forbidden(
+                    "creating notifications needs the notifications:publish scope",
+                ))
+            }
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::http::header::HeaderValue;
+
+    fn headers(authorization: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, HeaderValue::from_str(authorization).unwrap());
+        headers
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        assert_eq!(bearer_token(&headers("bearer abc")), Ok(Some("abc")));
+        assert_eq!(bearer_token(&headers("Bearer  abc ")), Ok(Some("abc")));
+    }
+
+    #[test]
+    fn other_schemes_and_empty_tokens_are_malformed() {
+        for value in ["Basic dXNlcjpwYXNz", "Bearer", "Bearer    ", "abc"] {
+            assert_eq!(
+                bearer_token(&headers(value)),
+                Err(AuthError::MalformedHeader),
+                "{value}"
+            );
+        }
+        assert_eq!(bearer_token(&HeaderMap::new()), Ok(None));
+    }
+
+    #[test]
+    fn the_query_token_is_read_and_an_empty_one_is_missing() {
+        assert_eq!(
+            query_token("since=x&token=a.b.c").unwrap().as_deref(),
+            Some("a.b.c")
+        );
+        assert_eq!(query_token("token=").unwrap(), None);
+        assert_eq!(query_token("").unwrap(), None);
+    }
+}

@@ -1,0 +1,216 @@
+//! [`ApiError`]: every way a request can fail, mapped once to the contract's
+//! status codes and `{"error": {"code", "message", "field"?}}` body.
+
+use std::error::Error as StdError;
+use std::fmt::Write as _;
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use notification_application::ServiceError;
+use notification_domain::{BoxError, ValidationError};
+use notification_protocol::{ErrorCode, ErrorResponse};
+use thiserror::Error;
+
+use crate::auth::AuthError;
+
+/// An error answered to the client. The `Display` text is the body's `message`,
+/// so no variant displays anything internal.
+#[derive(Debug, Error)]
+pub enum ApiError {
+    /// 401 with `WWW-Authenticate: Bearer`.
+    #[error("{0}")]
+    Unauthorized(#[from] AuthError),
+    /// 403: authenticated, but not allowed to do this.
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// 404: no such route, or no such notification of this user.
+    #[error("{0}")]
+    NotFound(&'static str),
+    /// 405 with `Allow`.
+    #[error("method not allowed; allowed: {allow}")]
+    MethodNotAllowed { allow: &'static str },
+    /// 422 with the offending `field`.
+    #[error("{0}")]
+    Validation(ValidationError),
+    /// 413.
+    #[error("request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    /// 400: the request cannot even be read (malformed JSON, bad query string).
+    #[error("{0}")]
+    BadRequest(String),
+    /// 429: the user holds the maximum number of WebSocket connections.
+    #[error("{0}")]
+    TooManyConnections(String),
+    /// 503: storage or the event bus is not answering; retry later. The cause
+    /// is logged, not sent.
+    #[error("service temporarily unavailable")]
+    ServiceUnavailable(#[source] Option<BoxError>),
+    /// 500: a bug or an unexpected failure. The cause is logged, not sent.
+    #[error("internal error")]
+    Internal(#[source] BoxError),
+}
+
+impl ApiError {
+    /// A 500 for any cause (logged when answered).
+    pub fn internal(cause: impl Into<BoxError>) -> Self {
+        Self::Internal(cause.into())
+    }
+
+    /// The contract's `code` for this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Unauthorized(_) => ErrorCode::Unauthorized,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
+            Self::Validation(_) => ErrorCode::ValidationFailed,
+            Self::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
+            Self::BadRequest(_) => ErrorCode::BadRequest,
+            Self::TooManyConnections(_) => ErrorCode::TooManyConnections,
+            Self::ServiceUnavailable(_) => ErrorCode::ServiceUnavailable,
+            Self::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// The body sent to the client.
+    pub fn to_body(&self) -> ErrorResponse {
+        let body = ErrorResponse::new(self.code(), self.to_string());
+        match self {
+            Self::Validation(error) => body.with_field(error.field),
+            _ => body,
+        }
+    }
+
+    /// Logs what the client is not told, once, where the response is built.
+    fn log_cause(&self) {
+        match self {
+            Self::Internal(cause) => {
+                tracing::error!(error = %cause_chain(cause.as_ref()), "request failed");
+            }
+            Self::ServiceUnavailable(Some(cause)) => {
+                tracing::warn!(error = %cause_chain(cause.as_ref()), "dependency unavailable");
+            }
+            Self::ServiceUnavailable(None) => tracing::warn!("service unavailable"),
+            Self::Unauthorized(AuthError::Invalid { reason }) => {
+                tracing::debug!(%reason, "token refused");
+            }
+            _ => {}
+        }
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(error: ValidationError) -> Self {
+        Self::Validation(error)
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(error: ServiceError) -> Self {
+        match error {
+            ServiceError::Validation(error) => Self::Validation(error),
+            ServiceError::NotFound => Self::NotFound("notification not found"),
+            ServiceError::Unavailable(cause) => {
+                Self::ServiceUnavailable(cause.map(|c| Box::new(c) as BoxError))
+            }
+            ServiceError::Internal(_) => Self::Internal(Box::new(error)),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::TooManyConnections(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.log_cause();
+        let mut response = HttpResponse::build(self.status_code());
+        match self {
+            // RFC 6750 §3: a request without a token gets the bare challenge,
+            // a refused token says so.
+            Self::Unauthorized(AuthError::MissingToken) => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            Self::Unauthorized(_) => {
+                response
+                    .insert_header((header::WWW_AUTHENTICATE, r#"Bearer error="invalid_token""#));
+            }
+            Self::MethodNotAllowed { allow } => {
+                response.insert_header((header::ALLOW, HeaderValue::from_static(allow)));
+            }
+            _ => {}
+        }
+        response.json(self.to_body())
+    }
+}
+
+/// `error: cause: cause…`, for logs.
+fn cause_chain(error: &(dyn StdError + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let _ = write!(text, ": {cause}");
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use notification_domain::RepositoryError;
+
+    #[test]
+    fn an_internal_error_tells_the_client_nothing_about_its_cause() {
+        let error = ApiError::from(ServiceError::Internal(RepositoryError::Other(
+            "relation \"notifications\" does not exist".into(),
+        )));
+        assert_eq!(error.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_string(&error.to_body()).unwrap();
+        assert!(!body.contains("relation"), "{body}");
+        assert_eq!(
+            body,
+            r#"{"error":{"code":"internal","message":"internal error"}}"#
+        );
+    }
+
+    #[test]
+    fn the_cause_chain_names_every_cause() {
+        let error = ServiceError::Internal(RepositoryError::Other("disk full".into()));
+        assert_eq!(
+            cause_chain(&error),
+            "internal error: storage failed: disk full"
+        );
+    }
+
+    #[test]
+    fn storage_unavailable_is_503() {
+        let error = ApiError::from(ServiceError::Unavailable(Some(
+            RepositoryError::Unavailable("connection refused".into()),
+        )));
+        assert_eq!(error.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(error.code(), ErrorCode::ServiceUnavailable);
+    }
+
+    #[test]
+    fn validation_errors_carry_their_field() {
+        let error = ApiError::from(ValidationError::new("title", "must not be empty"));
+        let body = error.to_body();
+        assert_eq!(body.error.field.as_deref(), Some("title"));
+        assert_eq!(body.error.message, "title: must not be empty");
+        assert_eq!(error.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+}

@@ -1,0 +1,22 @@
+//! [`ApiState`]: what every handler can reach.
+
+use std::sync::Arc;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use notification_application::NotificationService;
+
+use crate::auth::TokenVerifier;
+
+/// Shared state of the HTTP app. Cheap to clone (every field is a handle), so
+/// the binary builds it once and calls `app(state.clone())` per worker.
+///
+/// A new dependency of a handler (the WebSocket hub, for instance) becomes one
+/// more field here; handlers read it from `web::Data<ApiState>`.
+#[derive(Clone)]
+pub struct ApiState {
+    pub service: NotificationService,
+    pub tokens: Arc<TokenVerifier>,
+    /// Renders `GET /metrics`; `None` when no recorder is installed (the route
+    /// then answers 404).
+    pub metrics: Option<PrometheusHandle>,
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The one test command: every test of the workspace, PostgreSQL ones included.
+# Starts PostgreSQL and Redis when they are not running (see services.sh);
+# a test that needs one fails, never skips, when it cannot be reached.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/services.sh
+
+# The end-to-end tests wait on sockets, not on the CPU: run more at once than
+# there are cores.
+export RUST_TEST_THREADS="${RUST_TEST_THREADS:-8}"
+cargo test --workspace "$@"

@@ -1,0 +1,10 @@
+//! End-to-end tests of the REST API against the real server on a random port,
+//! each on SQLite and on PostgreSQL. One test binary, zero2prod style.
+
+mod auth;
+mod create;
+mod health;
+mod isolation;
+mod listing;
+mod restart;
+mod transitions;
