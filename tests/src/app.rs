@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use notification_api::cli::Cli;
-use notification_api::ServerHandle;
+use notification_api::ShutdownHandle;
 use notification_api::{Application, Settings};
 use notification_infrastructure::testing::{fresh_postgres_database, fresh_sqlite_url};
 use reqwest::{Method, Response};
@@ -36,7 +36,7 @@ pub struct TestApp {
     pub base_url: String,
     pub database_url: String,
     pub client: reqwest::Client,
-    handle: ServerHandle,
+    shutdown: ShutdownHandle,
 }
 
 /// A server on a random port with the test secret and a fresh database.
@@ -66,20 +66,20 @@ pub async fn spawn_app_with(database_url: &str, flags: &[&str]) -> TestApp {
         .await
         .expect("the server builds");
     let base_url = application.base_url();
-    let handle = application.handle();
+    let shutdown = application.shutdown_handle();
     tokio::spawn(application.run_until_stopped());
     TestApp {
         base_url,
         database_url: database_url.to_owned(),
         client: reqwest::Client::new(),
-        handle,
+        shutdown,
     }
 }
 
 impl TestApp {
-    /// Stops the server gracefully and waits for it.
-    pub async fn stop(self) {
-        self.handle.stop(true).await;
+    /// Stops the server gracefully (sockets get 1001) and waits for it.
+    pub async fn stop(&self) {
+        self.shutdown.shutdown().await;
     }
 
     /// A fresh user and their token.

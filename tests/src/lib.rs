@@ -11,6 +11,7 @@
 
 pub mod app;
 pub mod tokens;
+pub mod ws;
 
 pub use app::{spawn_app, spawn_app_with, Backend, TestApp};
 pub use tokens::{TokenKind, TEST_SECRET};

@@ -18,6 +18,5 @@ pub mod settings;
 pub mod startup;
 pub mod telemetry;
 
-pub use actix_web::dev::ServerHandle;
 pub use settings::{ConfigError, Settings};
-pub use startup::{Application, StartupError};
+pub use startup::{Application, ShutdownHandle, StartupError};

@@ -6,6 +6,7 @@
 use std::net::ToSocketAddrs;
 use std::time::Duration;
 
+use notification_application::realtime::RealtimeSettings;
 use notification_infrastructure::storage::DatabaseUrl;
 use notification_presentation::auth::{JwtKey, JwtSettings};
 
@@ -43,19 +44,6 @@ pub enum EventBusSettings {
     InProcess,
 }
 
-/// WebSocket connection settings (contract §1, `WS_*`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WebSocketSettings {
-    pub ping_interval: Duration,
-    pub pong_timeout: Duration,
-    pub write_timeout: Duration,
-    pub max_message_size: usize,
-    pub send_buffer: usize,
-    pub max_connections_per_user: usize,
-    /// `None`: any origin may connect.
-    pub allowed_origins: Option<Vec<String>>,
-}
-
 /// Everything the server needs, validated.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -63,7 +51,10 @@ pub struct Settings {
     pub database_url: DatabaseUrl,
     pub auth: AuthSettings,
     pub event_bus: EventBusSettings,
-    pub websocket: WebSocketSettings,
+    /// The `WS_*` settings of contract §1.
+    pub realtime: RealtimeSettings,
+    /// `ALLOWED_ORIGINS`; `None`: any origin may open a WebSocket.
+    pub allowed_origins: Option<Vec<String>>,
     pub shutdown_timeout: Duration,
     pub rust_log: String,
 }
@@ -78,7 +69,7 @@ impl Settings {
                 .map_err(|e| ConfigError::new("DATABASE_URL", e.to_string()))?,
             auth: parse_auth(args, jwt_secret.as_deref())?,
             event_bus: parse_event_bus(args.event_bus_url.as_deref())?,
-            websocket: WebSocketSettings {
+            realtime: RealtimeSettings {
                 ping_interval: parse_seconds("WS_PING_INTERVAL", &args.ws_ping_interval)?,
                 pong_timeout: parse_seconds("WS_PONG_TIMEOUT", &args.ws_pong_timeout)?,
                 write_timeout: parse_seconds("WS_WRITE_TIMEOUT", &args.ws_write_timeout)?,
@@ -88,8 +79,9 @@ impl Settings {
                     "WS_MAX_CONNECTIONS_PER_USER",
                     &args.ws_max_connections_per_user,
                 )?,
-                allowed_origins: parse_origins(args.allowed_origins.as_deref()),
+                ..RealtimeSettings::default()
             },
+            allowed_origins: parse_origins(args.allowed_origins.as_deref()),
             shutdown_timeout: parse_seconds("SHUTDOWN_TIMEOUT", &args.shutdown_timeout)?,
             rust_log: args.rust_log.clone(),
         })
@@ -196,13 +188,13 @@ mod tests {
         let settings = Settings::from_args(&args(&[])).unwrap();
         assert_eq!(settings.bind_addr, "127.0.0.1:8080");
         assert!(matches!(settings.auth, AuthSettings::Dev));
-        assert_eq!(settings.websocket.ping_interval, Duration::from_secs(54));
-        assert_eq!(settings.websocket.pong_timeout, Duration::from_secs(60));
-        assert_eq!(settings.websocket.write_timeout, Duration::from_secs(10));
-        assert_eq!(settings.websocket.max_message_size, 512);
-        assert_eq!(settings.websocket.send_buffer, 256);
-        assert_eq!(settings.websocket.max_connections_per_user, 16);
-        assert_eq!(settings.websocket.allowed_origins, None);
+        assert_eq!(settings.realtime.ping_interval, Duration::from_secs(54));
+        assert_eq!(settings.realtime.pong_timeout, Duration::from_secs(60));
+        assert_eq!(settings.realtime.write_timeout, Duration::from_secs(10));
+        assert_eq!(settings.realtime.max_message_size, 512);
+        assert_eq!(settings.realtime.send_buffer, 256);
+        assert_eq!(settings.realtime.max_connections_per_user, 16);
+        assert_eq!(settings.allowed_origins, None);
         assert_eq!(settings.shutdown_timeout, Duration::from_secs(10));
     }
 
@@ -221,7 +213,7 @@ mod tests {
     #[test]
     fn durations_accept_decimals_and_reject_zero_and_text() {
         let settings = Settings::from_args(&args(&["--ws-ping-interval", "0.25"])).unwrap();
-        assert_eq!(settings.websocket.ping_interval, Duration::from_millis(250));
+        assert_eq!(settings.realtime.ping_interval, Duration::from_millis(250));
         for bad in ["0", "-1", "abc", "NaN"] {
             let flag = format!("--ws-pong-timeout={bad}");
             let err = Settings::from_args(&args(&[&flag])).unwrap_err();
@@ -243,7 +235,7 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(
-            settings.websocket.allowed_origins,
+            settings.allowed_origins,
             Some(vec![
                 "https://a.example".to_owned(),
                 "https://b.example".to_owned()

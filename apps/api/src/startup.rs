@@ -3,13 +3,17 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::HttpServer;
+use notification_application::realtime::NotificationEventHandler;
 use notification_application::NotificationService;
 use notification_infrastructure::events::InProcessEventBus;
+use notification_infrastructure::realtime::{Hub, HubConnectionManager, HubPushService};
 use notification_infrastructure::storage::{self, StorageError};
 use notification_presentation::auth::{JwtKey, JwtSettings, TokenVerifier};
+use notification_presentation::websocket::{AllowedOrigins, WebSocketOptions};
 use notification_presentation::{app, ApiState};
 
 use crate::dev_mode::{self, DevTokens};
@@ -36,7 +40,36 @@ pub struct Application {
     port: u16,
     host: String,
     server: Server,
+    shutdown: ShutdownHandle,
     dev_tokens: Option<DevTokens>,
+}
+
+/// Stops the application gracefully: every socket gets close 1001, then the
+/// HTTP server stops accepting and lets in-flight requests finish.
+#[derive(Clone)]
+pub struct ShutdownHandle {
+    hub: Hub,
+    server: ServerHandle,
+    /// Half of `SHUTDOWN_TIMEOUT` for the sockets to say goodbye; the HTTP
+    /// server's own drain gets the other half.
+    socket_drain: Duration,
+}
+
+impl ShutdownHandle {
+    pub async fn shutdown(&self) {
+        tracing::info!(sockets = self.hub.total_connections(), "shutting down");
+        self.hub.shutdown();
+        if tokio::time::timeout(self.socket_drain, self.hub.drained())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                sockets = self.hub.total_connections(),
+                "sockets still open after the drain time; stopping anyway"
+            );
+        }
+        self.server.stop(true).await;
+    }
 }
 
 impl Application {
@@ -44,17 +77,35 @@ impl Application {
     /// listener. With `BIND_ADDR` port 0 the OS picks a free port: read it
     /// back with [`Application::port`].
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        // The path of a notification, from the inside out: storage, the event
+        // bus, the hub that pushes, then the service that ties them together.
         let repository = storage::connect(&settings.database_url).await?;
         let event_bus = Arc::new(InProcessEventBus::new());
+        let hub = Hub::new(&settings.realtime);
+        event_bus.subscribe(Arc::new(NotificationEventHandler::new(Arc::new(
+            HubPushService::new(hub.clone()),
+        ))));
         let service = NotificationService::new(repository, event_bus.clone());
 
         let (jwt, dev_tokens) = jwt_settings(&settings.auth)?;
         let tokens =
             Arc::new(TokenVerifier::new(jwt).map_err(|e| StartupError::Auth(e.to_string()))?);
+        let connections = Arc::new(HubConnectionManager::new(hub.clone(), tokens.clone()));
         let state = ApiState {
             service,
             tokens,
             metrics: telemetry::metrics_handle(),
+            connections,
+            websocket: WebSocketOptions {
+                allowed_origins: settings
+                    .allowed_origins
+                    .clone()
+                    .map_or_else(AllowedOrigins::any, AllowedOrigins::only),
+                max_frame_size: settings
+                    .realtime
+                    .max_message_size
+                    .max(settings.realtime.max_auth_message_size),
+            },
         };
 
         let bind_error = |source| StartupError::Bind {
@@ -63,16 +114,25 @@ impl Application {
         };
         let listener = TcpListener::bind(&settings.bind_addr).map_err(bind_error)?;
         let local = listener.local_addr().map_err(bind_error)?;
+        let half = settings.shutdown_timeout / 2;
         let server = HttpServer::new(move || app(state.clone()))
-            .shutdown_timeout(settings.shutdown_timeout.as_secs().max(1))
+            // Signals are ours: sockets must hear 1001 before the server stops.
+            .disable_signals()
+            .shutdown_timeout(half.as_secs().max(1))
             .listen(listener)
             .map_err(bind_error)?
             .run();
+        let shutdown = ShutdownHandle {
+            hub,
+            server: server.handle(),
+            socket_drain: half,
+        };
         tracing::info!(addr = %local, database = %settings.database_url, "listening");
         Ok(Self {
             port: local.port(),
             host: local.ip().to_string(),
             server,
+            shutdown,
             dev_tokens,
         })
     }
@@ -86,9 +146,9 @@ impl Application {
         format!("http://{}:{}", self.host, self.port)
     }
 
-    /// Stops the server from another task (`stop(true)` drains gracefully).
-    pub fn handle(&self) -> ServerHandle {
-        self.server.handle()
+    /// Stops the application gracefully from another task.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        self.shutdown.clone()
     }
 
     /// The tokens of dev mode, when it is on.
@@ -96,9 +156,19 @@ impl Application {
         self.dev_tokens.as_ref()
     }
 
-    /// Serves until the server is stopped (signal or [`ServerHandle::stop`]).
+    /// Serves until SIGTERM or SIGINT (then shuts down gracefully) or until a
+    /// [`ShutdownHandle`] stops it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let shutdown = self.shutdown;
+        // The server future must keep being polled while it shuts down (it
+        // handles its own stop command), so the signal waits beside it.
+        let on_signal = tokio::spawn(async move {
+            termination_signal().await;
+            shutdown.shutdown().await;
+        });
+        let result = self.server.await;
+        on_signal.abort();
+        result
     }
 }
 
@@ -120,5 +190,29 @@ fn jwt_settings(auth: &AuthSettings) -> Result<(JwtSettings, Option<DevTokens>),
             };
             Ok((settings, Some(tokens)))
         }
+    }
+}
+
+/// Resolves on SIGTERM (what orchestrators send) or SIGINT (Ctrl-C).
+async fn termination_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
     }
 }

@@ -1,5 +1,6 @@
 //! Logs and metrics for the whole process.
 
+use std::io::IsTerminal;
 use std::sync::OnceLock;
 
 use std::time::Duration;
@@ -17,9 +18,11 @@ const LATENCY_BUCKETS: &[f64] = &[
 /// A second call is a no-op, so tests may build several applications.
 pub fn init_tracing(filter: &str) {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colours only for a person at a terminal, never in files or pipes.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_ansi(std::io::stdout().is_terminal())
         .try_init();
 }
 

@@ -8,6 +8,10 @@ pub enum ServiceError {
     /// Input broke a rule of the notification resource.
     #[error(transparent)]
     Validation(#[from] ValidationError),
+    /// The publisher already used this idempotency key (within its 24 hours)
+    /// for a different request; nothing was stored.
+    #[error("idempotency key already used for a different request")]
+    IdempotencyKeyReused,
     /// No such notification for this user (whether it does not exist or
     /// belongs to someone else: the two are indistinguishable on purpose).
     #[error("notification not found")]

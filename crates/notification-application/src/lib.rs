@@ -7,13 +7,21 @@
 //!   reading and changing notifications, from REST handlers and from other
 //!   bounded contexts alike. Every change is stored first, then its domain
 //!   event is published; a repeat that changes nothing publishes nothing.
+//!   [`NotificationService::create_idempotent`] creates once per publisher
+//!   and idempotency key and answers a repeat with the first result
+//!   ([`CreateOutcome`]).
 //! - [`error`]: [`ServiceError`], what a use case can fail with.
 //! - [`page`]: the keyset-paginated listing result.
+//! - [`realtime`]: real-time delivery: the push, socket, authentication and
+//!   connection ports, their settings, and the event handler that pushes.
 
 pub mod error;
+pub mod outcome;
 pub mod page;
+pub mod realtime;
 pub mod service;
 
 pub use error::{ReadinessError, ServiceError};
+pub use outcome::CreateOutcome;
 pub use page::{Page, PageRequest, MAX_PAGE_SIZE};
 pub use service::NotificationService;

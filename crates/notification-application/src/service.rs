@@ -3,13 +3,15 @@
 use std::sync::Arc;
 
 use notification_domain::{
-    now, DomainEvent, EventPublisher, ListQuery, Notification, NotificationChange,
-    NotificationCreated, NotificationDraft, NotificationId, NotificationRepository,
-    NotificationStatus, NotificationUpdated, UserId,
+    now, DomainEvent, EventPublisher, IdempotencyClaim, IdempotencyKey, IdempotentInsert,
+    ListQuery, Notification, NotificationChange, NotificationCreated, NotificationDraft,
+    NotificationId, NotificationRepository, NotificationStatus, NotificationUpdated,
+    RequestFingerprint, UserId, IDEMPOTENCY_KEY_TTL,
 };
 use time::OffsetDateTime;
 
 use crate::error::{ReadinessError, ServiceError};
+use crate::outcome::CreateOutcome;
 use crate::page::{Page, PageRequest, MAX_PAGE_SIZE};
 
 /// How often a status change is retried when another request changed the same
@@ -68,18 +70,52 @@ impl NotificationService {
     /// [`NotificationCreated`]. The notification is durable when this returns.
     #[tracing::instrument(skip_all, fields(user_id = %draft.user_id))]
     pub async fn create(&self, draft: NotificationDraft) -> Result<Notification, ServiceError> {
-        let created_at = now();
-        let notification = Notification::new(draft, NotificationId::new(), created_at);
+        let notification = Notification::new(draft, NotificationId::new(), now());
         let unread_count = self.repository.insert(&notification).await?;
-        metrics::counter!("notifications_created_total").increment(1);
-        tracing::debug!(notification_id = %notification.id(), "notification stored");
-        self.publish(NotificationCreated {
-            notification: notification.clone(),
-            unread_count,
-            occurred_at: now(),
-        })
-        .await;
+        self.announce_created(&notification, unread_count).await;
         Ok(notification)
+    }
+
+    /// [`create`](Self::create), once per `publisher` and `key` within
+    /// [`IDEMPOTENCY_KEY_TTL`].
+    ///
+    /// The first call stores and publishes as `create` does
+    /// ([`CreateOutcome::Created`]). A repeat with the same request returns
+    /// the notification as first created, stores and publishes nothing
+    /// ([`CreateOutcome::Replayed`]), also when the two calls race: the
+    /// repository lets exactly one of them store. The same key with a
+    /// different request is [`ServiceError::IdempotencyKeyReused`]. "The same
+    /// request" means the same [`RequestFingerprint`] of the validated draft.
+    #[tracing::instrument(skip_all, fields(user_id = %draft.user_id, %publisher))]
+    pub async fn create_idempotent(
+        &self,
+        draft: NotificationDraft,
+        publisher: UserId,
+        key: IdempotencyKey,
+    ) -> Result<CreateOutcome, ServiceError> {
+        let claim = IdempotencyClaim {
+            publisher,
+            key,
+            fingerprint: RequestFingerprint::of(&draft),
+        };
+        let notification = Notification::new(draft, NotificationId::new(), now());
+        let expired_before = notification.created_at() - IDEMPOTENCY_KEY_TTL;
+        match self
+            .repository
+            .insert_idempotent(&notification, &claim, expired_before)
+            .await?
+        {
+            IdempotentInsert::Inserted { unread_count } => {
+                self.announce_created(&notification, unread_count).await;
+                Ok(CreateOutcome::Created(notification))
+            }
+            IdempotentInsert::AlreadyUsed(record) if record.is_repeat_of(&claim.fingerprint) => {
+                metrics::counter!("idempotent_replays_total").increment(1);
+                tracing::debug!(notification_id = %record.notification.id(), "idempotent replay");
+                Ok(CreateOutcome::Replayed(record.notification))
+            }
+            IdempotentInsert::AlreadyUsed(_) => Err(ServiceError::IdempotencyKeyReused),
+        }
     }
 
     /// The user's notification `id`.
@@ -241,6 +277,18 @@ impl NotificationService {
         }
         tracing::warn!(%user_id, notification_id = %id, "status change lost every race");
         Err(ServiceError::Unavailable(None))
+    }
+
+    /// Counts and publishes a stored new notification.
+    async fn announce_created(&self, notification: &Notification, unread_count: u64) {
+        metrics::counter!("notifications_created_total").increment(1);
+        tracing::debug!(notification_id = %notification.id(), "notification stored");
+        self.publish(NotificationCreated {
+            notification: notification.clone(),
+            unread_count,
+            occurred_at: now(),
+        })
+        .await;
     }
 
     /// Publishes after a change is stored. A failure here loses no data (the

@@ -11,6 +11,9 @@
 //!   [`NotificationStatus`], and the status transitions.
 //! - [`events`]: the domain events [`NotificationCreated`] and
 //!   [`NotificationUpdated`] that the application publishes after each change.
+//! - [`idempotency`] and [`fingerprint`]: [`IdempotencyKey`] and
+//!   [`RequestFingerprint`], so that a publisher repeating a create request
+//!   gets the first result and nobody is notified twice.
 //! - [`repository`] and [`publisher`]: the ports that infrastructure implements.
 //!   With the `mocks` feature, mockall mocks of every port are exported for other
 //!   crates' unit tests.
@@ -22,6 +25,8 @@
 pub mod content;
 pub mod error;
 pub mod events;
+pub mod fingerprint;
+pub mod idempotency;
 pub mod ids;
 pub mod notification;
 pub mod publisher;
@@ -31,6 +36,10 @@ pub mod timestamp;
 pub use content::{Message, Metadata, NotificationDraft, Title};
 pub use error::{BoxError, PublishError, RepositoryError, ValidationError};
 pub use events::{DomainEvent, NotificationChange, NotificationCreated, NotificationUpdated};
+pub use fingerprint::RequestFingerprint;
+pub use idempotency::{
+    IdempotencyClaim, IdempotencyKey, IdempotencyRecord, IdempotentInsert, IDEMPOTENCY_KEY_TTL,
+};
 pub use ids::{NotificationId, UserId};
 pub use notification::{Notification, NotificationStatus, NotificationType, StoredNotification};
 pub use publisher::{EventPublisher, EventSubscriber};

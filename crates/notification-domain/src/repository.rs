@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::error::RepositoryError;
+use crate::idempotency::{IdempotencyClaim, IdempotentInsert};
 use crate::ids::{NotificationId, UserId};
 use crate::notification::{Notification, NotificationStatus};
 
@@ -45,6 +46,32 @@ pub struct ReadAllOutcome {
 pub trait NotificationRepository: Send + Sync {
     /// Stores a new notification; returns the user's unread count afterwards.
     async fn insert(&self, notification: &Notification) -> Result<u64, RepositoryError>;
+
+    /// Stores a new notification under an idempotency key, unless the
+    /// publisher already used the key.
+    ///
+    /// In one transaction: a record of `claim` that is older than
+    /// `expired_before` is forgotten (an expired key is as good as new); then
+    /// the key is recorded at `notification.created_at()` with a snapshot of
+    /// `notification`, and the notification is inserted. If the publisher's
+    /// key is already recorded (also by a concurrent call: exactly one of them
+    /// wins), nothing is stored and the recorded [`IdempotencyRecord`]
+    /// comes back instead, whatever its fingerprint; the caller compares.
+    ///
+    /// [`IdempotencyRecord`]: crate::IdempotencyRecord
+    async fn insert_idempotent(
+        &self,
+        notification: &Notification,
+        claim: &IdempotencyClaim,
+        expired_before: OffsetDateTime,
+    ) -> Result<IdempotentInsert, RepositoryError>;
+
+    /// Forgets every idempotency key recorded before `older_than`; returns how
+    /// many. Never touches notifications.
+    async fn purge_idempotency_keys(
+        &self,
+        older_than: OffsetDateTime,
+    ) -> Result<u64, RepositoryError>;
 
     /// The user's notification with this id, if any.
     async fn get(

@@ -6,13 +6,17 @@
 //!
 //! - [`storage`]: the `NotificationRepository` port on SQLite (the zero-setup
 //!   default) and PostgreSQL, with [`storage::DatabaseUrl`] to pick one,
-//!   [`storage::connect`] to open it and [`storage::migrate`] to prepare its schema.
+//!   [`storage::connect`] to open it and [`storage::migrate`] to prepare its schema;
+//!   [`storage::spawn_idempotency_purger`] forgets expired idempotency keys.
 //! - [`events`]: event buses implementing `EventPublisher`; the
 //!   [`events::InProcessEventBus`] hands each event to this process's subscribers.
+//! - [`realtime`]: WebSocket delivery: the hub of live connections, the push
+//!   service and the per-connection loop.
 //! - `testing` (feature `test-support`): fresh PostgreSQL and SQLite databases for
 //!   this crate's and the end-to-end tests.
 
 pub mod events;
+pub mod realtime;
 pub mod storage;
 
 #[cfg(feature = "test-support")]

@@ -11,12 +11,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use notification_domain::{
-    now, ListQuery, Notification, NotificationDraft, NotificationId, NotificationRepository,
-    NotificationStatus, NotificationType, StatusFilter, StoredNotification, UserId,
+    now, IdempotencyClaim, IdempotencyKey, IdempotentInsert, ListQuery, Notification,
+    NotificationDraft, NotificationId, NotificationRepository, NotificationStatus,
+    NotificationType, RequestFingerprint, StatusFilter, StoredNotification, UserId,
+    IDEMPOTENCY_KEY_TTL,
 };
 use notification_infrastructure::storage::{connect, migrate, DatabaseUrl};
 use notification_infrastructure::testing::{fresh_postgres_database, fresh_sqlite_url};
 use serde_json::json;
+use time::{Duration, OffsetDateTime};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
@@ -89,6 +92,14 @@ conformance_tests!(
     concurrent_mark_all_read_and_inserts_keep_the_count_exact,
     migrating_twice_is_harmless,
     the_database_answers_a_ping,
+    a_free_idempotency_key_stores_the_notification_and_counts_it,
+    a_used_key_answers_its_record_and_stores_nothing,
+    a_used_key_answers_its_record_whatever_the_new_fingerprint,
+    the_same_key_of_another_publisher_is_independent,
+    the_record_is_the_notification_as_first_created_even_after_it_changed_or_went,
+    concurrent_inserts_with_one_key_store_exactly_one_notification,
+    an_expired_key_is_as_good_as_new,
+    purging_forgets_only_keys_older_than_the_cutoff,
 );
 
 // ---- helpers --------------------------------------------------------------
@@ -596,6 +607,299 @@ async fn migrating_twice_is_harmless(store: Store) {
 
 async fn the_database_answers_a_ping(store: Store) {
     store.repository.ping().await.unwrap();
+}
+
+// ---- idempotent inserts -----------------------------------------------------
+
+/// Long enough ago that nothing a test inserted counts as expired.
+fn long_ago() -> OffsetDateTime {
+    now() - Duration::days(3650)
+}
+
+/// A new notification titled `title` for `user`, created at `created_at`.
+fn notification_at(user: UserId, title: &str, created_at: OffsetDateTime) -> Notification {
+    let draft = NotificationDraft::parse(user, title, "body", None, None).unwrap();
+    Notification::new(draft, NotificationId::new(), created_at)
+}
+
+/// `publisher`'s claim of `key` for a request creating `notification`.
+fn claim_for(publisher: UserId, key: &str, notification: &Notification) -> IdempotencyClaim {
+    let draft = NotificationDraft::parse(
+        notification.user_id(),
+        notification.title(),
+        notification.message(),
+        Some(notification.notification_type()),
+        Some(json!(notification.metadata().as_map())),
+    )
+    .unwrap();
+    IdempotencyClaim {
+        publisher,
+        key: IdempotencyKey::parse(key).unwrap(),
+        fingerprint: RequestFingerprint::of(&draft),
+    }
+}
+
+/// A random key, so PostgreSQL tests sharing a database never collide.
+fn fresh_key() -> String {
+    format!("key-{}", Uuid::new_v4())
+}
+
+async fn insert_idempotent(
+    store: &Store,
+    notification: &Notification,
+    claim: &IdempotencyClaim,
+    expired_before: OffsetDateTime,
+) -> IdempotentInsert {
+    store
+        .repository
+        .insert_idempotent(notification, claim, expired_before)
+        .await
+        .unwrap()
+}
+
+async fn a_free_idempotency_key_stores_the_notification_and_counts_it(store: Store) {
+    let (publisher, user) = (new_user(), new_user());
+    let notification = notification_for(user, "Paid");
+    let claim = claim_for(publisher, &fresh_key(), &notification);
+
+    let outcome = insert_idempotent(&store, &notification, &claim, long_ago()).await;
+
+    assert_eq!(outcome, IdempotentInsert::Inserted { unread_count: 1 });
+    assert_eq!(
+        store.repository.get(user, notification.id()).await.unwrap(),
+        Some(notification)
+    );
+    assert_eq!(store.repository.unread_count(user).await.unwrap(), 1);
+}
+
+async fn a_used_key_answers_its_record_and_stores_nothing(store: Store) {
+    let (publisher, user, key) = (new_user(), new_user(), fresh_key());
+    let first = notification_for(user, "Paid");
+    let claim = claim_for(publisher, &key, &first);
+    insert_idempotent(&store, &first, &claim, long_ago()).await;
+
+    let repeat = notification_for(user, "Paid");
+    let outcome = insert_idempotent(&store, &repeat, &claim, long_ago()).await;
+
+    let IdempotentInsert::AlreadyUsed(record) = outcome else {
+        panic!("expected the first record, got {outcome:?}");
+    };
+    assert_eq!(record.notification, first);
+    assert_eq!(record.fingerprint, claim.fingerprint);
+    assert_eq!(store.repository.get(user, repeat.id()).await.unwrap(), None);
+    assert_eq!(
+        ids(&list(&store, user, StatusFilter::Inbox, None, 10).await),
+        [first.id()]
+    );
+    assert_eq!(store.repository.unread_count(user).await.unwrap(), 1);
+}
+
+async fn a_used_key_answers_its_record_whatever_the_new_fingerprint(store: Store) {
+    let (publisher, user, key) = (new_user(), new_user(), fresh_key());
+    let first = notification_for(user, "Paid");
+    let first_claim = claim_for(publisher, &key, &first);
+    insert_idempotent(&store, &first, &first_claim, long_ago()).await;
+
+    let other = notification_for(user, "Refunded");
+    let other_claim = claim_for(publisher, &key, &other);
+    assert_ne!(other_claim.fingerprint, first_claim.fingerprint);
+    let outcome = insert_idempotent(&store, &other, &other_claim, long_ago()).await;
+
+    let IdempotentInsert::AlreadyUsed(record) = outcome else {
+        panic!("expected the first record, got {outcome:?}");
+    };
+    assert_eq!(record.fingerprint, first_claim.fingerprint);
+    assert!(!record.is_repeat_of(&other_claim.fingerprint));
+    assert_eq!(
+        list(&store, user, StatusFilter::Inbox, None, 10)
+            .await
+            .len(),
+        1
+    );
+}
+
+async fn the_same_key_of_another_publisher_is_independent(store: Store) {
+    let (one, other, user, key) = (new_user(), new_user(), new_user(), fresh_key());
+    let first = notification_for(user, "Paid");
+    let second = notification_for(user, "Paid");
+
+    let outcomes = [
+        insert_idempotent(&store, &first, &claim_for(one, &key, &first), long_ago()).await,
+        insert_idempotent(
+            &store,
+            &second,
+            &claim_for(other, &key, &second),
+            long_ago(),
+        )
+        .await,
+    ];
+
+    assert_eq!(
+        outcomes,
+        [
+            IdempotentInsert::Inserted { unread_count: 1 },
+            IdempotentInsert::Inserted { unread_count: 2 }
+        ]
+    );
+}
+
+async fn the_record_is_the_notification_as_first_created_even_after_it_changed_or_went(
+    store: Store,
+) {
+    let (publisher, user, key) = (new_user(), new_user(), fresh_key());
+    let metadata = json!({"order": {"id": 42, "items": ["a", "b"]}, "note": "ação ✓"});
+    let draft = NotificationDraft::parse(
+        user,
+        "Nova transação",
+        "Line one\nLine two",
+        Some(NotificationType::Warning),
+        Some(metadata),
+    )
+    .unwrap();
+    let first = Notification::new(draft, NotificationId::new(), now());
+    let claim = claim_for(publisher, &key, &first);
+    insert_idempotent(&store, &first, &claim, long_ago()).await;
+    let repeat = |store: &Store| {
+        let repeat = notification_for(user, "Nova transação");
+        let claim = claim.clone();
+        let repository = store.repository.clone();
+        async move {
+            match repository
+                .insert_idempotent(&repeat, &claim, long_ago())
+                .await
+                .unwrap()
+            {
+                IdempotentInsert::AlreadyUsed(record) => record.notification,
+                other => panic!("expected the first record, got {other:?}"),
+            }
+        }
+    };
+
+    read(&store, &first).await;
+    assert_eq!(repeat(&store).await, first, "after it was read");
+    store.repository.delete(user, first.id()).await.unwrap();
+    assert_eq!(repeat(&store).await, first, "after it was deleted");
+}
+
+async fn concurrent_inserts_with_one_key_store_exactly_one_notification(store: Store) {
+    const REQUESTS: usize = 16;
+    let (publisher, user, key) = (new_user(), new_user(), fresh_key());
+    let claim = claim_for(publisher, &key, &notification_for(user, "Paid"));
+
+    let attempts: Vec<_> = (0..REQUESTS)
+        .map(|_| {
+            let repository = store.repository.clone();
+            let claim = claim.clone();
+            let notification = notification_for(user, "Paid");
+            tokio::spawn(async move {
+                let outcome = repository
+                    .insert_idempotent(&notification, &claim, long_ago())
+                    .await
+                    .unwrap();
+                (notification, outcome)
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    let mut answered = HashSet::new();
+    for attempt in attempts {
+        match attempt.await.unwrap() {
+            (notification, IdempotentInsert::Inserted { unread_count }) => {
+                assert_eq!(unread_count, 1);
+                answered.insert(notification.id());
+                winners.push(notification);
+            }
+            (_, IdempotentInsert::AlreadyUsed(record)) => {
+                answered.insert(record.notification.id());
+            }
+        }
+    }
+
+    assert_eq!(winners.len(), 1, "exactly one request stores");
+    assert_eq!(
+        answered,
+        HashSet::from([winners[0].id()]),
+        "every request answers the winner's notification"
+    );
+    assert_eq!(
+        list(&store, user, StatusFilter::Inbox, None, 100).await,
+        winners
+    );
+    assert_eq!(store.repository.unread_count(user).await.unwrap(), 1);
+}
+
+async fn an_expired_key_is_as_good_as_new(store: Store) {
+    let (publisher, user, key) = (new_user(), new_user(), fresh_key());
+    let recorded_at = now() - IDEMPOTENCY_KEY_TTL - Duration::minutes(1);
+    let old = notification_at(user, "Paid", recorded_at);
+    let claim = claim_for(publisher, &key, &old);
+    insert_idempotent(&store, &old, &claim, long_ago()).await;
+
+    // A key recorded exactly at the cutoff is still alive; a microsecond later
+    // it has expired.
+    let at_cutoff = notification_for(user, "Paid");
+    let outcome = insert_idempotent(&store, &at_cutoff, &claim, recorded_at).await;
+    assert!(
+        matches!(outcome, IdempotentInsert::AlreadyUsed(_)),
+        "{outcome:?}"
+    );
+    let renewed = notification_for(user, "Paid");
+    let cutoff = recorded_at + Duration::microseconds(1);
+    let outcome = insert_idempotent(&store, &renewed, &claim, cutoff).await;
+    assert_eq!(outcome, IdempotentInsert::Inserted { unread_count: 2 });
+
+    let repeat = notification_for(user, "Paid");
+    match insert_idempotent(&store, &repeat, &claim, cutoff).await {
+        IdempotentInsert::AlreadyUsed(record) => assert_eq!(record.notification, renewed),
+        other => panic!("expected the renewed record, got {other:?}"),
+    }
+}
+
+async fn purging_forgets_only_keys_older_than_the_cutoff(store: Store) {
+    let (publisher, user) = (new_user(), new_user());
+    let cutoff = now() - IDEMPOTENCY_KEY_TTL;
+    let old = notification_at(user, "old", cutoff - Duration::seconds(1));
+    let at_cutoff = notification_at(user, "at the cutoff", cutoff);
+    let fresh = notification_for(user, "fresh");
+    let mut claims = Vec::new();
+    for notification in [&old, &at_cutoff, &fresh] {
+        let claim = claim_for(publisher, &fresh_key(), notification);
+        insert_idempotent(&store, notification, &claim, long_ago()).await;
+        claims.push(claim);
+    }
+
+    let purged = store
+        .repository
+        .purge_idempotency_keys(cutoff)
+        .await
+        .unwrap();
+
+    // PostgreSQL tests share a database: other tests' old keys may go too.
+    assert!(purged >= 1, "purged {purged}");
+    let still_used = |claim: IdempotencyClaim| {
+        let repository = store.repository.clone();
+        async move {
+            let probe = notification_for(user, "probe");
+            let outcome = repository
+                .insert_idempotent(&probe, &claim, long_ago())
+                .await
+                .unwrap();
+            matches!(outcome, IdempotentInsert::AlreadyUsed(_))
+        }
+    };
+    let [old_claim, at_cutoff_claim, fresh_claim]: [IdempotencyClaim; 3] =
+        claims.try_into().unwrap();
+    assert!(!still_used(old_claim).await, "the old key is forgotten");
+    assert!(
+        still_used(at_cutoff_claim).await,
+        "a key at the cutoff is kept"
+    );
+    assert!(still_used(fresh_claim).await, "a fresh key is kept");
+    assert_eq!(
+        store.repository.get(user, old.id()).await.unwrap(),
+        Some(old),
+        "purging keys never touches notifications"
+    );
 }
 
 // ---- SQLite only ------------------------------------------------------------

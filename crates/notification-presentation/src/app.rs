@@ -6,7 +6,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App};
 
 use crate::state::ApiState;
-use crate::{health, metrics, openapi, routes, telemetry};
+use crate::{health, metrics, openapi, routes, telemetry, websocket};
 
 /// The whole HTTP app. Call it inside `HttpServer::new(move || app(state.clone()))`.
 ///
@@ -30,6 +30,7 @@ pub fn app(
         .app_data(tokens)
         .wrap(from_fn(telemetry::record))
         .configure(routes::api_v1)
+        .route("/ws/notifications", web::get().to(websocket::upgrade))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(metrics::render))

@@ -13,6 +13,7 @@ use notification_protocol::{ErrorCode, ErrorResponse};
 use thiserror::Error;
 
 use crate::auth::AuthError;
+use crate::idempotency::IDEMPOTENCY_KEY_HEADER;
 
 /// An error answered to the client. The `Display` text is the body's `message`,
 /// so no variant displays anything internal.
@@ -33,6 +34,10 @@ pub enum ApiError {
     /// 422 with the offending `field`.
     #[error("{0}")]
     Validation(ValidationError),
+    /// 422 `idempotency_key_reused`, field `Idempotency-Key`: the publisher
+    /// already used this key for a different request.
+    #[error("this Idempotency-Key was already used with a different request; use a new key for a new request")]
+    IdempotencyKeyReused,
     /// 413.
     #[error("request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
@@ -65,6 +70,7 @@ impl ApiError {
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
             Self::Validation(_) => ErrorCode::ValidationFailed,
+            Self::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
             Self::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
             Self::BadRequest(_) => ErrorCode::BadRequest,
             Self::TooManyConnections(_) => ErrorCode::TooManyConnections,
@@ -78,6 +84,7 @@ impl ApiError {
         let body = ErrorResponse::new(self.code(), self.to_string());
         match self {
             Self::Validation(error) => body.with_field(error.field),
+            Self::IdempotencyKeyReused => body.with_field(IDEMPOTENCY_KEY_HEADER),
             _ => body,
         }
     }
@@ -110,6 +117,7 @@ impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> Self {
         match error {
             ServiceError::Validation(error) => Self::Validation(error),
+            ServiceError::IdempotencyKeyReused => Self::IdempotencyKeyReused,
             ServiceError::NotFound => Self::NotFound("notification not found"),
             ServiceError::Unavailable(cause) => {
                 Self::ServiceUnavailable(cause.map(|c| Box::new(c) as BoxError))
@@ -126,7 +134,7 @@ impl ResponseError for ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Validation(_) | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::TooManyConnections(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -203,6 +211,15 @@ mod tests {
         )));
         assert_eq!(error.status_code(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(error.code(), ErrorCode::ServiceUnavailable);
+    }
+
+    #[test]
+    fn a_reused_idempotency_key_is_a_422_naming_the_header() {
+        let error = ApiError::from(ServiceError::IdempotencyKeyReused);
+        assert_eq!(error.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body = error.to_body();
+        assert_eq!(body.error.code, ErrorCode::IdempotencyKeyReused);
+        assert_eq!(body.error.field.as_deref(), Some("Idempotency-Key"));
     }
 
     #[test]

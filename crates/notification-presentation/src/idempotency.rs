@@ -1,79 +1,69 @@
-//! The `Idempotency-Key` header of `POST /api/v1/notifications`.
+//! The `Idempotency-Key` header of `POST /api/v1/notifications` and the
+//! `Idempotent-Replayed` header of its replays.
 //!
-//! Only read and checked for now: the create handler passes it to
-//! [`create_once`](crate::routes::create::create_once), the one place where
-//! "a repeat with the same key within 24 h returns the first result" will be
-//! implemented.
+//! The key's rules are the domain's [`IdempotencyKey`]; this module reads it
+//! from the request and names errors after the header. The create handler
+//! passes it to [`create_once`](crate::routes::create::create_once).
 
 use actix_web::http::header::HeaderMap;
 use notification_domain::ValidationError;
 
-/// Name of the header.
+pub use notification_domain::IdempotencyKey;
+
+/// Name of the request header carrying the key.
 pub const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
 
-/// Longest key accepted, in bytes (a UUID is 36; leave room for client schemes).
-pub const IDEMPOTENCY_KEY_MAX_LEN: usize = 255;
+/// Name of the response header set (to `true`) on a replayed response.
+pub const IDEMPOTENT_REPLAYED_HEADER: &str = "Idempotent-Replayed";
 
-/// A client-chosen key identifying one logical create request.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct IdempotencyKey(String);
-
-impl IdempotencyKey {
-    /// 1–255 visible ASCII characters.
-    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        if raw.is_empty() || raw.len() > IDEMPOTENCY_KEY_MAX_LEN {
-            return Err(ValidationError::new(
-                IDEMPOTENCY_KEY_HEADER,
-                format!("must be 1–{IDEMPOTENCY_KEY_MAX_LEN} characters"),
-            ));
-        }
-        if !raw.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(ValidationError::new(
-                IDEMPOTENCY_KEY_HEADER,
-                "must be visible ASCII characters",
-            ));
-        }
-        Ok(Self(raw.to_owned()))
-    }
-
-    /// The header's key, if the request has one.
-    pub fn from_headers(headers: &HeaderMap) -> Result<Option<Self>, ValidationError> {
-        headers
-            .get(IDEMPOTENCY_KEY_HEADER)
-            .map(|value| {
-                value
-                    .to_str()
-                    .map_err(|_| {
-                        ValidationError::new(
-                            IDEMPOTENCY_KEY_HEADER,
-                            "must be visible ASCII characters",
-                        )
-                    })
-                    .and_then(Self::parse)
-            })
-            .transpose()
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+/// The request's key, if it has one. A malformed key is a validation error
+/// whose `field` is the header's name.
+pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ValidationError> {
+    let Some(value) = headers.get(IDEMPOTENCY_KEY_HEADER) else {
+        return Ok(None);
+    };
+    let raw = value.to_str().map_err(|_| {
+        ValidationError::new(IDEMPOTENCY_KEY_HEADER, "must be visible ASCII characters")
+    })?;
+    IdempotencyKey::parse(raw)
+        .map(Some)
+        .map_err(|error| ValidationError::new(IDEMPOTENCY_KEY_HEADER, error.message))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use actix_web::http::header::{HeaderName, HeaderValue};
 
-    #[test]
-    fn a_uuid_is_a_valid_key() {
-        let key = IdempotencyKey::parse("0192f5c8-7d3e-7c4a-9a8e-1f2b3c4d5e6f").unwrap();
-        assert_eq!(key.as_str(), "0192f5c8-7d3e-7c4a-9a8e-1f2b3c4d5e6f");
+    fn headers_with_key(value: HeaderValue) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(HeaderName::from_static("idempotency-key"), value);
+        headers
     }
 
     #[test]
-    fn empty_long_or_spaced_keys_are_rejected_with_the_header_as_field() {
-        for raw in ["", "has space", &"k".repeat(256)] {
-            let err = IdempotencyKey::parse(raw).unwrap_err();
-            assert_eq!(err.field, IDEMPOTENCY_KEY_HEADER);
+    fn no_header_is_no_key() {
+        assert_eq!(idempotency_key(&HeaderMap::new()), Ok(None));
+    }
+
+    #[test]
+    fn the_header_is_read_whatever_its_case() {
+        let headers = headers_with_key(HeaderValue::from_static("order-42"));
+        assert_eq!(
+            idempotency_key(&headers),
+            Ok(Some(IdempotencyKey::parse("order-42").unwrap()))
+        );
+    }
+
+    #[test]
+    fn a_malformed_key_names_the_header_as_its_field() {
+        for value in [
+            HeaderValue::from_static(""),
+            HeaderValue::from_static("has space"),
+            HeaderValue::from_bytes(b"caf\xc3\xa9").unwrap(),
+        ] {
+            let error = idempotency_key(&headers_with_key(value)).unwrap_err();
+            assert_eq!(error.field, IDEMPOTENCY_KEY_HEADER);
         }
     }
 }

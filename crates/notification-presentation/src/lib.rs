@@ -15,12 +15,15 @@
 //!   error body.
 //! - [`routes`]: the `/api/v1` REST handlers, one file per endpoint or group,
 //!   and the 404/405 fallbacks.
-//! - [`idempotency`]: the `Idempotency-Key` header of create (read and
-//!   checked; the seam where de-duplication will go).
+//! - [`idempotency`]: the `Idempotency-Key` header of create and the
+//!   `Idempotent-Replayed` header of its replays.
 //! - [`health`]: `GET /healthz` and `GET /readyz`.
 //! - [`metrics`]: `GET /metrics` and the Prometheus builder with our buckets.
 //! - [`telemetry`]: the middleware that logs and counts every request by route
 //!   pattern (never by raw URL, so tokens stay out of logs).
+//! - [`websocket`]: `GET /ws/notifications`: the upgrade handler (origin,
+//!   token, per-user limit before the upgrade) and the actix-ws adapter of the
+//!   connection loop's transport port.
 //! - [`openapi`]: the OpenAPI document at `GET /api/openapi.json`.
 
 pub mod app;
@@ -33,6 +36,7 @@ pub mod openapi;
 pub mod routes;
 pub mod state;
 pub mod telemetry;
+pub mod websocket;
 
 pub use app::app;
 pub use auth::{

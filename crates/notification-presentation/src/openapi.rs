@@ -14,7 +14,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::health::HealthStatus;
-use crate::{health, metrics, routes};
+use crate::{health, metrics, routes, websocket};
 
 /// The name of the bearer security scheme used by every `/api/v1` operation.
 pub const BEARER_SCHEME: &str = "bearer";
@@ -40,6 +40,7 @@ pub const BEARER_SCHEME: &str = "bearer";
         health::healthz,
         health::readyz,
         metrics::render,
+        websocket::upgrade::upgrade,
     ),
     components(schemas(
         NotificationResource,

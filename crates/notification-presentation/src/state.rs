@@ -3,9 +3,11 @@
 use std::sync::Arc;
 
 use metrics_exporter_prometheus::PrometheusHandle;
+use notification_application::realtime::ConnectionManager;
 use notification_application::NotificationService;
 
 use crate::auth::TokenVerifier;
+use crate::websocket::WebSocketOptions;
 
 /// Shared state of the HTTP app. Cheap to clone (every field is a handle), so
 /// the binary builds it once and calls `app(state.clone())` per worker.
@@ -19,4 +21,7 @@ pub struct ApiState {
     /// Renders `GET /metrics`; `None` when no recorder is installed (the route
     /// then answers 404).
     pub metrics: Option<PrometheusHandle>,
+    /// The live-connection side of the hub: admits and serves WebSockets.
+    pub connections: Arc<dyn ConnectionManager>,
+    pub websocket: WebSocketOptions,
 }

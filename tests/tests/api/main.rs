@@ -4,6 +4,7 @@
 mod auth;
 mod create;
 mod health;
+mod idempotency;
 mod isolation;
 mod listing;
 mod restart;

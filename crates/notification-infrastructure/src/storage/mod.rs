@@ -7,12 +7,16 @@
 //! - `sqlite` / `postgres`: pools, settings and migrations of each database.
 //! - `sql_repository`: the SQL and the port's method bodies, shared by both.
 //! - `row`: the one mapping from a stored row to a `Notification`.
+//! - `idempotency_row`: the same for a recorded idempotency key.
+//! - `idempotency_purger`: the background task that forgets expired keys.
 //! - `error`: start-up errors and the one mapping of sqlx errors onto the port.
 //!
 //! The schemas and the reasons for each index are in `migrations/`.
 
 mod database_url;
 mod error;
+mod idempotency_purger;
+mod idempotency_row;
 mod postgres;
 mod row;
 mod sql_repository;
@@ -24,6 +28,7 @@ use notification_domain::NotificationRepository;
 
 pub use database_url::{DatabaseUrl, InvalidDatabaseUrl};
 pub use error::StorageError;
+pub use idempotency_purger::spawn_idempotency_purger;
 pub use postgres::PostgresNotificationRepository;
 pub use sqlite::SqliteNotificationRepository;
 

@@ -19,6 +19,7 @@ use notification_domain::{ListQuery, NotificationStatus, RepositoryError, Status
 use sqlx::{Database, Encode, QueryBuilder, Type};
 use uuid::Uuid;
 
+use super::idempotency_row::idempotency_columns;
 use super::row::notification_columns;
 
 pub(crate) const INSERT_NOTIFICATION: &str = "\
@@ -98,6 +99,33 @@ pub(crate) const ADD_TO_UNREAD_COUNT: &str = "\
     UPDATE unread_counters SET unread_count = unread_count + $2 \
     WHERE user_id = $1 RETURNING unread_count";
 
+/// How often an idempotent insert claims its key again when the record it
+/// collided with was gone by the time it was read.
+pub(crate) const MAX_CLAIM_ATTEMPTS: usize = 3;
+
+/// Forgets the publisher's key if it expired: an expired key is as good as new.
+pub(crate) const FORGET_EXPIRED_KEY: &str = "\
+    DELETE FROM idempotency_keys \
+    WHERE publisher_id = $1 AND idempotency_key = $2 AND created_at_micros < $3";
+
+/// Records a key, unless the publisher already has it: then nothing happens
+/// (0 rows affected). On PostgreSQL a concurrent insert of the same key makes
+/// this wait until that transaction ends, so exactly one of them inserts.
+pub(crate) const CLAIM_KEY: &str = "\
+    INSERT INTO idempotency_keys \
+        (publisher_id, idempotency_key, fingerprint, notification_id, user_id, \
+         title, message, type, metadata, created_at_micros) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+    ON CONFLICT (publisher_id, idempotency_key) DO NOTHING";
+
+pub(crate) const GET_KEY: &str = concat!(
+    "SELECT ",
+    idempotency_columns!(),
+    " FROM idempotency_keys WHERE publisher_id = $1 AND idempotency_key = $2"
+);
+
+pub(crate) const PURGE_KEYS: &str = "DELETE FROM idempotency_keys WHERE created_at_micros < $1";
+
 pub(crate) const PING: &str = "SELECT 1";
 
 /// The query of one page of `user_id`'s notifications, newest first.
@@ -159,14 +187,16 @@ macro_rules! impl_notification_repository {
         const _: () = {
             use ::async_trait::async_trait;
             use ::notification_domain::{
-                ListQuery, Notification, NotificationId, NotificationRepository,
-                NotificationStatus, ReadAllOutcome, RepositoryError, UserId,
+                IdempotencyClaim, IdempotentInsert, ListQuery, Notification, NotificationId,
+                NotificationRepository, NotificationStatus, ReadAllOutcome, RepositoryError,
+                UserId,
             };
             use ::sqlx::Transaction;
             use ::time::OffsetDateTime;
             use ::uuid::Uuid;
 
             use $crate::storage::error::repository_error;
+            use $crate::storage::idempotency_row::{unix_micros, IdempotencyRow};
             use $crate::storage::row::{into_notifications, metadata_column, NotificationRow};
             use $crate::storage::sql_repository::{self as sql, unread_count_value};
 
@@ -191,32 +221,127 @@ macro_rules! impl_notification_repository {
                 unread_count_value(count.unwrap_or(0))
             }
 
+            /// Inserts the notification and counts it inside `tx`; returns
+            /// the user's unread count afterwards.
+            async fn insert_notification(
+                tx: &mut Transaction<'static, $database>,
+                notification: &Notification,
+            ) -> Result<u64, RepositoryError> {
+                let user_id = notification.user_id().into_uuid();
+                ::sqlx::query(sql::INSERT_NOTIFICATION)
+                    .bind(notification.id().into_uuid())
+                    .bind(user_id)
+                    .bind(notification.title())
+                    .bind(notification.message())
+                    .bind(notification.notification_type().as_str())
+                    .bind(notification.status().as_str())
+                    .bind(metadata_column(notification))
+                    .bind(notification.created_at())
+                    .bind(notification.read_at())
+                    .bind(notification.archived_at())
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(repository_error)?;
+                let delta = sql::unread_weight(notification.status());
+                add_to_unread_count(tx, user_id, delta).await
+            }
+
+            /// Records `claim` with a snapshot of `notification` inside `tx`,
+            /// after forgetting an expired record of the same key. Returns
+            /// whether the key was free.
+            async fn claim_key(
+                tx: &mut Transaction<'static, $database>,
+                notification: &Notification,
+                claim: &IdempotencyClaim,
+                expired_before: OffsetDateTime,
+            ) -> Result<bool, RepositoryError> {
+                let publisher_id = claim.publisher.into_uuid();
+                ::sqlx::query(sql::FORGET_EXPIRED_KEY)
+                    .bind(publisher_id)
+                    .bind(claim.key.as_str())
+                    .bind(unix_micros(expired_before))
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(repository_error)?;
+                let inserted = ::sqlx::query(sql::CLAIM_KEY)
+                    .bind(publisher_id)
+                    .bind(claim.key.as_str())
+                    .bind(&claim.fingerprint.as_bytes()[..])
+                    .bind(notification.id().into_uuid())
+                    .bind(notification.user_id().into_uuid())
+                    .bind(notification.title())
+                    .bind(notification.message())
+                    .bind(notification.notification_type().as_str())
+                    .bind(metadata_column(notification))
+                    .bind(unix_micros(notification.created_at()))
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(repository_error)?
+                    .rows_affected();
+                Ok(inserted == 1)
+            }
+
             #[async_trait]
             impl NotificationRepository for $repository {
                 async fn insert(
                     &self,
                     notification: &Notification,
                 ) -> Result<u64, RepositoryError> {
-                    let user_id = notification.user_id().into_uuid();
                     let mut tx = self.writer.begin().await.map_err(repository_error)?;
-                    ::sqlx::query(sql::INSERT_NOTIFICATION)
-                        .bind(notification.id().into_uuid())
-                        .bind(user_id)
-                        .bind(notification.title())
-                        .bind(notification.message())
-                        .bind(notification.notification_type().as_str())
-                        .bind(notification.status().as_str())
-                        .bind(metadata_column(notification))
-                        .bind(notification.created_at())
-                        .bind(notification.read_at())
-                        .bind(notification.archived_at())
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(repository_error)?;
-                    let delta = sql::unread_weight(notification.status());
-                    let unread = add_to_unread_count(&mut tx, user_id, delta).await?;
+                    let unread = insert_notification(&mut tx, notification).await?;
                     tx.commit().await.map_err(repository_error)?;
                     Ok(unread)
+                }
+
+                async fn insert_idempotent(
+                    &self,
+                    notification: &Notification,
+                    claim: &IdempotencyClaim,
+                    expired_before: OffsetDateTime,
+                ) -> Result<IdempotentInsert, RepositoryError> {
+                    let mut tx = self.writer.begin().await.map_err(repository_error)?;
+                    for _ in 0..sql::MAX_CLAIM_ATTEMPTS {
+                        // The key row first: a request that loses the race
+                        // waits on it before touching any notification or
+                        // counter.
+                        if claim_key(&mut tx, notification, claim, expired_before).await? {
+                            let unread_count = insert_notification(&mut tx, notification).await?;
+                            tx.commit().await.map_err(repository_error)?;
+                            return Ok(IdempotentInsert::Inserted { unread_count });
+                        }
+                        // Taken, by a request that has committed: a new
+                        // statement sees its row (PostgreSQL's READ COMMITTED
+                        // takes a fresh snapshot per statement).
+                        let row = ::sqlx::query_as::<_, IdempotencyRow>(sql::GET_KEY)
+                            .bind(claim.publisher.into_uuid())
+                            .bind(claim.key.as_str())
+                            .fetch_optional(&mut *tx)
+                            .await
+                            .map_err(repository_error)?;
+                        if let Some(row) = row {
+                            // Dropping `tx` rolls back a transaction that
+                            // wrote nothing.
+                            return Ok(IdempotentInsert::AlreadyUsed(row.into_record()?));
+                        }
+                        // Purged between the two statements (by a node whose
+                        // clock runs ahead): the key is free now, claim again.
+                    }
+                    Err(RepositoryError::Unavailable(
+                        "idempotency key kept changing while it was claimed".into(),
+                    ))
+                }
+
+                async fn purge_idempotency_keys(
+                    &self,
+                    older_than: OffsetDateTime,
+                ) -> Result<u64, RepositoryError> {
+                    let purged = ::sqlx::query(sql::PURGE_KEYS)
+                        .bind(unix_micros(older_than))
+                        .execute(&self.writer)
+                        .await
+                        .map_err(repository_error)?
+                        .rows_affected();
+                    Ok(purged)
                 }
 
                 async fn get(

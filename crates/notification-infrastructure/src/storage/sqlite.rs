@@ -239,4 +239,27 @@ mod tests {
             assert!(!plan.contains("TEMP B-TREE"), "sorts: {statement}\n{plan}");
         }
     }
+
+    #[tokio::test]
+    async fn idempotency_keys_are_found_by_their_primary_key_and_purged_by_their_age() {
+        let repository = memory_database().await;
+        let by_key = "idempotency_keys USING INDEX sqlite_autoindex_idempotency_keys_1 \
+                      (publisher_id=? AND idempotency_key=?)";
+        let cases = [
+            (sql::GET_KEY, by_key),
+            (sql::FORGET_EXPIRED_KEY, by_key),
+            (
+                sql::PURGE_KEYS,
+                "idempotency_keys USING INDEX idempotency_keys_by_created_at \
+                 (created_at_micros<?)",
+            ),
+        ];
+        for (statement, expected_search) in cases {
+            let plan = plan(&repository, statement).await;
+            assert!(
+                plan.contains(&format!("SEARCH {expected_search}")),
+                "{statement}\n{plan}"
+            );
+        }
+    }
 }

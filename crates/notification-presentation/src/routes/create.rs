@@ -2,14 +2,14 @@
 
 use actix_web::http::header::{CONTENT_LENGTH, LOCATION};
 use actix_web::{web, HttpRequest, HttpResponse};
-use notification_application::{NotificationService, ServiceError};
-use notification_domain::{Notification, NotificationDraft};
+use notification_application::{CreateOutcome, NotificationService, ServiceError};
+use notification_domain::{NotificationDraft, UserId};
 use notification_protocol::{CreateNotificationRequest, ErrorResponse, NotificationResource};
 
 use super::create_body::{parse_create_body, CREATE_BODY_LIMIT};
 use crate::auth::Publisher;
 use crate::error::ApiError;
-use crate::idempotency::IdempotencyKey;
+use crate::idempotency::{idempotency_key, IdempotencyKey, IDEMPOTENT_REPLAYED_HEADER};
 use crate::state::ApiState;
 
 /// Create a notification (publisher tokens only).
@@ -20,49 +20,71 @@ use crate::state::ApiState;
     security(("bearer" = [])),
     params(
         ("Idempotency-Key" = Option<String>, Header,
-         description = "1–255 visible ASCII characters; a repeat with the same key within 24 h returns the first result")
+         description = "1–255 visible ASCII characters, chosen by the publisher. A repeat of the \
+                        same request with the same key by the same publisher within 24 h answers \
+                        the first response again (same status, body and `Location`, plus \
+                        `Idempotent-Replayed: true`) and notifies nobody; the same key with a \
+                        different request is a 422 `idempotency_key_reused`.")
     ),
     request_body = CreateNotificationRequest,
     responses(
-        (status = 201, description = "Created; `Location` names the new resource", body = NotificationResource,
-         headers(("Location" = String, description = "/api/v1/notifications/{id}"))),
+        (status = 201, description = "Created, or the replay of the first response to this `Idempotency-Key`; \
+                                      `Location` names the resource", body = NotificationResource,
+         headers(
+             ("Location" = String, description = "/api/v1/notifications/{id}"),
+             ("Idempotent-Replayed" = Option<String>,
+              description = "`true` when this answers an earlier request with the same `Idempotency-Key`; absent otherwise")
+         )),
         (status = 400, description = "Malformed JSON", body = ErrorResponse),
         (status = 401, description = "Missing or invalid token", body = ErrorResponse),
         (status = 403, description = "Token lacks the notifications:publish scope", body = ErrorResponse),
         (status = 413, description = "Body larger than 1 MiB", body = ErrorResponse),
-        (status = 422, description = "A field breaks a rule; `field` names it", body = ErrorResponse),
+        (status = 422, description = "A field breaks a rule (`validation_failed`, `field` names it), or the \
+                                      `Idempotency-Key` was already used by this publisher for a different \
+                                      request (`idempotency_key_reused`, `field: \"Idempotency-Key\"`)",
+         body = ErrorResponse),
         (status = 503, description = "Storage unavailable", body = ErrorResponse),
     )
 )]
 pub async fn create_notification(
-    _publisher: Publisher,
+    publisher: Publisher,
     state: web::Data<ApiState>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let key = IdempotencyKey::from_headers(req.headers())?;
+    let key = idempotency_key(req.headers())?;
     let body = read_body(&req, payload).await?;
     let draft = parse_create_body(&body)?;
-    let notification = create_once(&state.service, draft, key).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((
-            LOCATION,
-            format!("/api/v1/notifications/{}", notification.id()),
-        ))
-        .json(NotificationResource::from(&notification)))
+    let outcome = create_once(&state.service, draft, publisher.user().user_id(), key).await?;
+    let notification = outcome.notification();
+    let mut response = HttpResponse::Created();
+    response.insert_header((
+        LOCATION,
+        format!("/api/v1/notifications/{}", notification.id()),
+    ));
+    if outcome.is_replay() {
+        response.insert_header((IDEMPOTENT_REPLAYED_HEADER, "true"));
+    }
+    Ok(response.json(NotificationResource::from(notification)))
 }
 
-/// Creates the notification once per idempotency key.
+/// Creates the notification once per publisher and idempotency key.
 ///
-/// Seam for `Idempotency-Key`: for now every call creates. The idempotency
-/// issue makes a repeat with the same key (within 24 h) return the first
-/// notification and publish nothing, without touching the handler.
+/// Without a key every call creates. With one, a repeat of the same request
+/// by the same `publisher` (the `sub` of its token) within 24 h returns the
+/// first notification as [`CreateOutcome::Replayed`] and publishes nothing;
+/// the same key with a different request fails with
+/// [`ServiceError::IdempotencyKeyReused`].
 pub async fn create_once(
     service: &NotificationService,
     draft: NotificationDraft,
-    _key: Option<IdempotencyKey>,
-) -> Result<Notification, ServiceError> {
-    service.create(draft).await
+    publisher: UserId,
+    key: Option<IdempotencyKey>,
+) -> Result<CreateOutcome, ServiceError> {
+    match key {
+        Some(key) => service.create_idempotent(draft, publisher, key).await,
+        None => service.create(draft).await.map(CreateOutcome::Created),
+    }
 }
 
 /// The whole body, up to [`CREATE_BODY_LIMIT`] bytes. Whatever the

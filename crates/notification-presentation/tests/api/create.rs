@@ -163,22 +163,6 @@ async fn a_body_longer_than_its_content_length_claims_is_still_cut_at_one_mib() 
 }
 
 #[actix_web::test]
-async fn an_idempotency_key_is_accepted_and_a_malformed_one_is_a_422() {
-    let app = TestApp::new();
-    let token = app.publisher_token(Uuid::now_v7());
-    let body = valid_body(Uuid::now_v7()).to_string();
-    let keyed = |key: &str| {
-        raw_create(&token, body.clone()).insert_header(("Idempotency-Key", key.to_owned()))
-    };
-
-    let reply = app.send(keyed("order-42-created")).await;
-    assert_eq!(reply.status, StatusCode::CREATED);
-
-    let reply = app.send(keyed(&"k".repeat(256))).await;
-    reply.assert_invalid_field("Idempotency-Key");
-}
-
-#[actix_web::test]
 async fn storage_down_is_a_503() {
     let app = TestApp::new();
     app.repository.fail_with(Failure::Unavailable);

@@ -1,6 +1,9 @@
 //! The app under test, with an in-memory repository and a recording publisher,
 //! plus token and request helpers.
 
+use notification_application::realtime::MockConnectionManager;
+use notification_presentation::websocket::{AllowedOrigins, WebSocketOptions};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -14,7 +17,8 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use metrics_exporter_prometheus::PrometheusHandle;
 use notification_application::NotificationService;
 use notification_domain::{
-    DomainEvent, EventPublisher, ListQuery, Notification, NotificationId, NotificationRepository,
+    DomainEvent, EventPublisher, IdempotencyClaim, IdempotencyKey, IdempotencyRecord,
+    IdempotentInsert, ListQuery, Notification, NotificationId, NotificationRepository,
     NotificationStatus, PublishError, ReadAllOutcome, RepositoryError, StatusFilter, UserId,
 };
 use notification_presentation::{
@@ -151,6 +155,12 @@ impl TestApp {
                 service,
                 tokens,
                 metrics: None,
+                // REST tests never open a socket: any call would fail the test.
+                connections: Arc::new(MockConnectionManager::new()),
+                websocket: WebSocketOptions {
+                    allowed_origins: AllowedOrigins::any(),
+                    max_frame_size: 8 * 1024,
+                },
             },
             repository,
             publisher,
@@ -245,6 +255,9 @@ pub enum Failure {
 #[derive(Default)]
 pub struct InMemoryRepository {
     rows: Mutex<Vec<Notification>>,
+    /// Idempotency keys, with the time each was recorded. Locked before
+    /// `rows` when both are needed.
+    keys: Mutex<HashMap<(UserId, IdempotencyKey), (OffsetDateTime, IdempotencyRecord)>>,
     unavailable: AtomicBool,
     broken: AtomicBool,
 }
@@ -292,6 +305,42 @@ impl NotificationRepository for InMemoryRepository {
         let mut rows = self.lock();
         rows.push(notification.clone());
         Ok(Self::unread_of(&rows, notification.user_id()))
+    }
+
+    async fn insert_idempotent(
+        &self,
+        notification: &Notification,
+        claim: &IdempotencyClaim,
+        expired_before: OffsetDateTime,
+    ) -> Result<IdempotentInsert, RepositoryError> {
+        self.check()?;
+        let mut keys = self.keys.lock().unwrap();
+        let slot = (claim.publisher, claim.key.clone());
+        if let Some((recorded_at, record)) = keys.get(&slot) {
+            if *recorded_at >= expired_before {
+                return Ok(IdempotentInsert::AlreadyUsed(record.clone()));
+            }
+        }
+        let record = IdempotencyRecord {
+            fingerprint: claim.fingerprint,
+            notification: notification.clone(),
+        };
+        keys.insert(slot, (notification.created_at(), record));
+        let mut rows = self.lock();
+        rows.push(notification.clone());
+        let unread_count = Self::unread_of(&rows, notification.user_id());
+        Ok(IdempotentInsert::Inserted { unread_count })
+    }
+
+    async fn purge_idempotency_keys(
+        &self,
+        older_than: OffsetDateTime,
+    ) -> Result<u64, RepositoryError> {
+        self.check()?;
+        let mut keys = self.keys.lock().unwrap();
+        let before = keys.len();
+        keys.retain(|_, (recorded_at, _)| *recorded_at >= older_than);
+        Ok((before - keys.len()) as u64)
     }
 
     async fn get(

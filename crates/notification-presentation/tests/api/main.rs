@@ -4,6 +4,7 @@
 mod auth;
 mod create;
 mod helpers;
+mod idempotency;
 mod operations;
 mod reads;
 mod routing;

@@ -98,6 +98,7 @@ async fn the_openapi_document_lists_every_route() {
         ("/healthz", "get"),
         ("/readyz", "get"),
         ("/metrics", "get"),
+        ("/ws/notifications", "get"),
     ];
     for (path, method) in expected {
         let operation = &doc["paths"][path][method];

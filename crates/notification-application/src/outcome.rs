@@ -1,0 +1,32 @@
+//! [`CreateOutcome`]: what an idempotent create did.
+
+use notification_domain::Notification;
+
+/// The result of [`NotificationService::create_idempotent`](crate::NotificationService::create_idempotent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreateOutcome {
+    /// A new notification was stored and announced.
+    Created(Notification),
+    /// The publisher already sent this request under this key: the
+    /// notification as first created, and nothing stored or announced again.
+    Replayed(Notification),
+}
+
+impl CreateOutcome {
+    pub fn notification(&self) -> &Notification {
+        match self {
+            Self::Created(notification) | Self::Replayed(notification) => notification,
+        }
+    }
+
+    pub fn into_notification(self) -> Notification {
+        match self {
+            Self::Created(notification) | Self::Replayed(notification) => notification,
+        }
+    }
+
+    /// Whether this answers an earlier request rather than creating.
+    pub fn is_replay(&self) -> bool {
+        matches!(self, Self::Replayed(_))
+    }
+}

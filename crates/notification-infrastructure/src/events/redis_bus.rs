@@ -1,0 +1,325 @@
+//! The event bus of several nodes: every event goes through one Redis pub/sub
+//! channel, and each node hands what it hears to its own subscribers.
+//!
+//! ```text
+//!  node A: publish ──PUBLISH──▶ Redis channel ──▶ node A's subscription task ──▶ A's subscribers
+//!                                             └─▶ node B's subscription task ──▶ B's subscribers
+//! ```
+//!
+//! - **No local echo.** The publishing node hears its own event back from Redis
+//!   like every other node, so each socket gets each event exactly once.
+//! - **Start-up fails fast, outages later are survived.** [`RedisEventBus::connect`]
+//!   returns an error when Redis cannot be reached at start (a misconfigured
+//!   `EVENT_BUS_URL` should stop a deploy, not produce a node that never
+//!   delivers). Afterwards a lost subscription is re-established by itself with
+//!   capped, jittered exponential backoff, and publishing reconnects on demand.
+//! - **Never hangs a request.** `publish` and `ping` answer within
+//!   [`RedisBusConfig::command_timeout`]; while Redis is away they answer
+//!   [`PublishError::Unavailable`].
+//! - **Readiness.** `ping` fails while this node's subscription is down or
+//!   Redis does not answer PING: a node that cannot hear events must not take
+//!   WebSocket traffic.
+//! - **At most once.** Redis pub/sub keeps nothing: an event published while a
+//!   node's subscription is down never reaches that node's sockets (clients
+//!   catch up through the REST API when their socket reconnects). Events of one
+//!   publishing node arrive in the order it published them; there is no order
+//!   across nodes.
+//! - **Versioned messages.** Events are encoded by [`wire`](super::wire); a
+//!   message this node cannot decode is logged and skipped.
+//!
+//! Metrics: `event_bus_messages_received_total`, `event_bus_decode_failures_total`,
+//! `event_bus_reconnects_total` (counters) and `event_bus_connected` (gauge, 1
+//! while subscribed).
+
+mod backoff;
+mod subscription;
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use notification_domain::{DomainEvent, EventPublisher, EventSubscriber, PublishError};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::io::tcp::TcpSettings;
+use redis::IntoConnectionInfo;
+use thiserror::Error;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio::time::timeout;
+
+use self::subscription::{Shared, Subscription};
+use super::wire;
+
+/// The channel every node of a deployment shares unless told otherwise.
+pub const DEFAULT_CHANNEL: &str = "notifications:events";
+
+/// How a [`RedisEventBus`] talks to Redis. [`Default`] suits production.
+#[derive(Debug, Clone)]
+pub struct RedisBusConfig {
+    /// The pub/sub channel. Every node of one deployment must use the same one;
+    /// distinct deployments (or parallel tests) sharing a Redis use distinct
+    /// ones. Pub/sub ignores the database number of the URL.
+    pub channel: String,
+    /// Longest wait for one PUBLISH or PING, after which the bus answers
+    /// [`PublishError::Unavailable`].
+    pub command_timeout: Duration,
+    /// Longest wait to connect and subscribe, at start-up and per reconnection
+    /// attempt.
+    pub connect_timeout: Duration,
+    /// First delay between reconnection attempts of the subscription; it
+    /// doubles after each failure up to `reconnect_delay_max`.
+    pub reconnect_delay_min: Duration,
+    pub reconnect_delay_max: Duration,
+    /// How often the subscription connection is PINGed, to find a Redis that
+    /// vanished without closing it.
+    pub keepalive_interval: Duration,
+    /// Linux: a connection whose sent data stays unacknowledged this long is
+    /// closed by the kernel (TCP_USER_TIMEOUT) instead of after ~15 minutes.
+    pub dead_peer_timeout: Duration,
+}
+
+impl Default for RedisBusConfig {
+    fn default() -> Self {
+        Self {
+            channel: DEFAULT_CHANNEL.to_owned(),
+            command_timeout: Duration::from_secs(1),
+            connect_timeout: Duration::from_secs(2),
+            reconnect_delay_min: Duration::from_millis(100),
+            reconnect_delay_max: Duration::from_secs(5),
+            keepalive_interval: Duration::from_secs(10),
+            dead_peer_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl RedisBusConfig {
+    pub fn with_channel(mut self, channel: impl Into<String>) -> Self {
+        self.channel = channel.into();
+        self
+    }
+}
+
+/// Failures of the Redis bus. At start-up they come from [`RedisEventBus::connect`];
+/// later they are the source of a [`PublishError::Unavailable`].
+#[derive(Debug, Error)]
+pub enum RedisBusError {
+    #[error("not a usable Redis URL: {0}")]
+    InvalidUrl(String),
+    #[error("Redis at {address} cannot be reached: {reason}")]
+    Unreachable { address: String, reason: String },
+    #[error("Redis did not answer within {0:?}")]
+    NoAnswer(Duration),
+    #[error("the event bus is not subscribed to Redis (reconnecting or shut down)")]
+    NotSubscribed,
+}
+
+/// Publishes every event to a Redis channel and hands every event heard on it
+/// to this node's subscribers. See the [module documentation](self).
+///
+/// Dropping the bus stops its subscription task.
+pub struct RedisEventBus {
+    publisher: ConnectionManager,
+    channel: String,
+    command_timeout: Duration,
+    shared: Arc<Shared>,
+    /// `true` asks the subscription task to stop; dropping it does too.
+    stop: watch::Sender<bool>,
+    task: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl RedisEventBus {
+    /// Connects with the [default configuration](RedisBusConfig::default).
+    /// Must be called within a Tokio runtime.
+    ///
+    /// # Errors
+    /// [`RedisBusError::InvalidUrl`] when `url` is not a `redis://` URL this
+    /// build can use, [`RedisBusError::Unreachable`] when Redis does not accept
+    /// a connection and a subscription within the connect timeout.
+    pub async fn connect(url: &str) -> Result<Self, RedisBusError> {
+        Self::connect_with(url, RedisBusConfig::default()).await
+    }
+
+    /// Connects with `config`; see [`connect`](Self::connect).
+    pub async fn connect_with(url: &str, config: RedisBusConfig) -> Result<Self, RedisBusError> {
+        // Redis's URL errors never repeat the URL, so no password is printed.
+        let info = url
+            .into_connection_info()
+            .map_err(|e| RedisBusError::InvalidUrl(e.to_string()))?;
+        let address = info.addr().to_string();
+        let client = redis::Client::open(info.set_tcp_settings(tcp_settings(&config)))
+            .map_err(|e| RedisBusError::InvalidUrl(e.to_string()))?;
+        let unreachable = |reason: String| RedisBusError::Unreachable {
+            address: address.clone(),
+            reason,
+        };
+
+        let publisher = connect_publisher(&client, &config)
+            .await
+            .map_err(unreachable)?;
+        let connection = subscription::open(&client, &config.channel, config.connect_timeout)
+            .await
+            .map_err(|e| unreachable(e.to_string()))?;
+
+        let shared = Arc::new(Shared::default());
+        shared.set_subscribed(true);
+        let (stop, stopped) = watch::channel(false);
+        let subscription = Subscription {
+            client,
+            publisher: publisher.clone(),
+            config: config.clone(),
+            shared: shared.clone(),
+        };
+        let task = tokio::spawn(subscription.run(connection, stopped));
+        tracing::info!(%address, channel = %config.channel, "event bus connected to Redis");
+
+        Ok(Self {
+            publisher,
+            channel: config.channel,
+            command_timeout: config.command_timeout,
+            shared,
+            stop,
+            task: Mutex::new(Some(task)),
+        })
+    }
+
+    /// Adds a subscriber; it hears every event this node receives from now on.
+    /// Subscribers are called one after the other, in subscription order, by
+    /// the subscription task: they must return quickly.
+    pub fn subscribe(&self, subscriber: Arc<dyn EventSubscriber>) {
+        self.shared.add_subscriber(subscriber);
+    }
+
+    /// Stops the subscription task and waits for it to end. Local subscribers
+    /// hear nothing more and [`ping`](EventPublisher::ping) fails from then on.
+    pub async fn shutdown(&self) {
+        self.stop.send_replace(true);
+        let task = self
+            .task
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(task) = task {
+            if let Err(e) = task.await {
+                tracing::error!(error = %e, "event bus subscription task failed");
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl EventPublisher for RedisEventBus {
+    /// Returns once Redis has accepted the event; this node's subscribers hear
+    /// it later, through the subscription, like every other node's.
+    async fn publish(&self, event: DomainEvent) -> Result<(), PublishError> {
+        let payload = wire::encode(&event).map_err(|e| PublishError::Other(Box::new(e)))?;
+        let mut publish = redis::cmd("PUBLISH");
+        publish.arg(&self.channel).arg(payload);
+        let mut connection = self.publisher.clone();
+        self.answer_within(publish.query_async::<u64>(&mut connection))
+            .await
+            .map(|_receivers| ())
+    }
+
+    async fn ping(&self) -> Result<(), PublishError> {
+        if !self.shared.is_subscribed() {
+            return Err(PublishError::Unavailable(Box::new(
+                RedisBusError::NotSubscribed,
+            )));
+        }
+        let ping = redis::cmd("PING");
+        let mut connection = self.publisher.clone();
+        self.answer_within(ping.query_async::<redis::Value>(&mut connection))
+            .await
+            .map(|_pong| ())
+    }
+}
+
+impl RedisEventBus {
+    async fn answer_within<T>(
+        &self,
+        command: impl std::future::Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, PublishError> {
+        match timeout(self.command_timeout, command).await {
+            Ok(Ok(answer)) => Ok(answer),
+            Ok(Err(e)) => Err(PublishError::Unavailable(Box::new(e))),
+            Err(_) => Err(PublishError::Unavailable(Box::new(
+                RedisBusError::NoAnswer(self.command_timeout),
+            ))),
+        }
+    }
+}
+
+/// The publishing connection: multiplexed, and reconnected on demand by the
+/// connection manager after a failure. Few retries, short delays: a request
+/// waits for at most `command_timeout` anyway, and a failed publish is better
+/// reported fast.
+async fn connect_publisher(
+    client: &redis::Client,
+    config: &RedisBusConfig,
+) -> Result<ConnectionManager, String> {
+    let manager_config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(config.connect_timeout))
+        .set_response_timeout(Some(config.command_timeout))
+        .set_number_of_retries(1)
+        .set_min_delay(Duration::from_millis(50))
+        .set_max_delay(Duration::from_millis(200));
+    let connecting = ConnectionManager::new_with_config(client.clone(), manager_config);
+    match timeout(config.connect_timeout, connecting).await {
+        Ok(Ok(manager)) => Ok(manager),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!("no answer within {:?}", config.connect_timeout)),
+    }
+}
+
+#[cfg_attr(not(target_os = "linux"), allow(unused_variables))]
+fn tcp_settings(config: &RedisBusConfig) -> TcpSettings {
+    // Events are small and each one waits for its answer: no Nagle delay.
+    let settings = TcpSettings::default().set_nodelay(true);
+    #[cfg(target_os = "linux")]
+    let settings = settings.set_user_timeout(config.dead_peer_timeout);
+    settings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_url_that_is_not_redis_is_rejected_before_any_connection() {
+        for url in [
+            "",
+            "not a url",
+            "http://127.0.0.1:6379",
+            "redis://0.0.0.0:6379",
+        ] {
+            let err = RedisEventBus::connect(url).await.err();
+            assert!(
+                matches!(err, Some(RedisBusError::InvalidUrl(_))),
+                "{url:?} gave {err:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_tls_url_is_rejected_as_unsupported_by_this_build() {
+        let err = RedisEventBus::connect("rediss://127.0.0.1:6379")
+            .await
+            .err();
+        assert!(
+            matches!(&err, Some(RedisBusError::InvalidUrl(m)) if m.contains("TLS")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn url_errors_do_not_repeat_the_password() {
+        let err = "redis://user:s3cret@127.0.0.1:6379/not-a-db"
+            .into_connection_info()
+            .err()
+            .map(|e| RedisBusError::InvalidUrl(e.to_string()).to_string());
+        assert!(
+            err.as_deref().is_some_and(|m| !m.contains("s3cret")),
+            "{err:?}"
+        );
+    }
+}

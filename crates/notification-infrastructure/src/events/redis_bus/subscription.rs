@@ -1,0 +1,232 @@
+//! The subscriber side of the Redis bus: one task per node that listens on the
+//! channel, hands each event to this node's subscribers and, because Redis
+//! pub/sub connections do not come back by themselves, reconnects and
+//! resubscribes whenever its connection is lost.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use notification_domain::{BoxError, EventSubscriber};
+use redis::aio::{ConnectionManager, PubSubSink, PubSubStream};
+use tokio::sync::watch;
+use tokio::time::{sleep, timeout, Instant, MissedTickBehavior};
+
+use super::backoff::Backoff;
+use super::RedisBusConfig;
+use crate::events::wire;
+
+/// What the bus and its subscription task share.
+#[derive(Default)]
+pub(super) struct Shared {
+    // A std lock: held only to add a subscriber or to copy the list, never
+    // across an await.
+    subscribers: RwLock<Vec<Arc<dyn EventSubscriber>>>,
+    /// Whether the channel subscription is live right now (readiness).
+    subscribed: AtomicBool,
+}
+
+impl Shared {
+    pub(super) fn add_subscriber(&self, subscriber: Arc<dyn EventSubscriber>) {
+        self.subscribers
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(subscriber);
+    }
+
+    fn subscribers(&self) -> Vec<Arc<dyn EventSubscriber>> {
+        self.subscribers
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(super) fn is_subscribed(&self) -> bool {
+        self.subscribed.load(Ordering::Acquire)
+    }
+
+    pub(super) fn set_subscribed(&self, subscribed: bool) {
+        self.subscribed.store(subscribed, Ordering::Release);
+        metrics::gauge!("event_bus_connected").set(if subscribed { 1.0 } else { 0.0 });
+    }
+}
+
+/// A live subscription: the sink sends PINGs, the stream yields messages.
+pub(super) struct Connection {
+    sink: PubSubSink,
+    stream: PubSubStream,
+}
+
+/// Opens a pub/sub connection and subscribes to `channel`, within `within`.
+/// When this returns, every message published to the channel from now on
+/// reaches the connection.
+pub(super) async fn open(
+    client: &redis::Client,
+    channel: &str,
+    within: Duration,
+) -> Result<Connection, BoxError> {
+    let opening = async {
+        let (mut sink, stream) = client.get_async_pubsub().await?.split();
+        sink.subscribe(channel).await?;
+        Ok::<_, redis::RedisError>(Connection { sink, stream })
+    };
+    match timeout(within, opening).await {
+        Ok(result) => Ok(result?),
+        Err(_) => Err(format!("no answer within {within:?}").into()),
+    }
+}
+
+/// Returns when the bus asks its task to stop, or is gone.
+async fn stop_requested(stop: &mut watch::Receiver<bool>) {
+    // An error means the bus (the sender) was dropped: that is a stop too.
+    // The guard `wait_for` returns is dropped here, before any other await.
+    let _ = stop.wait_for(|stopped| *stopped).await;
+}
+
+/// The subscription task's state.
+pub(super) struct Subscription {
+    pub(super) client: redis::Client,
+    /// Nudged after each reconnection so the publishing side finds out too.
+    pub(super) publisher: ConnectionManager,
+    pub(super) config: RedisBusConfig,
+    pub(super) shared: Arc<Shared>,
+}
+
+/// How listening on one connection ended.
+enum Ended {
+    Stopped,
+    Lost(String),
+}
+
+impl Subscription {
+    /// Runs until `stop` turns true or its sender is dropped (the bus is gone).
+    /// The bus marks the subscription live before spawning this, so that a
+    /// readiness check right after start-up already passes.
+    pub(super) async fn run(self, mut connection: Connection, mut stop: watch::Receiver<bool>) {
+        loop {
+            let reason = match self.listen(&mut connection, &mut stop).await {
+                Ended::Stopped => break,
+                Ended::Lost(reason) => reason,
+            };
+            self.shared.set_subscribed(false);
+            tracing::warn!(
+                channel = %self.config.channel,
+                %reason,
+                "event bus lost its Redis subscription; events from other nodes are not \
+                 delivered here until it is back; reconnecting"
+            );
+            match self.reconnect(&mut stop).await {
+                Some(restored) => connection = restored,
+                None => break,
+            }
+            self.shared.set_subscribed(true);
+        }
+        self.shared.set_subscribed(false);
+        tracing::debug!(channel = %self.config.channel, "event bus subscription stopped");
+    }
+
+    async fn listen(&self, connection: &mut Connection, stop: &mut watch::Receiver<bool>) -> Ended {
+        let every = self.config.keepalive_interval;
+        let mut keepalive = tokio::time::interval_at(Instant::now() + every, every);
+        keepalive.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                biased;
+                () = stop_requested(stop) => return Ended::Stopped,
+                message = connection.stream.next() => match message {
+                    Some(message) => self.deliver(message.get_payload_bytes()).await,
+                    None => return Ended::Lost("the connection closed".to_owned()),
+                },
+                // A peer that vanished without closing the connection (a
+                // network partition) sends nothing and closes nothing: only
+                // an unanswered PING finds it.
+                _ = keepalive.tick() => {
+                    let within = self.config.command_timeout;
+                    match timeout(within, connection.sink.ping::<redis::Value>()).await {
+                        Ok(Ok(_)) => {}
+                        Ok(Err(e)) => return Ended::Lost(format!("PING failed: {e}")),
+                        Err(_) => return Ended::Lost(format!("no answer to PING within {within:?}")),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Decodes one message and hands it to every local subscriber in turn.
+    async fn deliver(&self, payload: &[u8]) {
+        metrics::counter!("event_bus_messages_received_total").increment(1);
+        let event = match wire::decode(payload) {
+            Ok(event) => event,
+            Err(error) => {
+                metrics::counter!("event_bus_decode_failures_total").increment(1);
+                // The payload itself is not logged: it holds users' content.
+                tracing::error!(
+                    channel = %self.config.channel,
+                    bytes = payload.len(),
+                    %error,
+                    "skipping an event bus message this node cannot decode"
+                );
+                return;
+            }
+        };
+        for subscriber in self.shared.subscribers() {
+            subscriber.handle(&event).await;
+        }
+    }
+
+    /// Tries again and again, with backoff, until subscribed (`Some`) or
+    /// stopped (`None`).
+    async fn reconnect(&self, stop: &mut watch::Receiver<bool>) -> Option<Connection> {
+        let lost_at = Instant::now();
+        let config = &self.config;
+        let mut backoff = Backoff::new(config.reconnect_delay_min, config.reconnect_delay_max);
+        let mut attempt: u64 = 0;
+        loop {
+            attempt += 1;
+            let attempting = async {
+                sleep(backoff.next_delay()).await;
+                open(&self.client, &config.channel, config.connect_timeout).await
+            };
+            let result = tokio::select! {
+                biased;
+                () = stop_requested(stop) => return None,
+                result = attempting => result,
+            };
+            match result {
+                Ok(connection) => {
+                    metrics::counter!("event_bus_reconnects_total").increment(1);
+                    tracing::info!(
+                        channel = %config.channel,
+                        attempts = attempt,
+                        down_ms = lost_at.elapsed().as_millis() as u64,
+                        "event bus Redis subscription restored"
+                    );
+                    self.nudge_publisher().await;
+                    return Some(connection);
+                }
+                // Each failure is expected while Redis is down: the loss and
+                // the recovery are logged once, the attempts only at debug.
+                Err(error) => tracing::debug!(
+                    channel = %config.channel,
+                    attempt,
+                    %error,
+                    "event bus reconnection attempt failed"
+                ),
+            }
+        }
+    }
+
+    /// The publishing connection notices an outage only when a command fails
+    /// on it, and may hold a failed connection attempt until the next one: a
+    /// PING now makes it reconnect before a request needs it.
+    async fn nudge_publisher(&self) {
+        let mut publisher = self.publisher.clone();
+        let ping = redis::cmd("PING");
+        let _ = timeout(
+            self.config.command_timeout,
+            ping.query_async::<redis::Value>(&mut publisher),
+        )
+        .await;
+    }
+}

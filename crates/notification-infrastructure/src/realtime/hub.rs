@@ -1,0 +1,423 @@
+//! [`Hub`]: the registry of live connections, per user, on this node.
+//!
+//! Not a single task that every push must queue behind: users are spread over
+//! [`SHARDS`] std mutexes, so fan-out to different users runs in parallel on
+//! every worker thread. No lock is ever held across an `.await`: every
+//! critical section below is a few map and queue operations.
+
+use std::collections::hash_map::RandomState;
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use notification_application::realtime::{AdmissionError, RealtimeSettings, SharedText};
+use notification_domain::UserId;
+use tokio::sync::Notify;
+
+use crate::realtime::mailbox::Mailbox;
+
+/// How many independently locked parts the registry is split into. A power of
+/// two well above the number of cores, so two pushes rarely meet on a lock.
+pub const SHARDS: usize = 64;
+
+type Shard = Mutex<HashMap<UserId, Vec<Arc<Mailbox>>>>;
+
+/// The registry of live connections. Cheap to clone (all clones share it).
+#[derive(Clone)]
+pub struct Hub {
+    inner: Arc<HubInner>,
+}
+
+struct HubInner {
+    shards: Box<[Shard]>,
+    hasher: RandomState,
+    settings: RealtimeSettings,
+    total: AtomicUsize,
+    shutting_down: AtomicBool,
+    /// Woken when the last connection leaves (for [`Hub::drained`]).
+    emptied: Notify,
+}
+
+/// One registered connection: its place in the hub and its mailbox.
+/// Dropping it unregisters the connection at once.
+pub struct Registration {
+    hub: Arc<HubInner>,
+    user_id: UserId,
+    mailbox: Arc<Mailbox>,
+}
+
+impl Hub {
+    /// An empty hub with the per-user limit and per-connection queue size of
+    /// `settings`.
+    pub fn new(settings: &RealtimeSettings) -> Self {
+        Self {
+            inner: Arc::new(HubInner {
+                shards: (0..SHARDS).map(|_| Shard::default()).collect(),
+                hasher: RandomState::new(),
+                settings: *settings,
+                total: AtomicUsize::new(0),
+                shutting_down: AtomicBool::new(false),
+                emptied: Notify::new(),
+            }),
+        }
+    }
+
+    /// Registers one more connection of `user_id`; the per-user limit is
+    /// checked and the slot taken under one lock, so concurrent upgrades
+    /// never exceed it.
+    pub fn register(&self, user_id: UserId) -> Result<Registration, AdmissionError> {
+        let mailbox = Arc::new(Mailbox::new(self.inner.settings.send_buffer));
+        {
+            let mut shard = self.inner.shard(user_id);
+            // Read under the shard lock: `shutdown` sets the flag before it
+            // visits the shards, so a registration either sees the flag or
+            // is in a shard when `shutdown` visits it.
+            if self.inner.shutting_down.load(Ordering::SeqCst) {
+                return Err(AdmissionError::ShuttingDown);
+            }
+            let limit = self.inner.settings.max_connections_per_user;
+            let held = shard.get(&user_id).map_or(0, Vec::len);
+            if held >= limit {
+                return Err(AdmissionError::TooManyConnections { limit });
+            }
+            shard.entry(user_id).or_default().push(Arc::clone(&mailbox));
+        }
+        self.inner.total.fetch_add(1, Ordering::SeqCst);
+        Ok(Registration {
+            hub: Arc::clone(&self.inner),
+            user_id,
+            mailbox,
+        })
+    }
+
+    /// Queues `text` for every connection of `user_id` without waiting.
+    /// Returns how many accepted it; a connection whose queue is full is
+    /// marked overflowed instead (its loop closes it with 1013).
+    pub fn send_to_user(&self, user_id: UserId, text: &SharedText) -> usize {
+        let shard = self.inner.shard(user_id);
+        // No await here: each push is a short lock of one mailbox.
+        shard.get(&user_id).map_or(0, |mailboxes| {
+            mailboxes
+                .iter()
+                .filter(|mailbox| mailbox.push(text))
+                .count()
+        })
+    }
+
+    /// The settings the hub was built with; its connections are served with them.
+    pub fn settings(&self) -> &RealtimeSettings {
+        &self.inner.settings
+    }
+
+    /// How many connections `user_id` holds on this node.
+    pub fn connections_of(&self, user_id: UserId) -> usize {
+        self.inner.shard(user_id).get(&user_id).map_or(0, Vec::len)
+    }
+
+    /// How many connections are registered on this node.
+    pub fn total_connections(&self) -> usize {
+        self.inner.total.load(Ordering::SeqCst)
+    }
+
+    /// Refuses new registrations and tells every connection to close with
+    /// 1001. Connections leave as their loops end; await [`Hub::drained`].
+    pub fn shutdown(&self) {
+        self.inner.shutting_down.store(true, Ordering::SeqCst);
+        for shard in self.inner.shards.iter() {
+            let shard = lock(shard);
+            for mailbox in shard.values().flatten() {
+                mailbox.shut_down();
+            }
+        }
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        self.inner.shutting_down.load(Ordering::SeqCst)
+    }
+
+    /// Resolves once no connection is registered (at once if none is).
+    pub async fn drained(&self) {
+        loop {
+            let emptied = self.inner.emptied.notified();
+            tokio::pin!(emptied);
+            // Registered as a waiter before the check, so a last connection
+            // leaving in between still wakes us.
+            emptied.as_mut().enable();
+            if self.total_connections() == 0 {
+                return;
+            }
+            emptied.await;
+        }
+    }
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub")
+            .field("total_connections", &self.total_connections())
+            .field("shutting_down", &self.is_shutting_down())
+            .finish_non_exhaustive()
+    }
+}
+
+impl HubInner {
+    fn shard(&self, user_id: UserId) -> MutexGuard<'_, HashMap<UserId, Vec<Arc<Mailbox>>>> {
+        // SHARDS is a power of two: the mask keeps the hash's low bits.
+        let index = self.hasher.hash_one(user_id) as usize & (SHARDS - 1);
+        lock(&self.shards[index])
+    }
+
+    fn unregister(&self, user_id: UserId, mailbox: &Arc<Mailbox>) {
+        let removed = {
+            let mut shard = self.shard(user_id);
+            let Some(mailboxes) = shard.get_mut(&user_id) else {
+                return;
+            };
+            let before = mailboxes.len();
+            mailboxes.retain(|held| !Arc::ptr_eq(held, mailbox));
+            let removed = before != mailboxes.len();
+            if mailboxes.is_empty() {
+                shard.remove(&user_id);
+            }
+            removed
+        };
+        if removed && self.total.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.emptied.notify_waiters();
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Critical sections only insert into or remove from a map; a panic in one
+    // leaves the map usable, so poisoning is ignored.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Registration {
+    pub fn user_id(&self) -> UserId {
+        self.user_id
+    }
+
+    /// The settings of the hub this connection is registered in.
+    pub fn settings(&self) -> &RealtimeSettings {
+        &self.hub.settings
+    }
+
+    pub(crate) fn mailbox(&self) -> &Mailbox {
+        &self.mailbox
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.hub.unregister(self.user_id, &self.mailbox);
+    }
+}
+
+impl std::fmt::Debug for Registration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registration")
+            .field("user_id", &self.user_id)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::realtime::mailbox::MailboxEvent;
+    use futures_util::FutureExt;
+    use uuid::Uuid;
+
+    fn hub(max_connections_per_user: usize, send_buffer: usize) -> Hub {
+        Hub::new(&RealtimeSettings {
+            max_connections_per_user,
+            send_buffer,
+            ..RealtimeSettings::default()
+        })
+    }
+
+    fn user() -> UserId {
+        UserId::from_uuid(Uuid::new_v4())
+    }
+
+    #[test]
+    fn registering_and_dropping_updates_the_counts_at_once() {
+        let hub = hub(16, 8);
+        let (alice, bob) = (user(), user());
+        let a1 = hub.register(alice).unwrap();
+        let a2 = hub.register(alice).unwrap();
+        let b1 = hub.register(bob).unwrap();
+        assert_eq!(hub.connections_of(alice), 2);
+        assert_eq!(hub.total_connections(), 3);
+
+        drop(a1);
+        assert_eq!(hub.connections_of(alice), 1);
+        drop((a2, b1));
+        assert_eq!(hub.connections_of(alice), 0);
+        assert_eq!(hub.connections_of(bob), 0);
+        assert_eq!(hub.total_connections(), 0);
+    }
+
+    #[test]
+    fn one_more_than_the_limit_is_refused_until_a_slot_frees() {
+        let hub = hub(2, 8);
+        let alice = user();
+        let first = hub.register(alice).unwrap();
+        let _second = hub.register(alice).unwrap();
+        assert_eq!(
+            hub.register(alice).unwrap_err(),
+            AdmissionError::TooManyConnections { limit: 2 }
+        );
+        assert!(hub.register(user()).is_ok(), "other users are not limited");
+        drop(first);
+        assert!(hub.register(alice).is_ok());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_upgrades_of_one_user_never_exceed_the_limit() {
+        let hub = hub(16, 8);
+        let alice = user();
+        let attempts: Vec<_> = (0..64)
+            .map(|_| {
+                let hub = hub.clone();
+                tokio::spawn(async move { hub.register(alice) })
+            })
+            .collect();
+        let mut admitted = Vec::new();
+        for attempt in attempts {
+            if let Ok(registration) = attempt.await.unwrap() {
+                admitted.push(registration);
+            }
+        }
+        assert_eq!(admitted.len(), 16);
+        assert_eq!(hub.connections_of(alice), 16);
+    }
+
+    #[test]
+    fn sending_to_a_user_with_no_connection_reaches_nobody() {
+        let hub = hub(16, 8);
+        assert_eq!(hub.send_to_user(user(), &"x".into()), 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_fan_out_reaches_every_socket_and_counts_return_to_zero() {
+        const USERS: usize = 40;
+        const SOCKETS_PER_USER: usize = 3;
+        const PRODUCERS: usize = 8;
+        const MESSAGES_PER_PRODUCER: usize = 10;
+        const PER_SOCKET: usize = PRODUCERS * MESSAGES_PER_PRODUCER;
+        let hub = hub(SOCKETS_PER_USER, PER_SOCKET);
+        let users: Vec<UserId> = (0..USERS).map(|_| user()).collect();
+
+        let mut consumers = Vec::new();
+        for &user_id in &users {
+            for _ in 0..SOCKETS_PER_USER {
+                let registration = hub.register(user_id).unwrap();
+                consumers.push(tokio::spawn(async move {
+                    let mut received = 0;
+                    while received < PER_SOCKET {
+                        match registration.mailbox().next().await {
+                            MailboxEvent::Message(_) => received += 1,
+                            other => panic!("unexpected {other:?}"),
+                        }
+                    }
+                    received
+                }));
+            }
+        }
+        let producers: Vec<_> = (0..PRODUCERS)
+            .map(|p| {
+                let (hub, users) = (hub.clone(), users.clone());
+                tokio::spawn(async move {
+                    let mut reached = 0;
+                    for m in 0..MESSAGES_PER_PRODUCER {
+                        let text = SharedText::from(format!("{p}-{m}"));
+                        for &user_id in &users {
+                            reached += hub.send_to_user(user_id, &text);
+                        }
+                        tokio::task::yield_now().await;
+                    }
+                    reached
+                })
+            })
+            .collect();
+
+        let mut reached = 0;
+        for producer in producers {
+            reached += producer.await.unwrap();
+        }
+        assert_eq!(reached, USERS * SOCKETS_PER_USER * PER_SOCKET);
+        for consumer in consumers {
+            assert_eq!(consumer.await.unwrap(), PER_SOCKET);
+        }
+        assert_eq!(hub.total_connections(), 0);
+        assert!(users.iter().all(|&u| hub.connections_of(u) == 0));
+        hub.drained().await;
+    }
+
+    /// The event already waiting in a connection's mailbox, without waiting.
+    fn pending(registration: &Registration) -> Option<MailboxEvent> {
+        registration.mailbox().next().now_or_never()
+    }
+
+    #[test]
+    fn overflow_marks_only_the_slow_connection() {
+        let hub = hub(16, 2);
+        let (alice, bob) = (user(), user());
+        let fast = hub.register(alice).unwrap();
+        let slow = hub.register(alice).unwrap();
+        let other = hub.register(bob).unwrap();
+
+        for i in 0..2 {
+            assert_eq!(hub.send_to_user(alice, &format!("{i}").into()), 2);
+            assert_eq!(
+                pending(&fast),
+                Some(MailboxEvent::Message(format!("{i}").into()))
+            );
+        }
+        assert_eq!(
+            hub.send_to_user(alice, &"2".into()),
+            1,
+            "only the fast one accepts"
+        );
+        assert_eq!(hub.send_to_user(bob, &"b".into()), 1);
+
+        assert_eq!(pending(&slow), Some(MailboxEvent::Overflowed));
+        assert_eq!(pending(&fast), Some(MailboxEvent::Message("2".into())));
+        assert_eq!(pending(&other), Some(MailboxEvent::Message("b".into())));
+    }
+
+    #[test]
+    fn shutdown_tells_every_connection_and_refuses_new_ones() {
+        let hub = hub(16, 8);
+        let (alice, bob) = (user(), user());
+        let a = hub.register(alice).unwrap();
+        let b = hub.register(bob).unwrap();
+
+        hub.shutdown();
+
+        assert!(hub.is_shutting_down());
+        assert_eq!(pending(&a), Some(MailboxEvent::ShutDown));
+        assert_eq!(pending(&b), Some(MailboxEvent::ShutDown));
+        assert_eq!(
+            hub.register(alice).unwrap_err(),
+            AdmissionError::ShuttingDown
+        );
+    }
+
+    #[tokio::test]
+    async fn drained_resolves_when_the_last_connection_leaves() {
+        let hub = hub(16, 8);
+        let registration = hub.register(user()).unwrap();
+        let waiter = tokio::spawn({
+            let hub = hub.clone();
+            async move { hub.drained().await }
+        });
+        tokio::task::yield_now().await;
+        assert!(!waiter.is_finished());
+        drop(registration);
+        waiter.await.unwrap();
+    }
+}

@@ -1,0 +1,163 @@
+//! [`Mailbox`]: the one queue of a live connection.
+//!
+//! A `Mutex<VecDeque>` plus a `Notify` rather than a tokio mpsc: a tokio
+//! channel allocates a 32-slot block up front whatever its capacity, while an
+//! empty `VecDeque` allocates nothing, and idle sockets are the common case.
+//! Pushers never wait: a full mailbox is marked overflowed and its connection
+//! is closed by its own loop, so one slow client never slows anyone else.
+
+use std::collections::VecDeque;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use notification_application::realtime::SharedText;
+use tokio::sync::Notify;
+
+/// What the connection loop should do next, in order of precedence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum MailboxEvent {
+    /// The hub is shutting down: close with 1001.
+    ShutDown,
+    /// A push found the queue full: close with 1013.
+    Overflowed,
+    /// The next message to write.
+    Message(SharedText),
+}
+
+#[derive(Debug, Default)]
+struct State {
+    queue: VecDeque<SharedText>,
+    overflowed: bool,
+    shut_down: bool,
+}
+
+/// The bounded queue between pushers (any thread) and one connection loop.
+#[derive(Debug)]
+pub(crate) struct Mailbox {
+    capacity: usize,
+    state: Mutex<State>,
+    wakeup: Notify,
+}
+
+impl Mailbox {
+    pub(crate) fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            state: Mutex::new(State::default()),
+            wakeup: Notify::new(),
+        }
+    }
+
+    /// Queues `text` without waiting. Returns whether it was accepted; a full
+    /// queue marks the mailbox overflowed and drops what it held (the
+    /// connection is about to close and the client recovers with `since`).
+    pub(crate) fn push(&self, text: &SharedText) -> bool {
+        let accepted = {
+            let mut state = self.lock();
+            if state.overflowed || state.shut_down {
+                return false;
+            }
+            if state.queue.len() >= self.capacity {
+                state.overflowed = true;
+                state.queue = VecDeque::new();
+                false
+            } else {
+                state.queue.push_back(text.clone());
+                true
+            }
+        };
+        // One waiter at most (the connection loop); the stored permit covers a
+        // loop that is not waiting right now.
+        self.wakeup.notify_one();
+        accepted
+    }
+
+    /// Tells the connection loop to close for shutdown.
+    pub(crate) fn shut_down(&self) {
+        self.lock().shut_down = true;
+        self.wakeup.notify_one();
+    }
+
+    /// Waits for the next event. Cancel-safe: nothing is taken from the queue
+    /// unless this returns, and the state is checked before every wait.
+    pub(crate) async fn next(&self) -> MailboxEvent {
+        loop {
+            if let Some(event) = self.try_next() {
+                return event;
+            }
+            self.wakeup.notified().await;
+        }
+    }
+
+    fn try_next(&self) -> Option<MailboxEvent> {
+        let mut state = self.lock();
+        if state.shut_down {
+            Some(MailboxEvent::ShutDown)
+        } else if state.overflowed {
+            Some(MailboxEvent::Overflowed)
+        } else {
+            state.queue.pop_front().map(MailboxEvent::Message)
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.lock().queue.len()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic elsewhere cannot leave `State` half-changed (every update is
+        // a single field write or queue operation), so poisoning is ignored.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use futures_util::FutureExt;
+
+    /// The event already waiting, without waiting.
+    fn pending(mailbox: &Mailbox) -> Option<MailboxEvent> {
+        mailbox.next().now_or_never()
+    }
+
+    #[test]
+    fn messages_come_out_in_order_and_then_nothing_is_pending() {
+        let mailbox = Mailbox::new(4);
+        assert!(mailbox.push(&"a".into()));
+        assert!(mailbox.push(&"b".into()));
+        assert_eq!(pending(&mailbox), Some(MailboxEvent::Message("a".into())));
+        assert_eq!(pending(&mailbox), Some(MailboxEvent::Message("b".into())));
+        assert_eq!(pending(&mailbox), None);
+    }
+
+    #[test]
+    fn a_full_mailbox_overflows_drops_its_queue_and_refuses_more() {
+        let mailbox = Mailbox::new(2);
+        assert!(mailbox.push(&"a".into()));
+        assert!(mailbox.push(&"b".into()));
+        assert!(!mailbox.push(&"c".into()));
+        assert_eq!(mailbox.len(), 0);
+        assert!(!mailbox.push(&"d".into()));
+        assert_eq!(pending(&mailbox), Some(MailboxEvent::Overflowed));
+    }
+
+    #[test]
+    fn shutdown_comes_before_queued_messages() {
+        let mailbox = Mailbox::new(2);
+        assert!(mailbox.push(&"a".into()));
+        mailbox.shut_down();
+        assert_eq!(pending(&mailbox), Some(MailboxEvent::ShutDown));
+        assert!(!mailbox.push(&"b".into()));
+    }
+
+    #[tokio::test]
+    async fn a_waiting_loop_wakes_on_a_push_from_another_task() {
+        let mailbox = std::sync::Arc::new(Mailbox::new(2));
+        let pusher = std::sync::Arc::clone(&mailbox);
+        let push = tokio::spawn(async move { pusher.push(&"late".into()) });
+        assert_eq!(mailbox.next().await, MailboxEvent::Message("late".into()));
+        assert!(push.await.unwrap());
+    }
+}

@@ -1,0 +1,253 @@
+//! Helpers: buses on a unique channel, a recording subscriber, sample events,
+//! polling with a deadline, and a private `redis-server` child process.
+
+use std::future::Future;
+use std::io::Read;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use notification_domain::{
+    now, DomainEvent, EventSubscriber, NotificationChange, NotificationUpdated, UserId,
+};
+use notification_infrastructure::events::{RedisBusConfig, RedisEventBus};
+use tokio::sync::mpsc;
+use tokio::time::{sleep, timeout, Instant};
+use uuid::Uuid;
+
+pub const TEST_REDIS_URL_VAR: &str = "TEST_REDIS_URL";
+pub const DEFAULT_TEST_REDIS_URL: &str = "redis://127.0.0.1:6379";
+/// Generous: only reached when something is broken.
+pub const ARRIVAL_DEADLINE: Duration = Duration::from_secs(10);
+const POLL_INTERVAL: Duration = Duration::from_millis(20);
+
+pub fn shared_redis_url() -> String {
+    std::env::var(TEST_REDIS_URL_VAR).unwrap_or_else(|_| DEFAULT_TEST_REDIS_URL.to_owned())
+}
+
+/// A channel no other test uses, so parallel tests never hear each other.
+pub fn unique_config() -> RedisBusConfig {
+    RedisBusConfig::default().with_channel(format!("test:notifications:{}", Uuid::new_v4()))
+}
+
+/// Sends the bus's logs to the test's output (`RUST_LOG`, by default `debug`
+/// for this crate), which the harness shows when a test fails.
+pub fn show_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "notification_infrastructure=debug".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_test_writer()
+        .try_init();
+}
+
+/// Connects a bus ("a node") to the shared test Redis.
+///
+/// # Panics
+/// When Redis cannot be reached, with a message naming the URL and the fix.
+pub async fn node(config: &RedisBusConfig) -> RedisEventBus {
+    show_logs();
+    let url = shared_redis_url();
+    RedisEventBus::connect_with(&url, config.clone())
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "Redis is required by these tests and cannot be used at {url}: {e}. \
+                 Start it, or set {TEST_REDIS_URL_VAR} to a server that accepts connections."
+            )
+        })
+}
+
+/// A plain connection to the shared test Redis, to act behind the buses' backs.
+pub async fn raw_connection() -> redis::aio::MultiplexedConnection {
+    let url = shared_redis_url();
+    let client = redis::Client::open(url.as_str()).unwrap();
+    client
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap_or_else(|e| panic!("Redis is required by these tests, at {url}: {e}"))
+}
+
+/// How many connections are subscribed to `channel` right now.
+pub async fn subscriber_count(channel: &str) -> u64 {
+    let (_, count): (String, u64) = redis::cmd("PUBSUB")
+        .arg("NUMSUB")
+        .arg(channel)
+        .query_async(&mut raw_connection().await)
+        .await
+        .unwrap();
+    count
+}
+
+/// A subscriber that records every event it handles, in order.
+pub struct Recorder(mpsc::UnboundedSender<DomainEvent>);
+
+pub struct Recorded(mpsc::UnboundedReceiver<DomainEvent>);
+
+pub fn recorder() -> (Arc<Recorder>, Recorded) {
+    let (sender, receiver) = mpsc::unbounded_channel();
+    (Arc::new(Recorder(sender)), Recorded(receiver))
+}
+
+#[async_trait]
+impl EventSubscriber for Recorder {
+    async fn handle(&self, event: &DomainEvent) {
+        let _ = self.0.send(event.clone());
+    }
+}
+
+impl Recorded {
+    /// The next event handled, waiting for it up to [`ARRIVAL_DEADLINE`].
+    pub async fn next(&mut self, who: &str) -> DomainEvent {
+        match timeout(ARRIVAL_DEADLINE, self.0.recv()).await {
+            Ok(Some(event)) => event,
+            Ok(None) => panic!("{who}: the subscriber was dropped"),
+            Err(_) => panic!("{who}: no event arrived within {ARRIVAL_DEADLINE:?}"),
+        }
+    }
+
+    /// The next events are exactly `expected`, in order.
+    pub async fn expect(&mut self, who: &str, expected: &[&DomainEvent]) {
+        for (i, want) in expected.iter().enumerate() {
+            let got = self.next(who).await;
+            assert_eq!(&got, *want, "{who}: event #{i} is not the one expected");
+        }
+    }
+}
+
+/// A distinct event; `tag` shows up as its unread count.
+pub fn event(tag: u64) -> DomainEvent {
+    NotificationUpdated {
+        user_id: UserId::from_uuid(Uuid::new_v4()),
+        notification_id: None,
+        change: NotificationChange::AllRead {
+            read_at: now(),
+            updated: tag,
+        },
+        unread_count: tag,
+        occurred_at: now(),
+    }
+    .into()
+}
+
+/// Awaits `condition` by polling it every 20 ms.
+///
+/// # Panics
+/// When it still does not hold after `within`.
+pub async fn eventually<F, Fut>(what: &str, within: Duration, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = Instant::now() + within;
+    loop {
+        if condition().await {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what}: still not the case after {within:?}"
+        );
+        sleep(POLL_INTERVAL).await;
+    }
+}
+
+/// A `redis-server` of this test's own, killed when dropped.
+pub struct PrivateRedis {
+    port: u16,
+    child: Option<Child>,
+}
+
+impl PrivateRedis {
+    /// Starts one on a free port and waits until it accepts connections.
+    pub fn start() -> Self {
+        show_logs();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .map(|address| address.port())
+            .expect("no free local port");
+        let mut server = Self { port, child: None };
+        server.restart();
+        server
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the server at once (SIGKILL): no goodbye to its clients.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            // A frozen server must be thawed to die.
+            let _ = Command::new("kill")
+                .args(["-CONT", &child.id().to_string()])
+                .status();
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Freezes (`true`, SIGSTOP) or thaws (`false`, SIGCONT) the server: while
+    /// frozen its connections stay open but nothing is answered, as with a
+    /// network partition.
+    pub fn freeze(&self, frozen: bool) {
+        let child = self
+            .child
+            .as_ref()
+            .expect("the private redis-server is not running");
+        let signal = if frozen { "-STOP" } else { "-CONT" };
+        let status = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .expect("`kill` could not be run");
+        assert!(status.success(), "kill {signal} failed: {status}");
+    }
+
+    /// Starts the server again on the same port.
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "the private redis-server still runs");
+        let spawned = Command::new("redis-server")
+            .args(["--port", &self.port.to_string()])
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args(["--daemonize", "no", "--loglevel", "warning"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn();
+        let mut child = match spawned {
+            Ok(child) => child,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => panic!(
+                "the outage test needs the `redis-server` program and it is not on PATH \
+                 (install it, e.g. `apt-get install redis-server`)"
+            ),
+            Err(e) => panic!("redis-server could not be started: {e}"),
+        };
+        let address = SocketAddr::from(([127, 0, 0, 1], self.port));
+        let deadline = std::time::Instant::now() + ARRIVAL_DEADLINE;
+        while TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_err() {
+            let exited = child.try_wait().ok().flatten();
+            if exited.is_some() || std::time::Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                let mut output = String::new();
+                if let Some(mut stdout) = child.stdout.take() {
+                    let _ = stdout.read_to_string(&mut output);
+                }
+                panic!(
+                    "redis-server did not start on port {} (exit: {exited:?}): {output}",
+                    self.port
+                );
+            }
+            std::thread::sleep(POLL_INTERVAL);
+        }
+        self.child = Some(child);
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
