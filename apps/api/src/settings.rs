@@ -42,6 +42,8 @@ pub enum AuthSettings {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventBusSettings {
     InProcess,
+    /// `redis://…`: fan events out across nodes.
+    Redis(String),
 }
 
 /// Everything the server needs, validated.
@@ -126,9 +128,7 @@ fn parse_auth(args: &ConfigArgs, secret: Option<&str>) -> Result<AuthSettings, C
 fn parse_event_bus(raw: Option<&str>) -> Result<EventBusSettings, ConfigError> {
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(EventBusSettings::InProcess),
-        Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => Err(
-            ConfigError::new("EVENT_BUS_URL", "the Redis event bus is not available in this release yet; unset it to use the in-process bus"),
-        ),
+        Some(url) if url.starts_with("redis://") => Ok(EventBusSettings::Redis(url.to_owned())),
         Some(url) => Err(ConfigError::new(
             "EVENT_BUS_URL",
             format!("expected redis://host:port, got {url:?}"),

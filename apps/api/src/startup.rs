@@ -5,11 +5,14 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::task::JoinHandle;
+
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::HttpServer;
 use notification_application::realtime::NotificationEventHandler;
 use notification_application::NotificationService;
-use notification_infrastructure::events::InProcessEventBus;
+use notification_domain::{EventPublisher, EventSubscriber};
+use notification_infrastructure::events::{InProcessEventBus, RedisBusError, RedisEventBus};
 use notification_infrastructure::realtime::{Hub, HubConnectionManager, HubPushService};
 use notification_infrastructure::storage::{self, StorageError};
 use notification_presentation::auth::{JwtKey, JwtSettings, TokenVerifier};
@@ -17,8 +20,11 @@ use notification_presentation::websocket::{AllowedOrigins, WebSocketOptions};
 use notification_presentation::{app, ApiState};
 
 use crate::dev_mode::{self, DevTokens};
-use crate::settings::{AuthSettings, Settings};
+use crate::settings::{AuthSettings, EventBusSettings, Settings};
 use crate::telemetry;
+
+/// How often expired idempotency keys (older than 24 h) are deleted.
+const IDEMPOTENCY_PURGE_EVERY: Duration = Duration::from_secs(3600);
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +39,8 @@ pub enum StartupError {
     },
     #[error("JWT: {0}")]
     Auth(String),
+    #[error("EVENT_BUS_URL: {0}")]
+    EventBus(#[from] RedisBusError),
 }
 
 /// A built, not yet running, server.
@@ -53,6 +61,7 @@ pub struct ShutdownHandle {
     /// Half of `SHUTDOWN_TIMEOUT` for the sockets to say goodbye; the HTTP
     /// server's own drain gets the other half.
     socket_drain: Duration,
+    purger: Arc<JoinHandle<()>>,
 }
 
 impl ShutdownHandle {
@@ -69,6 +78,7 @@ impl ShutdownHandle {
             );
         }
         self.server.stop(true).await;
+        self.purger.abort();
     }
 }
 
@@ -80,12 +90,13 @@ impl Application {
         // The path of a notification, from the inside out: storage, the event
         // bus, the hub that pushes, then the service that ties them together.
         let repository = storage::connect(&settings.database_url).await?;
-        let event_bus = Arc::new(InProcessEventBus::new());
+        let purger = storage::spawn_idempotency_purger(repository.clone(), IDEMPOTENCY_PURGE_EVERY);
         let hub = Hub::new(&settings.realtime);
-        event_bus.subscribe(Arc::new(NotificationEventHandler::new(Arc::new(
+        let pusher = Arc::new(NotificationEventHandler::new(Arc::new(
             HubPushService::new(hub.clone()),
-        ))));
-        let service = NotificationService::new(repository, event_bus.clone());
+        )));
+        let event_bus = event_bus(&settings.event_bus, pusher).await?;
+        let service = NotificationService::new(repository, event_bus);
 
         let (jwt, dev_tokens) = jwt_settings(&settings.auth)?;
         let tokens =
@@ -105,6 +116,7 @@ impl Application {
                     .realtime
                     .max_message_size
                     .max(settings.realtime.max_auth_message_size),
+                write_timeout: settings.realtime.write_timeout,
             },
         };
 
@@ -126,6 +138,7 @@ impl Application {
             hub,
             server: server.handle(),
             socket_drain: half,
+            purger: Arc::new(purger),
         };
         tracing::info!(addr = %local, database = %settings.database_url, "listening");
         Ok(Self {
@@ -215,4 +228,24 @@ async fn termination_signal() {
         () = interrupt => {}
         () = terminate => {}
     }
+}
+
+/// The configured event bus, with `subscriber` (the hub's pusher) subscribed.
+async fn event_bus(
+    settings: &EventBusSettings,
+    subscriber: Arc<dyn EventSubscriber>,
+) -> Result<Arc<dyn EventPublisher>, StartupError> {
+    Ok(match settings {
+        EventBusSettings::InProcess => {
+            let bus = InProcessEventBus::new();
+            bus.subscribe(subscriber);
+            Arc::new(bus)
+        }
+        EventBusSettings::Redis(url) => {
+            let bus = RedisEventBus::connect(url).await?;
+            bus.subscribe(subscriber);
+            tracing::info!("event bus: Redis");
+            Arc::new(bus)
+        }
+    })
 }

@@ -5,7 +5,10 @@
 //! data. Leftovers of earlier runs older than [`STALE_AFTER`] are removed on the
 //! way. PostgreSQL being down is a test failure (a panic), never a skip.
 
+use std::io::Read;
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sqlx::{Connection, Executor, PgConnection};
@@ -161,5 +164,106 @@ mod tests {
         assert_ne!(a, b);
         assert!(a.starts_with("sqlite:///"), "{a}");
         assert!(DatabaseUrl::parse(&a).is_ok());
+    }
+}
+
+/// How long a private `redis-server` may take to accept connections.
+const REDIS_START_DEADLINE: Duration = Duration::from_secs(10);
+const REDIS_POLL_INTERVAL: Duration = Duration::from_millis(20);
+
+/// A `redis-server` of this test's own, killed when dropped.
+pub struct PrivateRedis {
+    port: u16,
+    child: Option<Child>,
+}
+
+impl PrivateRedis {
+    /// Starts one on a free port and waits until it accepts connections.
+    pub fn start() -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .map(|address| address.port())
+            .expect("no free local port");
+        let mut server = Self { port, child: None };
+        server.restart();
+        server
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the server at once (SIGKILL): no goodbye to its clients.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            // A frozen server must be thawed to die.
+            let _ = Command::new("kill")
+                .args(["-CONT", &child.id().to_string()])
+                .status();
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Freezes (`true`, SIGSTOP) or thaws (`false`, SIGCONT) the server: while
+    /// frozen its connections stay open but nothing is answered, as with a
+    /// network partition.
+    pub fn freeze(&self, frozen: bool) {
+        let child = self
+            .child
+            .as_ref()
+            .expect("the private redis-server is not running");
+        let signal = if frozen { "-STOP" } else { "-CONT" };
+        let status = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .expect("`kill` could not be run");
+        assert!(status.success(), "kill {signal} failed: {status}");
+    }
+
+    /// Starts the server again on the same port.
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "the private redis-server still runs");
+        let spawned = Command::new("redis-server")
+            .args(["--port", &self.port.to_string()])
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args(["--daemonize", "no", "--loglevel", "warning"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn();
+        let mut child = match spawned {
+            Ok(child) => child,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => panic!(
+                "the outage test needs the `redis-server` program and it is not on PATH \
+                 (install it, e.g. `apt-get install redis-server`)"
+            ),
+            Err(e) => panic!("redis-server could not be started: {e}"),
+        };
+        let address = SocketAddr::from(([127, 0, 0, 1], self.port));
+        let deadline = std::time::Instant::now() + REDIS_START_DEADLINE;
+        while TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_err() {
+            let exited = child.try_wait().ok().flatten();
+            if exited.is_some() || std::time::Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                let mut output = String::new();
+                if let Some(mut stdout) = child.stdout.take() {
+                    let _ = stdout.read_to_string(&mut output);
+                }
+                panic!(
+                    "redis-server did not start on port {} (exit: {exited:?}): {output}",
+                    self.port
+                );
+            }
+            std::thread::sleep(REDIS_POLL_INTERVAL);
+        }
+        self.child = Some(child);
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        self.kill();
     }
 }

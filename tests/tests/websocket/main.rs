@@ -5,3 +5,4 @@ mod connect;
 mod delivery;
 mod lifecycle;
 mod protocol;
+mod resume;

@@ -6,30 +6,7 @@
 //!                                             └─▶ node B's subscription task ──▶ B's subscribers
 //! ```
 //!
-//! - **No local echo.** The publishing node hears its own event back from Redis
-//!   like every other node, so each socket gets each event exactly once.
-//! - **Start-up fails fast, outages later are survived.** [`RedisEventBus::connect`]
-//!   returns an error when Redis cannot be reached at start (a misconfigured
-//!   `EVENT_BUS_URL` should stop a deploy, not produce a node that never
-//!   delivers). Afterwards a lost subscription is re-established by itself with
-//!   capped, jittered exponential backoff, and publishing reconnects on demand.
-//! - **Never hangs a request.** `publish` and `ping` answer within
-//!   [`RedisBusConfig::command_timeout`]; while Redis is away they answer
-//!   [`PublishError::Unavailable`].
-//! - **Readiness.** `ping` fails while this node's subscription is down or
-//!   Redis does not answer PING: a node that cannot hear events must not take
-//!   WebSocket traffic.
-//! - **At most once.** Redis pub/sub keeps nothing: an event published while a
-//!   node's subscription is down never reaches that node's sockets (clients
-//!   catch up through the REST API when their socket reconnects). Events of one
-//!   publishing node arrive in the order it published them; there is no order
-//!   across nodes.
-//! - **Versioned messages.** Events are encoded by [`wire`](super::wire); a
-//!   message this node cannot decode is logged and skipped.
-//!
-//! Metrics: `event_bus_messages_received_total`, `event_bus_decode_failures_total`,
-//! `event_bus_reconnects_total` (counters) and `event_bus_connected` (gauge, 1
-//! while subscribed).
+//! The behaviour is described on [`RedisEventBus`].
 
 mod backoff;
 mod subscription;
@@ -97,6 +74,26 @@ impl RedisBusConfig {
         self.channel = channel.into();
         self
     }
+
+    fn validate(&self) -> Result<(), RedisBusError> {
+        if self.channel.is_empty() {
+            return Err(RedisBusError::InvalidConfig(
+                "the channel is empty".to_owned(),
+            ));
+        }
+        let durations = [
+            ("command_timeout", self.command_timeout),
+            ("connect_timeout", self.connect_timeout),
+            ("reconnect_delay_min", self.reconnect_delay_min),
+            ("reconnect_delay_max", self.reconnect_delay_max),
+            ("keepalive_interval", self.keepalive_interval),
+            ("dead_peer_timeout", self.dead_peer_timeout),
+        ];
+        match durations.iter().find(|(_, duration)| duration.is_zero()) {
+            Some((name, _)) => Err(RedisBusError::InvalidConfig(format!("{name} is zero"))),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Failures of the Redis bus. At start-up they come from [`RedisEventBus::connect`];
@@ -105,6 +102,8 @@ impl RedisBusConfig {
 pub enum RedisBusError {
     #[error("not a usable Redis URL: {0}")]
     InvalidUrl(String),
+    #[error("invalid event bus configuration: {0}")]
+    InvalidConfig(String),
     #[error("Redis at {address} cannot be reached: {reason}")]
     Unreachable { address: String, reason: String },
     #[error("Redis did not answer within {0:?}")]
@@ -114,7 +113,34 @@ pub enum RedisBusError {
 }
 
 /// Publishes every event to a Redis channel and hands every event heard on it
-/// to this node's subscribers. See the [module documentation](self).
+/// to this node's subscribers.
+///
+/// - **No local echo.** The publishing node hears its own event back from Redis
+///   like every other node, so each socket gets each event exactly once.
+/// - **Start-up fails fast, outages later are survived.** [`RedisEventBus::connect`]
+///   returns an error when Redis cannot be reached at start (a misconfigured
+///   `EVENT_BUS_URL` should stop a deploy, not produce a node that never
+///   delivers). Afterwards a lost subscription is re-established by itself with
+///   capped, jittered exponential backoff, and publishing reconnects on demand.
+/// - **Never hangs a request.** `publish` and `ping` answer within
+///   [`RedisBusConfig::command_timeout`]; while Redis is away they answer
+///   [`PublishError::Unavailable`].
+/// - **Readiness.** `ping` fails while this node's subscription is down or
+///   Redis does not answer PING: a node that cannot hear events must not take
+///   WebSocket traffic.
+/// - **At most once.** Redis pub/sub keeps nothing: an event published while a
+///   node's subscription is down never reaches that node's sockets (clients
+///   catch up through the REST API when their socket reconnects). A publish
+///   that timed out may still be delivered, if Redis read it before it stalled.
+/// - **Order.** Every node hears events in the order Redis accepted them: one
+///   node's events in the order it published them, and a publish that returned
+///   before another started (on any node) before that one.
+/// - **Versioned messages.** Events are encoded by [`wire`](super::wire); a
+///   message this node cannot decode is logged and skipped.
+///
+/// Metrics: `event_bus_messages_received_total`, `event_bus_decode_failures_total`,
+/// `event_bus_reconnects_total` (counters) and `event_bus_connected` (gauge, 1
+/// while subscribed).
 ///
 /// Dropping the bus stops its subscription task.
 pub struct RedisEventBus {
@@ -139,8 +165,10 @@ impl RedisEventBus {
         Self::connect_with(url, RedisBusConfig::default()).await
     }
 
-    /// Connects with `config`; see [`connect`](Self::connect).
+    /// Connects with `config`; see [`connect`](Self::connect). A `config` with
+    /// an empty channel or a zero duration is [`RedisBusError::InvalidConfig`].
     pub async fn connect_with(url: &str, config: RedisBusConfig) -> Result<Self, RedisBusError> {
+        config.validate()?;
         // Redis's URL errors never repeat the URL, so no password is printed.
         let info = url
             .into_connection_info()
@@ -309,6 +337,29 @@ mod tests {
             matches!(&err, Some(RedisBusError::InvalidUrl(m)) if m.contains("TLS")),
             "{err:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_configuration_with_an_empty_channel_or_a_zero_duration_is_rejected() {
+        let url = "redis://127.0.0.1:6379";
+        let configs = [
+            RedisBusConfig::default().with_channel(""),
+            RedisBusConfig {
+                keepalive_interval: Duration::ZERO,
+                ..RedisBusConfig::default()
+            },
+            RedisBusConfig {
+                command_timeout: Duration::ZERO,
+                ..RedisBusConfig::default()
+            },
+        ];
+        for config in configs {
+            let err = RedisEventBus::connect_with(url, config.clone()).await.err();
+            assert!(
+                matches!(err, Some(RedisBusError::InvalidConfig(_))),
+                "{config:?} gave {err:?}"
+            );
+        }
     }
 
     #[test]

@@ -7,11 +7,14 @@
 //!   application's transport port, so the connection loop (in infrastructure)
 //!   knows nothing of actix.
 //! - [`origin`]: the `ALLOWED_ORIGINS` rule.
+//! - [`replay`]: `?since=`: the missed notifications, oldest first, before the
+//!   live stream.
 //! - [`session_auth`]: the JWT verifier as the application's
 //!   `SessionAuthenticator`, for in-band `auth` refreshes.
 
 pub mod actix_socket;
 pub mod origin;
+pub mod replay;
 pub mod session_auth;
 pub mod upgrade;
 

@@ -160,6 +160,7 @@ impl TestApp {
                 websocket: WebSocketOptions {
                     allowed_origins: AllowedOrigins::any(),
                     max_frame_size: 8 * 1024,
+                    write_timeout: std::time::Duration::from_secs(10),
                 },
             },
             repository,
