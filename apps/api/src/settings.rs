@@ -244,6 +244,20 @@ mod tests {
     }
 
     #[test]
+    fn the_event_bus_is_in_process_unless_a_redis_url_is_given() {
+        let settings = Settings::from_args(&args(&[])).unwrap();
+        assert_eq!(settings.event_bus, EventBusSettings::InProcess);
+        let settings =
+            Settings::from_args(&args(&["--event-bus-url", "redis://127.0.0.1:6379"])).unwrap();
+        assert_eq!(
+            settings.event_bus,
+            EventBusSettings::Redis("redis://127.0.0.1:6379".to_owned())
+        );
+        let err = Settings::from_args(&args(&["--event-bus-url", "nats://x"])).unwrap_err();
+        assert_eq!(err.variable, "EVENT_BUS_URL");
+    }
+
+    #[test]
     fn a_bad_bind_address_names_the_variable() {
         let err = Settings::from_args(&args(&["--bind-addr", "nowhere"])).unwrap_err();
         assert_eq!(err.variable, "BIND_ADDR");
