@@ -136,37 +136,6 @@ fn unix_seconds(at: SystemTime) -> u64 {
     at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_databases_named_like_ours_are_recognised() {
-        assert_eq!(
-            test_database_created_at("nt_1767200000_ab12cd34ef56"),
-            Some(1_767_200_000)
-        );
-        for other in [
-            "nt_",
-            "nt_abc_12",
-            "nt_123",
-            "nt_123_",
-            "nt_123_xyz",
-            "postgres",
-        ] {
-            assert_eq!(test_database_created_at(other), None, "{other}");
-        }
-    }
-
-    #[test]
-    fn fresh_sqlite_urls_are_distinct_absolute_files() {
-        let (a, b) = (fresh_sqlite_url(), fresh_sqlite_url());
-        assert_ne!(a, b);
-        assert!(a.starts_with("sqlite:///"), "{a}");
-        assert!(DatabaseUrl::parse(&a).is_ok());
-    }
-}
-
 /// How long a private `redis-server` may take to accept connections.
 const REDIS_START_DEADLINE: Duration = Duration::from_secs(10);
 const REDIS_POLL_INTERVAL: Duration = Duration::from_millis(20);
@@ -265,5 +234,36 @@ impl PrivateRedis {
 impl Drop for PrivateRedis {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_databases_named_like_ours_are_recognised() {
+        assert_eq!(
+            test_database_created_at("nt_1767200000_ab12cd34ef56"),
+            Some(1_767_200_000)
+        );
+        for other in [
+            "nt_",
+            "nt_abc_12",
+            "nt_123",
+            "nt_123_",
+            "nt_123_xyz",
+            "postgres",
+        ] {
+            assert_eq!(test_database_created_at(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn fresh_sqlite_urls_are_distinct_absolute_files() {
+        let (a, b) = (fresh_sqlite_url(), fresh_sqlite_url());
+        assert_ne!(a, b);
+        assert!(a.starts_with("sqlite:///"), "{a}");
+        assert!(DatabaseUrl::parse(&a).is_ok());
     }
 }

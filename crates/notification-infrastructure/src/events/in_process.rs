@@ -1,9 +1,11 @@
 //! The event bus of a single node: subscribers are called inline.
 
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use notification_domain::{DomainEvent, EventPublisher, EventSubscriber, PublishError};
+
+use super::subscribers::Subscribers;
 
 /// Hands every published event to every subscriber of this process.
 ///
@@ -14,9 +16,7 @@ use notification_domain::{DomainEvent, EventPublisher, EventSubscriber, PublishE
 /// queues the event for each socket).
 #[derive(Default)]
 pub struct InProcessEventBus {
-    // A std lock: it is held only to add a subscriber or to copy the list,
-    // never across an await.
-    subscribers: RwLock<Vec<Arc<dyn EventSubscriber>>>,
+    subscribers: Subscribers,
 }
 
 impl InProcessEventBus {
@@ -26,26 +26,14 @@ impl InProcessEventBus {
 
     /// Adds a subscriber; it hears every event published from now on.
     pub fn subscribe(&self, subscriber: Arc<dyn EventSubscriber>) {
-        self.subscribers
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(subscriber);
-    }
-
-    fn subscribers(&self) -> Vec<Arc<dyn EventSubscriber>> {
-        self.subscribers
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.subscribers.add(subscriber);
     }
 }
 
 #[async_trait]
 impl EventPublisher for InProcessEventBus {
     async fn publish(&self, event: DomainEvent) -> Result<(), PublishError> {
-        for subscriber in self.subscribers() {
-            subscriber.handle(&event).await;
-        }
+        self.subscribers.dispatch(&event).await;
         Ok(())
     }
 

@@ -8,6 +8,7 @@
 
 mod in_process;
 mod redis_bus;
+mod subscribers;
 pub mod wire;
 
 pub use in_process::InProcessEventBus;

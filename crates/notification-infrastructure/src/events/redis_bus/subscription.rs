@@ -4,7 +4,7 @@
 //! resubscribes whenever its connection is lost.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -15,31 +15,20 @@ use tokio::time::{sleep, timeout, Instant, MissedTickBehavior};
 
 use super::backoff::Backoff;
 use super::RedisBusConfig;
+use crate::events::subscribers::Subscribers;
 use crate::events::wire;
 
 /// What the bus and its subscription task share.
 #[derive(Default)]
 pub(super) struct Shared {
-    // A std lock: held only to add a subscriber or to copy the list, never
-    // across an await.
-    subscribers: RwLock<Vec<Arc<dyn EventSubscriber>>>,
+    subscribers: Subscribers,
     /// Whether the channel subscription is live right now (readiness).
     subscribed: AtomicBool,
 }
 
 impl Shared {
     pub(super) fn add_subscriber(&self, subscriber: Arc<dyn EventSubscriber>) {
-        self.subscribers
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(subscriber);
-    }
-
-    fn subscribers(&self) -> Vec<Arc<dyn EventSubscriber>> {
-        self.subscribers
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.subscribers.add(subscriber);
     }
 
     pub(super) fn is_subscribed(&self) -> bool {
@@ -170,9 +159,7 @@ impl Subscription {
                 return;
             }
         };
-        for subscriber in self.shared.subscribers() {
-            subscriber.handle(&event).await;
-        }
+        self.shared.subscribers.dispatch(&event).await;
     }
 
     /// Tries again and again, with backoff, until subscribed (`Some`) or
