@@ -143,3 +143,29 @@ fn only_the_binary_wires_infrastructure_in() {
     );
     assert!(wiring.contains("notification-api"));
 }
+
+#[test]
+fn the_client_sdk_depends_only_on_the_protocol() {
+    let all = workspace_dependencies();
+    let client = &all["notification-client"];
+    // The wire types, and through them the domain's enums; nothing of the
+    // server (its tests start the server as a dev-dependency only).
+    assert_eq!(ours(client), BTreeSet::from(["notification-protocol"]));
+    let server_side: Vec<&str> = [
+        "actix-web",
+        "actix-ws",
+        "actix-http",
+        "axum",
+        "warp",
+        "sqlx",
+        "redis",
+        "jsonwebtoken",
+    ]
+    .into_iter()
+    .filter(|c| client.contains(*c))
+    .collect();
+    assert!(
+        server_side.is_empty(),
+        "the client SDK must not depend on {server_side:?}"
+    );
+}

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use notification_e2e::ws::{Closed, Connect};
 use notification_e2e::{spawn_app_with, Backend, TestApp};
 use notification_infrastructure::testing::PrivateRedis;
 use reqwest::Method;
@@ -114,12 +115,16 @@ async fn both_nodes_survive_a_redis_restart_and_readyz_shows_the_outage() {
     let mut on_b = b.ws(&token).await;
     assert_eq!(ready(&a).await, 200);
     assert_eq!(ready(&b).await, 200);
+    let before = a.create_for(user, "before the outage").await;
+    for socket in [&mut on_a, &mut on_b] {
+        assert_eq!(socket.expect("notification").await["data"], before);
+    }
 
     redis.kill();
     eventually("node A reports not ready", async || ready(&a).await == 503).await;
     eventually("node B reports not ready", async || ready(&b).await == 503).await;
-    // Requests keep working while Redis is down: the notification is stored
-    // (clients that miss its push catch up with `since`).
+    // Requests keep working while Redis is down: the notification is stored,
+    // but its event reaches no socket (nothing is delivered without Redis).
     let during = a.create_for(user, "during the outage").await;
     let (status, _) = b
         .get(&token, during["notification_id"].as_str().unwrap())
@@ -130,18 +135,32 @@ async fn both_nodes_survive_a_redis_restart_and_readyz_shows_the_outage() {
     eventually("node A is ready again", async || ready(&a).await == 200).await;
     eventually("node B is ready again", async || ready(&b).await == 200).await;
 
+    // Each node knows its sockets may have missed events: it closes them all
+    // so that their clients resume.
+    for socket in [&mut on_a, &mut on_b] {
+        assert_eq!(
+            socket.expect_close().await,
+            Closed {
+                code: 1012,
+                reason: "events may have been missed; resume with since".to_owned(),
+            }
+        );
+    }
+    // Resuming from the last notification each socket saw yields the one
+    // created during the outage, then live ones flow again.
+    let since = format!("since={}", before["notification_id"].as_str().unwrap());
+    let resume = Connect {
+        query_token: Some(&token),
+        query: Some(&since),
+        ..Connect::default()
+    };
+    let mut on_a = a.ws_connect(resume.clone()).await.expect("upgrade on A");
+    let mut on_b = b.ws_connect(resume).await.expect("upgrade on B");
+    for socket in [&mut on_a, &mut on_b] {
+        assert_eq!(socket.expect("notification").await["data"], during);
+    }
     let after = b.create_for(user, "after the outage").await;
     for socket in [&mut on_a, &mut on_b] {
-        // Whatever the outage dropped, the post-outage notification arrives.
-        loop {
-            let message = socket.expect("notification").await;
-            if message["data"] == after {
-                break;
-            }
-            assert_eq!(
-                message["data"], during,
-                "only the outage's notification may come first"
-            );
-        }
+        assert_eq!(socket.expect("notification").await["data"], after);
     }
 }

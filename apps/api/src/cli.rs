@@ -9,6 +9,8 @@ use clap::{Args, Parser, Subcommand};
     version,
     about = "Per-user notification inbox with instant WebSocket delivery"
 )]
+// A flag given twice takes its last value, so wrappers and tests can override defaults.
+#[command(args_override_self = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -20,4 +20,11 @@ pub trait EventPublisher: Send + Sync {
 #[async_trait]
 pub trait EventSubscriber: Send + Sync {
     async fn handle(&self, event: &DomainEvent);
+
+    /// Events may have been lost (the bus was disconnected); subscribers that
+    /// keep derived state should resync.
+    ///
+    /// Called by a bus that can lose events, once it delivers again after a
+    /// loss (never at its first start). Does nothing by default.
+    async fn on_gap(&self) {}
 }

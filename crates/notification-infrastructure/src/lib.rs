@@ -13,7 +13,8 @@
 //! - [`realtime`]: WebSocket delivery: the hub of live connections, the push
 //!   service and the per-connection loop.
 //! - `testing` (feature `test-support`): fresh PostgreSQL and SQLite databases for
-//!   this crate's and the end-to-end tests.
+//!   this crate's and the end-to-end tests, and private Redis and PostgreSQL
+//!   servers for outage tests.
 
 pub mod events;
 pub mod realtime;

@@ -4,6 +4,11 @@
 //! Every call makes a new, empty database, so tests never see each other's
 //! data. Leftovers of earlier runs older than [`STALE_AFTER`] are removed on the
 //! way. PostgreSQL being down is a test failure (a panic), never a skip.
+//!
+//! Tests that take a dependency away run their own server, so the shared ones
+//! keep serving every other test: [`PrivateRedis`] and [`PrivatePostgres`].
+
+mod private_postgres;
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -16,6 +21,8 @@ use url::Url;
 use uuid::Uuid;
 
 use crate::storage::DatabaseUrl;
+
+pub use private_postgres::{PrivatePostgres, TEST_POSTGRES_BIN_DIR_VAR};
 
 /// Where the test PostgreSQL server is: any database of it that the user may
 /// connect to and create databases from.
@@ -132,6 +139,14 @@ fn remove_stale_folders(root: &Path) {
     }
 }
 
+/// A local TCP port that nothing listens on right now (the OS picks it).
+fn free_local_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("no free local port")
+}
+
 fn unix_seconds(at: SystemTime) -> u64 {
     at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
@@ -149,10 +164,7 @@ pub struct PrivateRedis {
 impl PrivateRedis {
     /// Starts one on a free port and waits until it accepts connections.
     pub fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .map(|address| address.port())
-            .expect("no free local port");
+        let port = free_local_port();
         let mut server = Self { port, child: None };
         server.restart();
         server

@@ -6,3 +6,4 @@ mod delivery;
 mod lifecycle;
 mod protocol;
 mod resume;
+mod stored_not_pushed;

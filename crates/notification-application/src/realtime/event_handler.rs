@@ -1,5 +1,6 @@
 //! [`NotificationEventHandler`]: turns each domain event into a push to the
-//! user's open sockets on this node.
+//! user's open sockets on this node, and a gap in the events into a request
+//! to every socket to resume.
 
 use std::sync::Arc;
 
@@ -44,6 +45,17 @@ impl EventSubscriber for NotificationEventHandler {
                 );
             }
         }
+    }
+
+    /// The sockets stayed open while events were lost: without this, their
+    /// clients would never learn they missed something. Each socket is closed
+    /// with 1012 and its client resumes with `since`.
+    async fn on_gap(&self) {
+        let sockets = self.push.resync_all().await;
+        tracing::warn!(
+            sockets,
+            "events may have been missed; every socket on this node was told to resume with since"
+        );
     }
 }
 
@@ -136,6 +148,27 @@ mod tests {
 
             handler.handle(&DomainEvent::from(event)).await;
         }
+    }
+
+    #[tokio::test]
+    async fn a_gap_tells_every_socket_to_resume_and_pushes_nothing() {
+        let mut push = MockPushService::new();
+        push.expect_resync_all().times(1).return_const(3_usize);
+        push.expect_send_notification().never();
+        push.expect_send_notification_update().never();
+        let handler = NotificationEventHandler::new(Arc::new(push));
+
+        handler.on_gap().await;
+    }
+
+    #[tokio::test]
+    async fn an_event_does_not_resync_anyone() {
+        let mut push = MockPushService::new();
+        push.expect_send_notification().return_const(1_usize);
+        push.expect_resync_all().never();
+        let handler = NotificationEventHandler::new(Arc::new(push));
+
+        handler.handle(&DomainEvent::from(created())).await;
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The push port: hand a domain event to every open socket of its user.
+//! The push port: hand a domain event to every open socket of its user, or
+//! tell every socket to resume after events were lost.
 
 use async_trait::async_trait;
 use notification_domain::{NotificationCreated, NotificationUpdated};
@@ -16,4 +17,10 @@ pub trait PushService: Send + Sync {
 
     /// Sends a `notification_update` message.
     async fn send_notification_update(&self, event: &NotificationUpdated) -> usize;
+
+    /// Events may have been missed: tells every open socket on this node to
+    /// reconnect with `since` (their clients then get what they missed from
+    /// the replay). Returns how many sockets were told; sockets opened
+    /// afterwards are not affected.
+    async fn resync_all(&self) -> usize;
 }

@@ -13,7 +13,8 @@ use super::subscribers::Subscribers;
 /// before it returns: there is no queue, so no event is ever dropped because a
 /// consumer lagged, and when `publish` returns every subscriber has seen the
 /// event. Subscribers must therefore return quickly (the WebSocket hub only
-/// queues the event for each socket).
+/// queues the event for each socket). Nothing can be lost on the way, so
+/// [`EventSubscriber::on_gap`] is never called.
 #[derive(Default)]
 pub struct InProcessEventBus {
     subscribers: Subscribers,

@@ -129,9 +129,13 @@ pub enum RedisBusError {
 ///   Redis does not answer PING: a node that cannot hear events must not take
 ///   WebSocket traffic.
 /// - **At most once.** Redis pub/sub keeps nothing: an event published while a
-///   node's subscription is down never reaches that node's sockets (clients
-///   catch up through the REST API when their socket reconnects). A publish
+///   node's subscription is down never reaches that node's sockets. A publish
 ///   that timed out may still be delivered, if Redis read it before it stalled.
+/// - **Gaps are announced.** Once a lost subscription is restored, every
+///   subscriber's [`on_gap`](EventSubscriber::on_gap) is called, before any
+///   event heard on the new subscription (the WebSocket side then tells its
+///   sockets to resume with `since`). The first subscription, at start-up, is
+///   not a gap.
 /// - **Order.** Every node hears events in the order Redis accepted them: one
 ///   node's events in the order it published them, and a publish that returned
 ///   before another started (on any node) before that one.

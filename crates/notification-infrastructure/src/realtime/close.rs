@@ -1,5 +1,8 @@
 //! [`CloseReason`]: why a connection ended, and the close frame that says so.
 
+/// The reason text of the 1012 close (docs/protocol.md).
+pub const RESYNC_REASON: &str = "events may have been missed; resume with since";
+
 /// Why a connection loop ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CloseReason {
@@ -23,6 +26,10 @@ pub enum CloseReason {
     SlowConsumer,
     /// The hub is shutting down: 1001 "server shutting down".
     ShuttingDown,
+    /// Events may have been missed (the event bus was disconnected): 1012
+    /// "events may have been missed; resume with since". The client
+    /// reconnects at once with `since` and the replay fills the gap.
+    Resync,
     /// A write did not complete within `write_timeout`; dropped without a
     /// close frame (the socket is not taking writes).
     WriteTimeout,
@@ -42,6 +49,7 @@ impl CloseReason {
             Self::MessageTooBig => Some((1009, "message too big")),
             Self::SlowConsumer => Some((1013, "slow consumer")),
             Self::ShuttingDown => Some((1001, "server shutting down")),
+            Self::Resync => Some((1012, RESYNC_REASON)),
             Self::StreamEnded | Self::WriteTimeout | Self::WriteFailed => None,
         }
     }
@@ -58,6 +66,7 @@ impl CloseReason {
             Self::MessageTooBig => "message_too_big",
             Self::SlowConsumer => "slow_consumer",
             Self::ShuttingDown => "shutdown",
+            Self::Resync => "resync",
             Self::WriteTimeout => "write_timeout",
             Self::WriteFailed => "write_failed",
         }

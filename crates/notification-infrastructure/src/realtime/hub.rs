@@ -132,6 +132,26 @@ impl Hub {
         }
     }
 
+    /// Events may have been missed: tells every connection registered now to
+    /// write what it has queued, then close with 1012 so that its client
+    /// resumes with `since`. Returns how many were told (connections already
+    /// closing for another reason are not counted). Connections registered
+    /// afterwards are not affected: they start after the gap.
+    pub fn resync_all(&self) -> usize {
+        let mut told = 0;
+        // One shard locked at a time, never across an await: pushes to users
+        // of other shards go on meanwhile.
+        for shard in self.inner.shards.iter() {
+            let shard = lock(shard);
+            told += shard
+                .values()
+                .flatten()
+                .filter(|mailbox| mailbox.resync())
+                .count();
+        }
+        told
+    }
+
     pub fn is_shutting_down(&self) -> bool {
         self.inner.shutting_down.load(Ordering::SeqCst)
     }
@@ -405,6 +425,77 @@ mod tests {
             hub.register(alice).unwrap_err(),
             AdmissionError::ShuttingDown
         );
+    }
+
+    #[test]
+    fn resync_tells_every_connection_of_every_user_once() {
+        let hub = hub(16, 8);
+        let users: Vec<UserId> = (0..100).map(|_| user()).collect();
+        let connections: Vec<Registration> = users
+            .iter()
+            .flat_map(|&u| [hub.register(u).unwrap(), hub.register(u).unwrap()])
+            .collect();
+
+        assert_eq!(hub.resync_all(), 200);
+
+        for connection in &connections {
+            assert_eq!(pending(connection), Some(MailboxEvent::Resync));
+        }
+        assert_eq!(hub.resync_all(), 0, "already told");
+        assert_eq!(
+            hub.total_connections(),
+            200,
+            "they leave as their loops end"
+        );
+    }
+
+    #[test]
+    fn a_resync_writes_what_was_queued_first_and_takes_nothing_more() {
+        let hub = hub(16, 8);
+        let alice = user();
+        let connection = hub.register(alice).unwrap();
+        assert_eq!(hub.send_to_user(alice, &"before".into()), 1);
+
+        assert_eq!(hub.resync_all(), 1);
+
+        assert_eq!(hub.send_to_user(alice, &"after".into()), 0);
+        assert_eq!(
+            pending(&connection),
+            Some(MailboxEvent::Message("before".into()))
+        );
+        assert_eq!(pending(&connection), Some(MailboxEvent::Resync));
+    }
+
+    #[test]
+    fn a_connection_registered_after_a_resync_is_not_affected() {
+        let hub = hub(16, 8);
+        let alice = user();
+        let old = hub.register(alice).unwrap();
+        assert_eq!(hub.resync_all(), 1);
+
+        let new = hub.register(alice).unwrap();
+
+        assert_eq!(
+            hub.send_to_user(alice, &"live".into()),
+            1,
+            "only the new one"
+        );
+        assert_eq!(pending(&new), Some(MailboxEvent::Message("live".into())));
+        assert_eq!(pending(&new), None);
+        assert_eq!(pending(&old), Some(MailboxEvent::Resync));
+    }
+
+    #[test]
+    fn resync_does_not_count_connections_closing_for_shutdown() {
+        let hub = hub(16, 8);
+        let _connection = hub.register(user()).unwrap();
+        hub.shutdown();
+        assert_eq!(hub.resync_all(), 0);
+    }
+
+    #[test]
+    fn resync_of_an_empty_hub_tells_nobody() {
+        assert_eq!(hub(16, 8).resync_all(), 0);
     }
 
     #[tokio::test]

@@ -5,6 +5,8 @@
 //! empty `VecDeque` allocates nothing, and idle sockets are the common case.
 //! Pushers never wait: a full mailbox is marked overflowed and its connection
 //! is closed by its own loop, so one slow client never slows anyone else.
+//! The hub marks mailboxes the same way to close their connections for
+//! shutdown (at once) or for a resync (after what was already queued).
 
 use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -21,6 +23,9 @@ pub(crate) enum MailboxEvent {
     Overflowed,
     /// The next message to write.
     Message(SharedText),
+    /// Events may have been missed and everything queued before was written:
+    /// close with 1012 so the client resumes with `since`.
+    Resync,
 }
 
 #[derive(Debug, Default)]
@@ -28,6 +33,8 @@ struct State {
     queue: VecDeque<SharedText>,
     overflowed: bool,
     shut_down: bool,
+    /// Takes no more messages; closes once the queue is written.
+    resync: bool,
 }
 
 /// The bounded queue between pushers (any thread) and one connection loop.
@@ -53,7 +60,7 @@ impl Mailbox {
     pub(crate) fn push(&self, text: &SharedText) -> bool {
         let accepted = {
             let mut state = self.lock();
-            if state.overflowed || state.shut_down {
+            if state.overflowed || state.shut_down || state.resync {
                 return false;
             }
             if state.queue.len() >= self.capacity {
@@ -77,6 +84,22 @@ impl Mailbox {
         self.wakeup.notify_one();
     }
 
+    /// Tells the connection loop to write what is queued, then close for a
+    /// resync; later pushes are refused (the client gets them through
+    /// `since`, and a busy user cannot keep the connection from closing).
+    /// Returns `false` when the connection was already closing for any reason.
+    pub(crate) fn resync(&self) -> bool {
+        {
+            let mut state = self.lock();
+            if state.shut_down || state.overflowed || state.resync {
+                return false;
+            }
+            state.resync = true;
+        }
+        self.wakeup.notify_one();
+        true
+    }
+
     /// Waits for the next event. Cancel-safe: nothing is taken from the queue
     /// unless this returns, and the state is checked before every wait.
     pub(crate) async fn next(&self) -> MailboxEvent {
@@ -94,8 +117,10 @@ impl Mailbox {
             Some(MailboxEvent::ShutDown)
         } else if state.overflowed {
             Some(MailboxEvent::Overflowed)
+        } else if let Some(text) = state.queue.pop_front() {
+            Some(MailboxEvent::Message(text))
         } else {
-            state.queue.pop_front().map(MailboxEvent::Message)
+            state.resync.then_some(MailboxEvent::Resync)
         }
     }
 
@@ -150,6 +175,56 @@ mod tests {
         mailbox.shut_down();
         assert_eq!(pending(&mailbox), Some(MailboxEvent::ShutDown));
         assert!(!mailbox.push(&"b".into()));
+    }
+
+    #[test]
+    fn a_resync_comes_after_what_was_queued_and_refuses_later_pushes() {
+        let mailbox = Mailbox::new(4);
+        assert!(mailbox.push(&"a".into()));
+        assert!(mailbox.resync());
+        assert!(!mailbox.push(&"b".into()));
+        assert_eq!(pending(&mailbox), Some(MailboxEvent::Message("a".into())));
+        assert_eq!(pending(&mailbox), Some(MailboxEvent::Resync));
+        assert_eq!(
+            pending(&mailbox),
+            Some(MailboxEvent::Resync),
+            "it stays until the loop closes"
+        );
+    }
+
+    #[test]
+    fn a_mailbox_already_closing_is_not_resynced() {
+        let shut = Mailbox::new(4);
+        shut.shut_down();
+        assert!(!shut.resync());
+        assert_eq!(pending(&shut), Some(MailboxEvent::ShutDown));
+
+        let overflowed = Mailbox::new(1);
+        assert!(overflowed.push(&"a".into()));
+        assert!(!overflowed.push(&"b".into()));
+        assert!(!overflowed.resync());
+        assert_eq!(pending(&overflowed), Some(MailboxEvent::Overflowed));
+
+        let resyncing = Mailbox::new(4);
+        assert!(resyncing.resync());
+        assert!(!resyncing.resync(), "counted once");
+    }
+
+    #[test]
+    fn shutdown_comes_before_a_resync() {
+        let mailbox = Mailbox::new(4);
+        assert!(mailbox.resync());
+        mailbox.shut_down();
+        assert_eq!(pending(&mailbox), Some(MailboxEvent::ShutDown));
+    }
+
+    #[tokio::test]
+    async fn a_waiting_loop_wakes_on_a_resync_from_another_task() {
+        let mailbox = std::sync::Arc::new(Mailbox::new(2));
+        let hub = std::sync::Arc::clone(&mailbox);
+        let resync = tokio::spawn(async move { hub.resync() });
+        assert_eq!(mailbox.next().await, MailboxEvent::Resync);
+        assert!(resync.await.unwrap());
     }
 
     #[tokio::test]

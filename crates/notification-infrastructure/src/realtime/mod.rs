@@ -9,7 +9,8 @@
 //! - `mailbox`: each connection's bounded queue (overflow → 1013);
 //! - [`pump`]: [`run_connection`], the per-connection loop that writes it to
 //!   the socket, answers the client, pings, and closes on silence, token
-//!   expiry, overflow or shutdown.
+//!   expiry, overflow, shutdown or resync (after the event bus lost events,
+//!   [`Hub::resync_all`] → 1012).
 //!
 //! Around them: [`manager`] ([`HubConnectionManager`], the application's
 //! `ConnectionManager`), `client_message` (size limits and parsing of client

@@ -1,7 +1,7 @@
 //! [`run_connection`]: the loop that serves one live WebSocket.
 //!
-//! One `select!` over three sources: the connection's mailbox (pushes and hub
-//! shutdown), the client's frames, and one timer (pings, silence, token
+//! One `select!` over three sources: the connection's mailbox (pushes, hub
+//! shutdown and resync), the client's frames, and one timer (pings, silence, token
 //! expiry; see `Deadlines`). Every write is bounded by `write_timeout`.
 //! A step that ends the connection returns the [`CloseReason`]; the loop then
 //! unregisters from the hub first (so nothing more is queued for it), sends
@@ -10,6 +10,8 @@
 //! Choices the contract leaves open:
 //! - silence past `pong_timeout` closes with 1000 "pong timeout" (the server
 //!   is not going away; 1001 is kept for shutdown);
+//! - after the event bus lost events, 1012 "events may have been missed;
+//!   resume with since", once what was queued before has been written;
 //! - an `auth` message whose token is invalid is answered with an `error`
 //!   message of code `unauthorized`, and the connection keeps its current
 //!   token until that one expires;
@@ -113,6 +115,7 @@ impl Connection {
             MailboxEvent::Message(text) => self.send(OutboundFrame::Text(text)).await,
             MailboxEvent::Overflowed => Err(CloseReason::SlowConsumer),
             MailboxEvent::ShutDown => Err(CloseReason::ShuttingDown),
+            MailboxEvent::Resync => Err(CloseReason::Resync),
         }
     }
 

@@ -466,6 +466,66 @@ async fn hub_shutdown_closes_with_1001() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_resync_writes_what_was_queued_then_closes_with_1012() {
+    local(async {
+        let mut c = connect_default();
+        assert_eq!(c.hub.send_to_user(c.user, &r#"{"n":1}"#.into()), 1);
+
+        assert_eq!(c.hub.resync_all(), 1);
+
+        assert_eq!(c.client.next_json().await, json!({"n": 1}));
+        assert_eq!(
+            c.client.next_close().await,
+            (
+                1012,
+                "events may have been missed; resume with since".into()
+            )
+        );
+        let (reason, mut client) = c.ended().await;
+        assert_eq!(reason, CloseReason::Resync);
+        assert_eq!(client.next().await, None, "nothing after the close");
+    })
+    .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_connection_opened_after_a_resync_keeps_serving() {
+    local(async {
+        let settings = RealtimeSettings::default();
+        let hub = Hub::new(&settings);
+        let user = new_user();
+        let serve = |hub: &Hub| {
+            let (socket, client) = connected_pair();
+            let claims = SessionClaims {
+                user_id: user,
+                expires_at: unix_now() + 3600,
+            };
+            let pump = spawn_local(run_connection(
+                Box::new(socket),
+                hub.register(user).unwrap(),
+                claims,
+                settings,
+                Arc::new(Tokens::default()),
+            ));
+            (client, pump)
+        };
+        let (mut old, old_pump) = serve(&hub);
+
+        assert_eq!(hub.resync_all(), 1);
+        let (mut new, _new_pump) = serve(&hub);
+
+        assert_eq!(old.next_close().await.0, 1012);
+        assert_eq!(old_pump.await.unwrap(), CloseReason::Resync);
+        assert_eq!(hub.send_to_user(user, &r#"{"n":2}"#.into()), 1);
+        assert_eq!(new.next_json().await, json!({"n": 2}));
+        new.send_text(r#"{"type":"ping"}"#);
+        assert_eq!(new.next_json().await["type"], "pong");
+        assert_eq!(hub.connections_of(user), 1);
+    })
+    .await;
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_client_close_is_answered_and_ends_the_connection() {
     local(async {
         let mut c = connect_default();

@@ -9,7 +9,12 @@ use time::OffsetDateTime;
 use crate::realtime::hub::Hub;
 
 /// Builds the contract's message for an event, serializes it once, and queues
-/// the same bytes for every connection of the user on this node.
+/// the same bytes for every connection of the user on this node. After a gap
+/// in the events it has every connection on this node closed with 1012.
+///
+/// Metrics: `ws_messages_pushed_total`, `ws_push_latency_seconds`,
+/// `ws_resyncs_total` (gaps handled; the sockets closed are counted in
+/// `ws_connections_closed_total{reason="resync"}`).
 #[derive(Debug, Clone)]
 pub struct HubPushService {
     hub: Hub,
@@ -68,6 +73,12 @@ impl PushService for HubPushService {
             "notification_update",
             || ServerMessage::from(event),
         )
+    }
+
+    async fn resync_all(&self) -> usize {
+        let told = self.hub.resync_all();
+        metrics::counter!("ws_resyncs_total").increment(1);
+        told
     }
 }
 
@@ -234,6 +245,21 @@ mod tests {
             b.as_bytes().as_ptr(),
             "serialized once"
         );
+    }
+
+    #[tokio::test]
+    async fn resync_all_tells_every_connection_of_every_user() {
+        let hub = hub();
+        let mine = hub.register(user()).unwrap();
+        let theirs = hub
+            .register(UserId::from_uuid(uuid::Uuid::new_v4()))
+            .unwrap();
+
+        let told = HubPushService::new(hub.clone()).resync_all().await;
+
+        assert_eq!(told, 2);
+        assert_eq!(mine.mailbox().next().await, MailboxEvent::Resync);
+        assert_eq!(theirs.mailbox().next().await, MailboxEvent::Resync);
     }
 
     #[tokio::test]

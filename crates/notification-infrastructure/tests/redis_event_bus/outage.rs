@@ -1,5 +1,6 @@
 //! A Redis outage: both nodes notice, report not ready, fail publishes fast,
-//! and come back by themselves when Redis does.
+//! come back by themselves when Redis does, and then tell their subscribers
+//! that events may have been missed.
 
 use std::time::Duration;
 
@@ -7,7 +8,7 @@ use notification_domain::{EventPublisher, PublishError};
 use notification_infrastructure::events::{RedisBusConfig, RedisEventBus};
 use tokio::time::Instant;
 
-use crate::support::{event, eventually, recorder, unique_config, PrivateRedis};
+use crate::support::{event, eventually, recorder, unique_config, Heard, PrivateRedis};
 
 /// Reconnection is capped at 5 s in production; half a second keeps this test short.
 fn config() -> RedisBusConfig {
@@ -24,7 +25,7 @@ async fn node_on(redis: &PrivateRedis, config: &RedisBusConfig) -> RedisEventBus
 }
 
 #[tokio::test]
-async fn both_nodes_report_the_outage_then_reconnect_by_themselves_and_deliver_again() {
+async fn both_nodes_report_the_outage_then_reconnect_announce_a_gap_and_deliver_again() {
     let mut redis = PrivateRedis::start();
     let config = config();
     let (a, b) = (
@@ -37,6 +38,7 @@ async fn both_nodes_report_the_outage_then_reconnect_by_themselves_and_deliver_a
     b.subscribe(b_subscriber);
     let before = event(1);
     a.publish(before.clone()).await.unwrap();
+    // The first subscription is not a gap: the event comes first.
     a_heard.expect("node A before the outage", &[&before]).await;
     b_heard.expect("node B before the outage", &[&before]).await;
 
@@ -82,7 +84,10 @@ async fn both_nodes_report_the_outage_then_reconnect_by_themselves_and_deliver_a
     a.publish(after_from_a.clone()).await.unwrap();
     b.publish(after_from_b.clone()).await.unwrap();
     let expected = [&after_from_a, &after_from_b];
+    // One gap per node, before anything heard on the restored subscription.
+    a_heard.expect_gap("node A after the outage").await;
     a_heard.expect("node A after the outage", &expected).await;
+    b_heard.expect_gap("node B after the outage").await;
     b_heard.expect("node B after the outage", &expected).await;
 }
 
@@ -129,10 +134,15 @@ async fn a_redis_that_stops_answering_makes_the_node_not_ready_until_it_answers_
     let after = event(2);
     bus.publish(after.clone()).await.unwrap();
     // The event published while frozen may or may not arrive (Redis may have
-    // read it before it froze); what matters is that new events do.
-    let mut got = heard.next("node after the freeze").await;
-    if got != after {
-        got = heard.next("node after the freeze").await;
+    // read it before it froze); what matters is that the lost subscription
+    // is announced as a gap once, and that new events arrive after it.
+    let mut gaps = 0;
+    loop {
+        match heard.next_heard("node after the freeze").await {
+            Heard::Gap => gaps += 1,
+            Heard::Event(got) if got == after => break,
+            Heard::Event(_frozen) => {}
+        }
     }
-    assert_eq!(got, after);
+    assert_eq!(gaps, 1, "one gap, before the event published after it");
 }

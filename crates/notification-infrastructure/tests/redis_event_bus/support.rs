@@ -1,5 +1,6 @@
-//! Helpers: buses on a unique channel, a recording subscriber, sample events,
-//! polling with a deadline, and a private `redis-server` child process.
+//! Helpers: buses on a unique channel, a recording subscriber (events and
+//! gaps), sample events, polling with a deadline, and a private
+//! `redis-server` child process.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -78,10 +79,19 @@ pub async fn subscriber_count(channel: &str) -> u64 {
     count
 }
 
-/// A subscriber that records every event it handles, in order.
-pub struct Recorder(mpsc::UnboundedSender<DomainEvent>);
+/// A subscriber that records every event it handles and every gap it is
+/// told of, in order.
+pub struct Recorder(mpsc::UnboundedSender<Heard>);
 
-pub struct Recorded(mpsc::UnboundedReceiver<DomainEvent>);
+pub struct Recorded(mpsc::UnboundedReceiver<Heard>);
+
+/// One thing a [`Recorder`] was told.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Heard {
+    Event(DomainEvent),
+    /// `on_gap`: events may have been lost.
+    Gap,
+}
 
 pub fn recorder() -> (Arc<Recorder>, Recorded) {
     let (sender, receiver) = mpsc::unbounded_channel();
@@ -91,17 +101,37 @@ pub fn recorder() -> (Arc<Recorder>, Recorded) {
 #[async_trait]
 impl EventSubscriber for Recorder {
     async fn handle(&self, event: &DomainEvent) {
-        let _ = self.0.send(event.clone());
+        let _ = self.0.send(Heard::Event(event.clone()));
+    }
+
+    async fn on_gap(&self) {
+        let _ = self.0.send(Heard::Gap);
     }
 }
 
 impl Recorded {
-    /// The next event handled, waiting for it up to [`ARRIVAL_DEADLINE`].
-    pub async fn next(&mut self, who: &str) -> DomainEvent {
+    /// The next event or gap, waiting for it up to [`ARRIVAL_DEADLINE`].
+    pub async fn next_heard(&mut self, who: &str) -> Heard {
         match timeout(ARRIVAL_DEADLINE, self.0.recv()).await {
-            Ok(Some(event)) => event,
+            Ok(Some(heard)) => heard,
             Ok(None) => panic!("{who}: the subscriber was dropped"),
-            Err(_) => panic!("{who}: no event arrived within {ARRIVAL_DEADLINE:?}"),
+            Err(_) => panic!("{who}: nothing arrived within {ARRIVAL_DEADLINE:?}"),
+        }
+    }
+
+    /// The next event handled; a gap instead is a failure.
+    pub async fn next(&mut self, who: &str) -> DomainEvent {
+        match self.next_heard(who).await {
+            Heard::Event(event) => event,
+            Heard::Gap => panic!("{who}: told of a gap where an event was expected"),
+        }
+    }
+
+    /// The next thing heard is a gap.
+    pub async fn expect_gap(&mut self, who: &str) {
+        match self.next_heard(who).await {
+            Heard::Gap => {}
+            Heard::Event(event) => panic!("{who}: expected a gap, heard {event:?}"),
         }
     }
 

@@ -17,6 +17,12 @@ use notification_protocol::{ErrorCode, NotificationResource, ServerMessage};
 /// this many in memory.
 pub const REPLAY_PAGE: u32 = 200;
 
+/// Ids are given before the insert commits, so under concurrent creates for
+/// one user a notification may become visible after a newer one that the
+/// client already saw. Replaying from this long before `since` covers such a
+/// late commit; the client de-duplicates the few repeats by id.
+pub const REPLAY_GRACE: Duration = Duration::from_secs(5);
+
 /// Why a replay stopped early.
 #[derive(Debug, thiserror::Error)]
 pub enum ReplayError {
@@ -28,9 +34,11 @@ pub enum ReplayError {
     SocketClosed,
 }
 
-/// Sends every notification of `user_id` created after `since`, oldest first.
-/// Each carries the user's unread count as of the start of the replay (the
-/// count right after each old change is not kept). Returns how many were sent.
+/// Sends every notification of `user_id` created after `since`, oldest first,
+/// preceded by those of the [`REPLAY_GRACE`] before it (except `since`
+/// itself). Each carries the user's unread count as of the start of the replay
+/// (the count right after each old change is not kept). Returns how many were
+/// sent.
 pub async fn replay_since(
     service: &NotificationService,
     user_id: UserId,
@@ -39,11 +47,11 @@ pub async fn replay_since(
     write_timeout: Duration,
 ) -> Result<usize, ReplayError> {
     let unread_count = service.unread_count(user_id).await?;
-    let mut after = since;
+    let mut after = since.earlier_by(REPLAY_GRACE).unwrap_or(since);
     let mut sent = 0;
     loop {
         let page = service.list_after(user_id, after, REPLAY_PAGE).await?;
-        for notification in &page {
+        for notification in page.iter().filter(|n| n.id() != since) {
             let message = ServerMessage::Notification {
                 data: NotificationResource::from(notification),
                 unread_count,

@@ -1,7 +1,8 @@
 //! The subscriber side of the Redis bus: one task per node that listens on the
 //! channel, hands each event to this node's subscribers and, because Redis
 //! pub/sub connections do not come back by themselves, reconnects and
-//! resubscribes whenever its connection is lost.
+//! resubscribes whenever its connection is lost, then tells the subscribers
+//! that events may have been missed meanwhile (`on_gap`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -110,6 +111,10 @@ impl Subscription {
                 None => break,
             }
             self.shared.set_subscribed(true);
+            // Subscribed again, so nothing published from now on is missed;
+            // what was published while down is gone for this node. Told
+            // before the first message of the new connection is handed on.
+            self.shared.subscribers.dispatch_gap().await;
         }
         self.shared.set_subscribed(false);
         tracing::debug!(channel = %self.config.channel, "event bus subscription stopped");

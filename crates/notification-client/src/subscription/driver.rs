@@ -1,0 +1,169 @@
+//! The reconnect loop: present a usable token, connect (resuming after the
+//! newest notification seen), serve the socket, and decide what comes next:
+//! a back-off wait, a fresh token, or a stop.
+
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+use uuid::Uuid;
+
+use super::catch_up;
+use super::events::{DisconnectReason, Event};
+use super::session::Ended;
+use super::socket::{self, Refusal};
+use crate::client::NotificationClient;
+use crate::dedupe::SeenWindow;
+use crate::error::ClientError;
+
+/// The subscriber dropped the subscription: stop at once.
+#[derive(Debug)]
+pub(super) struct Gone;
+
+/// The state that outlives each connection.
+pub(super) struct Driver {
+    pub(super) client: NotificationClient,
+    events: mpsc::Sender<Event>,
+    /// Ids yielded so far; its newest live id is the resume point.
+    pub(super) seen: SeenWindow,
+    /// Token replacements made through the client or the subscription.
+    pub(super) tokens: watch::Receiver<String>,
+    /// Whether the starting point is known ("from now" needs one REST read).
+    anchored: bool,
+    /// Consecutive failed attempts, for the back-off.
+    failures: u32,
+    /// Consecutive refusals of the token, so that the provider is asked once
+    /// per refusal streak and a bad provider cannot make the client hammer.
+    pub(super) rejections: u32,
+}
+
+impl Driver {
+    pub(super) fn new(
+        client: NotificationClient,
+        events: mpsc::Sender<Event>,
+        since: Option<Uuid>,
+    ) -> Self {
+        let mut seen = SeenWindow::new(client.config().dedupe_window);
+        if let Some(since) = since {
+            seen.insert(since);
+        }
+        Self {
+            tokens: client.token_changes(),
+            client,
+            events,
+            seen,
+            anchored: since.is_some(),
+            failures: 0,
+            rejections: 0,
+        }
+    }
+
+    pub(super) async fn run(mut self) {
+        // `Err(Gone)`: nobody is listening any more; nothing to report.
+        let _ = self.run_until_stopped().await;
+    }
+
+    async fn run_until_stopped(&mut self) -> Result<(), Gone> {
+        loop {
+            // Token changes up to here are taken into account by this attempt.
+            self.tokens.borrow_and_update();
+            if !self.anchored {
+                match catch_up::newest_id(&self.client).await {
+                    Ok(newest) => {
+                        if let Some(id) = newest {
+                            self.seen.insert(id);
+                        }
+                        self.anchored = true;
+                    }
+                    Err(error) => {
+                        self.after_rest_failure(error).await?;
+                        continue;
+                    }
+                }
+            }
+            // Read after the REST calls above, which may have replaced it.
+            let Some(token) = self.client.usable_token().await else {
+                self.require_token().await?;
+                continue;
+            };
+            let since = self.seen.resume_point();
+            let timeout = self.client.config().connect_timeout;
+            match socket::open(self.client.websocket_url(), &token, since, timeout).await {
+                Ok(stream) => {
+                    tracing::debug!(?since, "notification socket open");
+                    self.failures = 0;
+                    match self.serve(stream, token, since).await? {
+                        Ended::TokenExpired { token, reason } => {
+                            self.token_refused(&token, Some(reason)).await?
+                        }
+                        Ended::Retry(reason) => self.retry_later(reason).await?,
+                    }
+                }
+                Err(Refusal::Unauthorized) => self.token_refused(&token, None).await?,
+                Err(Refusal::Fatal(reason)) => {
+                    tracing::warn!(?reason, "notification socket refused for good");
+                    self.emit(Event::Stopped { reason }).await?;
+                    return Ok(());
+                }
+                Err(Refusal::Retry(reason)) => self.retry_later(reason).await?,
+            }
+        }
+    }
+
+    /// Yields an event; `Err(Gone)` when the subscription was dropped.
+    pub(super) async fn emit(&self, event: Event) -> Result<(), Gone> {
+        self.events.send(event).await.map_err(|_| Gone)
+    }
+
+    /// Waits out the back-off after a failure, telling the application.
+    async fn retry_later(&mut self, reason: DisconnectReason) -> Result<(), Gone> {
+        self.failures = self.failures.saturating_add(1);
+        let retry_in = self.client.config().reconnect.delay(self.failures);
+        tracing::debug!(?reason, ?retry_in, "notification socket down");
+        self.emit(Event::Disconnected { reason, retry_in }).await?;
+        tokio::time::sleep(retry_in).await;
+        Ok(())
+    }
+
+    /// A REST read needed before connecting failed.
+    async fn after_rest_failure(&mut self, error: ClientError) -> Result<(), Gone> {
+        if error.status() == Some(401) {
+            let token = self.client.token();
+            self.token_refused(&token, None).await
+        } else {
+            self.retry_later(error.into()).await
+        }
+    }
+
+    /// `rejected` was refused (401 on upgrade) or ran out (1008): ask the
+    /// provider once per streak, else wait for the application.
+    async fn token_refused(
+        &mut self,
+        rejected: &str,
+        closed: Option<DisconnectReason>,
+    ) -> Result<(), Gone> {
+        self.rejections = self.rejections.saturating_add(1);
+        if self.rejections == 1 && self.client.fresh_token_replacing(rejected).await.is_some() {
+            if let Some(reason) = closed {
+                self.emit(Event::Disconnected {
+                    reason,
+                    retry_in: Duration::ZERO,
+                })
+                .await?;
+            }
+            return Ok(());
+        }
+        self.require_token().await
+    }
+
+    /// Yields `TokenRequired` and waits, without any attempt, until a new
+    /// token is set.
+    async fn require_token(&mut self) -> Result<(), Gone> {
+        // Only a token set after this point counts: one that the client's own
+        // provider calls stored meanwhile was already tried.
+        self.tokens.borrow_and_update();
+        self.emit(Event::TokenRequired).await?;
+        self.tokens.changed().await.map_err(|_| Gone)?;
+        self.rejections = 0;
+        Ok(())
+    }
+}

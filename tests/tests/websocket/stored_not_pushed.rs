@@ -1,0 +1,68 @@
+//! A crash between store and push (issue "Never lose a notification"): the
+//! process committed a notification and died before publishing its event, so
+//! no socket was ever told. A client that resumes with `since` still gets it.
+//!
+//! The crash is reproduced exactly where it matters: the notification is
+//! inserted through the real repository on the server's own database, and no
+//! event is published, as if the process had died right after the commit.
+
+use notification_domain::{now, Notification, NotificationDraft, NotificationId, UserId};
+use notification_e2e::ws::Connect;
+use notification_e2e::{on_both_backends, spawn_app, Backend};
+use notification_infrastructure::storage::{self, DatabaseUrl};
+use uuid::Uuid;
+
+/// Stores a notification for `user` the way `NotificationService::create`
+/// does, and stops where a crash would: after the commit, before the publish.
+async fn store_without_publishing(database_url: &str, user: Uuid, title: &str) -> String {
+    let url = DatabaseUrl::parse(database_url).expect("the server's database URL");
+    let repository = storage::connect(&url).await.expect("the server's database");
+    let draft = NotificationDraft::parse(
+        UserId::from_uuid(user),
+        title,
+        "stored, then the process died",
+        None,
+        None,
+    )
+    .expect("a valid draft");
+    let notification = Notification::new(draft, NotificationId::new(), now());
+    repository
+        .insert(&notification)
+        .await
+        .expect("the insert commits");
+    notification.id().to_string()
+}
+
+async fn a_notification_stored_but_never_pushed_reaches_a_client_resuming_with_since(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let (user, token) = app.new_user();
+    let seen = app.create_for(user, "seen before the crash").await;
+    let mut live = app.ws(&token).await;
+
+    let orphan = store_without_publishing(&app.database_url, user, "never pushed").await;
+    let after = app.create_for(user, "created after the crash").await;
+
+    // It really was never pushed: the live socket's next message is the
+    // notification created after it.
+    assert_eq!(live.expect("notification").await["data"], after);
+
+    let since = format!("since={}", seen["notification_id"].as_str().unwrap());
+    let mut resumed = app
+        .ws_connect(Connect {
+            query_token: Some(&token),
+            query: Some(&since),
+            ..Connect::default()
+        })
+        .await
+        .expect("upgrade");
+    let (status, stored) = app.get(&token, &orphan).await;
+    assert_eq!(status, 200, "the orphan is stored: {stored}");
+    let replayed = resumed.expect("notification").await;
+    assert_eq!(replayed["data"], stored, "the orphan comes first");
+    assert_eq!(replayed["unread_count"], 3);
+    assert_eq!(resumed.expect("notification").await["data"], after);
+}
+
+on_both_backends!(a_notification_stored_but_never_pushed_reaches_a_client_resuming_with_since);
