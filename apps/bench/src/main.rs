@@ -1,0 +1,123 @@
+//! `notification-bench`: the load generator of the notification service.
+//!
+//! It opens users × devices authenticated WebSockets (spread over several
+//! loopback source addresses and, past ~19,000 sockets, several processes),
+//! optionally publishes through the REST API at an open-loop rate, and
+//! reports the server's memory per socket, CPU per delivery, end-to-end
+//! latency and every missing or duplicated message. See docs/benchmarks.md.
+//!
+//! - `cli`: the command line; `plan`: each process's share of the run;
+//! - `coordinator`: phases, server samples and the merged report;
+//!   `link`: its line protocol with the `worker` processes; `worker`: one
+//!   process's side of it;
+//! - `fleet` (opening sockets, `dial`), `receiver` (what each socket gets),
+//!   `publisher` and `load` (the open-loop schedule), `ledger` (sent vs received);
+//! - `latency` (HDR histograms), `procfs` (RSS and CPU samples), `clock`,
+//!   `nofile`, `node`, `users`, `report`.
+
+mod cli;
+mod clock;
+mod coordinator;
+mod dial;
+mod fleet;
+mod latency;
+mod ledger;
+mod link;
+mod load;
+mod node;
+mod nofile;
+mod plan;
+mod procfs;
+mod publisher;
+mod receiver;
+mod report;
+mod users;
+mod worker;
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+
+use crate::cli::{Cli, Command, CommonArgs};
+use crate::coordinator::Scenario;
+use crate::report::Report;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let limit = match nofile::raise_to_hard_limit() {
+        Ok(limit) => limit,
+        Err(error) => {
+            eprintln!("error: cannot raise the open-files limit: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match &cli.command {
+            Command::Worker => worker::run().await,
+            Command::Idle(args) => {
+                let scenario = Scenario::Idle {
+                    hold_secs: args.hold,
+                };
+                coordinate(&args.common, scenario, limit.soft, 0).await
+            }
+            Command::Load(args) => {
+                let scenario = Scenario::Load(args);
+                coordinate(&args.common, scenario, limit.soft, args.max_in_flight).await
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn coordinate(
+    common: &CommonArgs,
+    scenario: Scenario<'_>,
+    open_files: u64,
+    max_in_flight: usize,
+) -> anyhow::Result<()> {
+    let per_process = common.sockets().div_ceil(common.process_count());
+    // Sockets, in-flight requests, and a margin for the runtime and stdio.
+    let needed = (per_process + max_in_flight + 64) as u64;
+    if needed > open_files {
+        eprintln!(
+            "warning: {per_process} sockets and {max_in_flight} requests per process need about \
+             {needed} descriptors; the limit is {open_files}: use --processes or --sockets-per-process"
+        );
+    }
+    let report = coordinator::run(common, scenario, open_files).await?;
+    publish(common, &report)
+}
+
+fn publish(common: &CommonArgs, report: &Report) -> anyhow::Result<()> {
+    let json = serde_json::to_string_pretty(report)?;
+    if let Some(path) = &common.output {
+        if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(folder)
+                .with_context(|| format!("creating {}", folder.display()))?;
+        }
+        std::fs::write(path, &json).with_context(|| format!("writing {}", path.display()))?;
+    }
+    if common.json {
+        println!("{json}");
+    } else {
+        println!("{report}");
+    }
+    Ok(())
+}
