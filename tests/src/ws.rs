@@ -59,6 +59,18 @@ impl TestApp {
         .unwrap_or_else(|status| panic!("upgrade refused with {status}"))
     }
 
+    /// Connects with `?token=` and `?since=`; panics when the upgrade is refused.
+    pub async fn ws_since(&self, token: &str, since: &str) -> WsClient {
+        let since = format!("since={since}");
+        self.ws_connect(Connect {
+            query_token: Some(token),
+            query: Some(&since),
+            ..Connect::default()
+        })
+        .await
+        .unwrap_or_else(|status| panic!("upgrade refused with {status}"))
+    }
+
     /// Connects as told; `Err(status)` when the server refuses the upgrade.
     pub async fn ws_connect(&self, options: Connect<'_>) -> Result<WsClient, u16> {
         let mut query: Vec<String> = Vec::new();

@@ -121,19 +121,24 @@ fn test_database_created_at(name: &str) -> Option<u64> {
     ours.then(|| seconds.parse().ok()).flatten()
 }
 
+/// Whether a folder of an earlier run was last changed more than
+/// [`STALE_AFTER`] ago.
+fn is_stale(entry: &std::fs::DirEntry) -> bool {
+    entry
+        .metadata()
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|modified| modified.elapsed().ok())
+        .is_some_and(|age| age > STALE_AFTER)
+}
+
 /// Removes test folders last changed before [`STALE_AFTER`]; best effort.
 fn remove_stale_folders(root: &Path) {
     let Ok(entries) = std::fs::read_dir(root) else {
         return;
     };
     for entry in entries.flatten() {
-        let stale = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|modified| modified.elapsed().ok())
-            .is_some_and(|age| age > STALE_AFTER);
-        if stale {
+        if is_stale(&entry) {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }

@@ -21,15 +21,9 @@ async fn since_replays_what_was_missed_oldest_first_then_live(backend: Backend) 
     for i in 0..5 {
         missed.push(app.create_for(user, &format!("missed {i}")).await);
     }
-    let since = format!("since={}", seen["notification_id"].as_str().unwrap());
     let mut socket = app
-        .ws_connect(Connect {
-            query_token: Some(&token),
-            query: Some(&since),
-            ..Connect::default()
-        })
-        .await
-        .expect("upgrade");
+        .ws_since(&token, seen["notification_id"].as_str().unwrap())
+        .await;
     for expected in &missed {
         let message = socket.expect("notification").await;
         assert_eq!(&message["data"], expected);
@@ -58,15 +52,9 @@ async fn a_since_of_another_user_is_reported_then_live_only(backend: Backend) {
     let (other, _) = app.new_user();
     app.create_for(user, "mine, before").await;
     let foreign = app.create_for(other, "not yours").await;
-    let since = format!("since={}", foreign["notification_id"].as_str().unwrap());
     let mut socket = app
-        .ws_connect(Connect {
-            query_token: Some(&token),
-            query: Some(&since),
-            ..Connect::default()
-        })
-        .await
-        .expect("upgrade");
+        .ws_since(&token, foreign["notification_id"].as_str().unwrap())
+        .await;
     let error = socket.expect("error").await;
     assert_eq!(error["error"]["code"], "unknown_since");
     let live = app.create_for(user, "live").await;
@@ -109,15 +97,7 @@ async fn reconnecting_with_since_under_load_loses_nothing(backend: Backend) {
     let mut connections = 0;
     while received.len() < TOTAL {
         connections += 1;
-        let since = format!("since={last_seen}");
-        let mut socket = app
-            .ws_connect(Connect {
-                query_token: Some(&token),
-                query: Some(&since),
-                ..Connect::default()
-            })
-            .await
-            .expect("upgrade");
+        let mut socket = app.ws_since(&token, &last_seen).await;
         // Read a handful of new ones, then drop the connection as a flaky
         // network would.
         let mut previous: Option<String> = None;
@@ -143,15 +123,7 @@ async fn reconnecting_with_since_under_load_loses_nothing(backend: Backend) {
     }
     let created = creator.await.expect("creator task");
     // A last resume collects whatever came after the final drop.
-    let since = format!("since={last_seen}");
-    let mut socket = app
-        .ws_connect(Connect {
-            query_token: Some(&token),
-            query: Some(&since),
-            ..Connect::default()
-        })
-        .await
-        .expect("upgrade");
+    let mut socket = app.ws_since(&token, &last_seen).await;
     while created.iter().any(|id| !received.contains(id)) {
         let message = socket.expect("notification").await;
         received.insert(id_of(&message));

@@ -7,7 +7,6 @@
 //! event is published, as if the process had died right after the commit.
 
 use notification_domain::{now, Notification, NotificationDraft, NotificationId, UserId};
-use notification_e2e::ws::Connect;
 use notification_e2e::{on_both_backends, spawn_app, Backend};
 use notification_infrastructure::storage::{self, DatabaseUrl};
 use uuid::Uuid;
@@ -48,15 +47,9 @@ async fn a_notification_stored_but_never_pushed_reaches_a_client_resuming_with_s
     // notification created after it.
     assert_eq!(live.expect("notification").await["data"], after);
 
-    let since = format!("since={}", seen["notification_id"].as_str().unwrap());
     let mut resumed = app
-        .ws_connect(Connect {
-            query_token: Some(&token),
-            query: Some(&since),
-            ..Connect::default()
-        })
-        .await
-        .expect("upgrade");
+        .ws_since(&token, seen["notification_id"].as_str().unwrap())
+        .await;
     let (status, stored) = app.get(&token, &orphan).await;
     assert_eq!(status, 200, "the orphan is stored: {stored}");
     let replayed = resumed.expect("notification").await;

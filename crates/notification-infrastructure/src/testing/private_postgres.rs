@@ -14,7 +14,7 @@ use std::process::{Command, Output, Stdio};
 
 use uuid::Uuid;
 
-use super::{free_local_port, STALE_AFTER};
+use super::{free_local_port, is_stale};
 
 /// Where the server programs are when they are neither in the Debian/Ubuntu
 /// place nor on `PATH` (e.g. `/usr/local/pgsql/bin`).
@@ -276,19 +276,13 @@ fn is_root() -> bool {
 }
 
 /// Stops and removes clusters of earlier runs that were killed before they
-/// could clean up (older than [`STALE_AFTER`]); best effort.
+/// could clean up (older than [`super::STALE_AFTER`]); best effort.
 fn remove_stale_clusters(root: &Path, programs: &Programs) {
     let Ok(entries) = std::fs::read_dir(root) else {
         return;
     };
     for entry in entries.flatten() {
-        let stale = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|modified| modified.elapsed().ok())
-            .is_some_and(|age| age > STALE_AFTER);
-        if stale {
+        if is_stale(&entry) {
             let folder = entry.path();
             let _ = programs
                 .command("pg_ctl", &folder)
