@@ -56,6 +56,12 @@ where
 }
 
 async fn serve(settings: Settings) -> Result<(), String> {
+    // Every WebSocket is a descriptor: take all the hard limit allows, since
+    // soft limits (often 1,024) are far below what one node can hold.
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::info!(open_files = limit, "open-files limit"),
+        Err(error) => tracing::warn!(%error, "open-files limit not raised"),
+    }
     let application = Application::build(settings)
         .await
         .map_err(|e| e.to_string())?;

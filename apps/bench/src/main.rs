@@ -13,7 +13,7 @@
 //! - `fleet` (opening sockets, `dial`), `receiver` (what each socket gets),
 //!   `publisher` and `load` (the open-loop schedule), `ledger` (sent vs received);
 //! - `latency` (HDR histograms), `procfs` (RSS and CPU samples), `clock`,
-//!   `nofile`, `node`, `users`, `report`.
+//!   `node`, `users`, `report`.
 
 mod cli;
 mod clock;
@@ -25,7 +25,6 @@ mod ledger;
 mod link;
 mod load;
 mod node;
-mod nofile;
 mod plan;
 mod procfs;
 mod publisher;
@@ -45,7 +44,8 @@ use crate::report::Report;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let limit = match nofile::raise_to_hard_limit() {
+    // Every socket is a descriptor: take all the hard limit allows.
+    let open_files = match rlimit::increase_nofile_limit(u64::MAX) {
         Ok(limit) => limit,
         Err(error) => {
             eprintln!("error: cannot raise the open-files limit: {error}");
@@ -69,11 +69,11 @@ fn main() -> ExitCode {
                 let scenario = Scenario::Idle {
                     hold_secs: args.hold,
                 };
-                coordinate(&args.common, scenario, limit.soft, 0).await
+                coordinate(&args.common, scenario, open_files, 0).await
             }
             Command::Load(args) => {
                 let scenario = Scenario::Load(args);
-                coordinate(&args.common, scenario, limit.soft, args.max_in_flight).await
+                coordinate(&args.common, scenario, open_files, args.max_in_flight).await
             }
         }
     });
