@@ -42,6 +42,9 @@ pub async fn run(
         Scenario::Load(args) => Some(args),
         Scenario::Idle { .. } => None,
     };
+    // Read before anything starts: the load average after the run would
+    // mostly show the run itself.
+    let machine = Machine::describe(open_files_soft_limit);
     let plans = split(common, load_args)?;
     check_servers(common).await?;
 
@@ -151,7 +154,7 @@ pub async fn run(
             duration_secs: load_args.map(|a| a.duration),
             max_in_flight_per_process: load_args.map(|a| a.max_in_flight),
         },
-        machine: Machine::describe(open_files_soft_limit),
+        machine,
         connect,
         server,
         load,
