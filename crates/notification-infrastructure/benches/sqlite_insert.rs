@@ -4,8 +4,8 @@
 //! server (WAL, one writer connection, synchronous NORMAL).
 //!
 //! - `sequential`: one insert at a time (latency of one create's write).
-//! - `concurrent/16`: 16 inserts in flight, as under load, queued on the one
-//!   writer connection.
+//! - `concurrent/16` and `concurrent/256`: 16 or 256 inserts in flight, as
+//!   under load; the repository writes what is queued together (group commit).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 /// Inserts spread over this many users (their unread counts are updated).
 const USERS: usize = 1_000;
-const IN_FLIGHT: usize = 16;
+const IN_FLIGHT: [usize; 2] = [16, 256];
 
 /// `count` new notifications, round-robin over `users`, built before the
 /// timed part so that only the storage is measured.
@@ -74,35 +74,38 @@ fn inserts(c: &mut Criterion) {
             })
         });
     });
-    group.bench_with_input(
-        BenchmarkId::new("concurrent", IN_FLIGHT),
-        &IN_FLIGHT,
-        |b, &in_flight| {
-            b.iter_custom(|iters| {
-                let batch = Arc::new(notifications(&users, iters));
-                runtime.block_on(async {
-                    let start = Instant::now();
-                    let workers: Vec<_> = (0..in_flight)
-                        .map(|worker| {
-                            let (repository, batch) = (repository.clone(), batch.clone());
-                            tokio::spawn(async move {
-                                for notification in batch.iter().skip(worker).step_by(in_flight) {
-                                    repository
-                                        .insert(notification)
-                                        .await
-                                        .expect("insert succeeds");
-                                }
+    for in_flight in IN_FLIGHT {
+        group.bench_with_input(
+            BenchmarkId::new("concurrent", in_flight),
+            &in_flight,
+            |b, &in_flight| {
+                b.iter_custom(|iters| {
+                    let batch = Arc::new(notifications(&users, iters));
+                    runtime.block_on(async {
+                        let start = Instant::now();
+                        let workers: Vec<_> = (0..in_flight)
+                            .map(|worker| {
+                                let (repository, batch) = (repository.clone(), batch.clone());
+                                tokio::spawn(async move {
+                                    for notification in batch.iter().skip(worker).step_by(in_flight)
+                                    {
+                                        repository
+                                            .insert(notification)
+                                            .await
+                                            .expect("insert succeeds");
+                                    }
+                                })
                             })
-                        })
-                        .collect();
-                    for worker in workers {
-                        worker.await.expect("an insert task panicked");
-                    }
-                    start.elapsed()
-                })
-            });
-        },
-    );
+                            .collect();
+                        for worker in workers {
+                            worker.await.expect("an insert task panicked");
+                        }
+                        start.elapsed()
+                    })
+                });
+            },
+        );
+    }
     group.finish();
     if let Some(path) = url.strip_prefix("sqlite://") {
         if let Some(folder) = std::path::Path::new(path).parent() {

@@ -90,6 +90,8 @@ conformance_tests!(
     a_deleted_notification_is_gone_and_deleting_again_finds_nothing,
     list_after_is_oldest_first_and_bounded_by_the_limit,
     concurrent_mark_all_read_and_inserts_keep_the_count_exact,
+    concurrent_inserts_each_get_the_count_right_after_them,
+    a_failing_insert_among_concurrent_ones_fails_alone,
     migrating_twice_is_harmless,
     the_database_answers_a_ping,
     a_free_idempotency_key_stores_the_notification_and_counts_it,
@@ -590,6 +592,91 @@ async fn concurrent_mark_all_read_and_inserts_keep_the_count_exact(store: Store)
     );
     let unique: HashSet<_> = ids(&all).into_iter().collect();
     assert_eq!(unique.len(), all.len());
+}
+
+/// Starts every insert at once, so that the repository writes them in
+/// batches (group commit); returns each insert's answer in `notifications`
+/// order.
+async fn insert_all_at_once(
+    store: &Store,
+    notifications: &[Notification],
+) -> Vec<Result<u64, notification_domain::RepositoryError>> {
+    let tasks: Vec<_> = notifications
+        .iter()
+        .map(|notification| {
+            let (repository, notification) = (store.repository.clone(), notification.clone());
+            tokio::spawn(async move { repository.insert(&notification).await })
+        })
+        .collect();
+    let mut answers = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        answers.push(task.await.unwrap());
+    }
+    answers
+}
+
+async fn concurrent_inserts_each_get_the_count_right_after_them(store: Store) {
+    // Several users' notifications interleaved, some already READ (they count
+    // nothing), all written at once: each user's UNREAD inserts must get the
+    // counts 1..=n, each exactly once, as if written one by one.
+    const PER_USER: usize = 60;
+    let users = [new_user(), new_user(), new_user()];
+    let mut notifications = Vec::new();
+    for i in 0..PER_USER {
+        for user in users {
+            let mut notification = notification_for(user, &format!("n{i}"));
+            if i % 5 == 0 {
+                notification.mark_read(now());
+            }
+            notifications.push(notification);
+        }
+    }
+    let answers = insert_all_at_once(&store, &notifications).await;
+
+    for user in users {
+        let mut counts: Vec<u64> = notifications
+            .iter()
+            .zip(&answers)
+            .filter(|(n, _)| n.user_id() == user && n.status() == Unread)
+            .map(|(_, answer)| *answer.as_ref().unwrap())
+            .collect();
+        counts.sort_unstable();
+        let unread = counts.len() as u64;
+        assert_eq!(counts, (1..=unread).collect::<Vec<_>>(), "{user:?}");
+        assert_eq!(store.repository.unread_count(user).await.unwrap(), unread);
+        let stored = list(&store, user, StatusFilter::Inbox, None, 1000).await;
+        assert_eq!(stored.len(), PER_USER);
+    }
+    for (notification, answer) in notifications.iter().zip(&answers) {
+        assert!(answer.is_ok());
+        let stored = store
+            .repository
+            .get(notification.user_id(), notification.id())
+            .await
+            .unwrap();
+        assert_eq!(stored.as_ref(), Some(notification), "reads back equal");
+    }
+}
+
+async fn a_failing_insert_among_concurrent_ones_fails_alone(store: Store) {
+    // The same notification twice (its id is taken the second time) among
+    // others written at once: whichever batches they land in, exactly one of
+    // the pair fails and every other insert is stored and counted.
+    let user = new_user();
+    let mut notifications: Vec<Notification> = (0..40)
+        .map(|i| notification_for(user, &format!("n{i}")))
+        .collect();
+    notifications.insert(20, notifications[10].clone());
+    let answers = insert_all_at_once(&store, &notifications).await;
+
+    let failed: Vec<usize> = (0..answers.len())
+        .filter(|&i| answers[i].is_err())
+        .collect();
+    assert_eq!(failed.len(), 1, "{answers:?}");
+    assert!(failed[0] == 10 || failed[0] == 20, "{failed:?}");
+    assert_eq!(store.repository.unread_count(user).await.unwrap(), 40);
+    let stored = list(&store, user, StatusFilter::Inbox, None, 1000).await;
+    assert_eq!(stored.len(), 40);
 }
 
 async fn migrating_twice_is_harmless(store: Store) {

@@ -6,6 +6,9 @@
 //! - `database_url`: parsing `DATABASE_URL`; a password is never shown.
 //! - `sqlite` / `postgres`: pools, settings and migrations of each database.
 //! - `sql_repository`: the SQL and the port's method bodies, shared by both.
+//! - `group_commit`: the queue through which creates are written in batches;
+//!   `sqlite_batch` / `postgres_batch` write one batch on each database, and
+//!   `unread_increments` is the counting they share.
 //! - `row`: the one mapping from a stored row to a `Notification`.
 //! - `idempotency_row`: the same for a recorded idempotency key.
 //! - `idempotency_purger`: the background task that forgets expired keys.
@@ -15,12 +18,16 @@
 
 mod database_url;
 mod error;
+mod group_commit;
 mod idempotency_purger;
 mod idempotency_row;
 mod postgres;
+mod postgres_batch;
 mod row;
 mod sql_repository;
 mod sqlite;
+mod sqlite_batch;
+mod unread_increments;
 
 use std::sync::Arc;
 

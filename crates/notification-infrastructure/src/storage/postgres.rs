@@ -8,6 +8,8 @@ use sqlx::PgPool;
 
 use super::database_url::DatabaseUrl;
 use super::error::StorageError;
+use super::group_commit::GroupCommit;
+use super::postgres_batch::PostgresBatchWriter;
 use super::sql_repository::impl_notification_repository;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -19,25 +21,38 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 /// Connections per node.
 const MAX_CONNECTIONS: u32 = 16;
 
+/// Tasks writing batches of new notifications at once: while one batch is on
+/// its way to the server, the next one is gathered and sent. A few suffice;
+/// each holds one connection only while its statement runs.
+const BATCH_WRITERS: usize = 4;
+
 /// Notifications in a PostgreSQL database.
 ///
 /// Recovers by itself when the database comes back after an outage: the pool
 /// checks each connection before handing it out (sqlx's default
-/// `test_before_acquire`), drops dead ones and opens new ones on demand.
+/// `test_before_acquire`), drops dead ones and opens new ones on demand. New
+/// notifications are written in batches (group commit, see `group_commit`).
 pub struct PostgresNotificationRepository {
     // The shared method bodies read from `reader` and write through `writer`;
     // on PostgreSQL both are the same pool.
     writer: PgPool,
     reader: PgPool,
+    inserts: GroupCommit,
 }
 
 impl PostgresNotificationRepository {
     /// A repository over a pool on an already migrated database.
     /// [`super::connect`] opens and migrates one.
+    ///
+    /// # Panics
+    /// Outside a Tokio runtime: it starts the tasks that write new
+    /// notifications, which live as long as the repository and that runtime.
     pub fn new(pool: PgPool) -> Self {
+        let inserts = GroupCommit::start(PostgresBatchWriter(pool.clone()), BATCH_WRITERS);
         Self {
             writer: pool.clone(),
             reader: pool,
+            inserts,
         }
     }
 

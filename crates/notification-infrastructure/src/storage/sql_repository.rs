@@ -178,8 +178,9 @@ pub(crate) fn unread_count_value(count: i64) -> Result<u64, RepositoryError> {
 }
 
 /// Implements `NotificationRepository` for `$repository`, a struct with fields
-/// `writer: Pool<$database>` (every write goes through it) and
-/// `reader: Pool<$database>` (every read). `$list_inbox` is the database's
+/// `writer: Pool<$database>` (every write goes through it),
+/// `reader: Pool<$database>` (every read) and `inserts: GroupCommit` (the
+/// queue that writes new notifications in batches). `$list_inbox` is the database's
 /// form of [`LIST_INBOX`].
 macro_rules! impl_notification_repository {
     ($repository:ty, $database:ty, list_inbox: $list_inbox:expr) => {
@@ -287,10 +288,8 @@ macro_rules! impl_notification_repository {
                     &self,
                     notification: &Notification,
                 ) -> Result<u64, RepositoryError> {
-                    let mut tx = self.writer.begin().await.map_err(repository_error)?;
-                    let unread = insert_notification(&mut tx, notification).await?;
-                    tx.commit().await.map_err(repository_error)?;
-                    Ok(unread)
+                    // Through the queue: written with whatever else is waiting.
+                    self.inserts.insert(notification).await
                 }
 
                 async fn insert_idempotent(

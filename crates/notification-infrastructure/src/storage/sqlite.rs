@@ -8,7 +8,9 @@ use sqlx::SqlitePool;
 
 use super::database_url::{DatabaseUrl, SqliteLocation};
 use super::error::StorageError;
+use super::group_commit::GroupCommit;
 use super::sql_repository::impl_notification_repository;
+use super::sqlite_batch::SqliteBatchWriter;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -28,18 +30,30 @@ const READER_CONNECTIONS: u32 = 4;
 /// `busy_timeout` steps (latency spikes, then "database is locked" under load).
 /// So every write goes through a pool of exactly one connection, where writers
 /// queue in order without touching the file lock, while reads use a separate
-/// pool of a few connections.
+/// pool of a few connections. New notifications are written in batches by one
+/// writer task (group commit, see `group_commit`).
 pub struct SqliteNotificationRepository {
     writer: SqlitePool,
     reader: SqlitePool,
+    inserts: GroupCommit,
 }
 
 impl SqliteNotificationRepository {
     /// A repository over pools on an already migrated database: `writer`
     /// should have one connection; for an in-memory database pass the same
     /// single-connection pool twice. [`super::connect`] does all of this.
+    ///
+    /// # Panics
+    /// Outside a Tokio runtime: it starts the task that writes new
+    /// notifications, which lives as long as the repository and that runtime.
     pub fn new(writer: SqlitePool, reader: SqlitePool) -> Self {
-        Self { writer, reader }
+        // One writer task: SQLite has one writer connection anyway.
+        let inserts = GroupCommit::start(SqliteBatchWriter(writer.clone()), 1);
+        Self {
+            writer,
+            reader,
+            inserts,
+        }
     }
 
     /// Opens (creating the folder and the file if missing) and migrates.
@@ -73,11 +87,16 @@ impl SqliteNotificationRepository {
                 let writer = SqlitePoolOptions::new()
                     .max_connections(1)
                     .acquire_timeout(WRITE_WAIT)
+                    // A connection to a local file does not break the way a
+                    // network one does; the check would cost one more hand-off
+                    // to SQLite's worker thread per write.
+                    .test_before_acquire(false)
                     .connect_with(options.clone().create_if_missing(true))
                     .await
                     .map_err(connect_error)?;
                 let reader = SqlitePoolOptions::new()
                     .max_connections(READER_CONNECTIONS)
+                    .test_before_acquire(false)
                     .connect_with(options)
                     .await
                     .map_err(connect_error)?;

@@ -1,0 +1,134 @@
+//! A batch of new notifications written to SQLite with four statements,
+//! however many it holds.
+//!
+//! The rows travel as one JSON array bound to one parameter and are unpacked
+//! by `json_each`, so the statement text never changes with the batch size
+//! (one prepared statement, cached) and SQLite's worker thread is handed the
+//! whole batch at once. Every value is written exactly as sqlx writes it for a
+//! single row (`super::sql_repository::INSERT_NOTIFICATION`), so the rows read
+//! back the same: ids as 16-byte BLOBs (`unhex` of the simple hex form), times
+//! as RFC 3339 TEXT, metadata as the compact JSON text of the object (carried
+//! as a JSON string, so SQLite does not re-render its numbers).
+
+use async_trait::async_trait;
+use notification_domain::{Notification, RepositoryError};
+use serde::Serialize;
+use sqlx::SqlitePool;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::error::repository_error;
+use super::group_commit::BatchInsert;
+use super::unread_increments::UnreadIncrements;
+
+const INSERT_NOTIFICATIONS: &str = "\
+    INSERT INTO notifications \
+        (id, user_id, title, message, type, status, metadata, created_at, read_at, archived_at) \
+    SELECT unhex(value ->> 'id'), unhex(value ->> 'user_id'), value ->> 'title', \
+        value ->> 'message', value ->> 'type', value ->> 'status', value ->> 'metadata', \
+        value ->> 'created_at', value ->> 'read_at', value ->> 'archived_at' \
+    FROM json_each($1)";
+
+/// `WHERE true` is how SQLite tells an upsert's `ON CONFLICT` from a join
+/// condition after `INSERT … SELECT`.
+const INCREASE_UNREAD_COUNTS: &str = "\
+    INSERT INTO unread_counters (user_id, unread_count) \
+    SELECT unhex(value ->> 'user_id'), value ->> 'amount' FROM json_each($1) WHERE true \
+    ON CONFLICT (user_id) DO UPDATE \
+    SET unread_count = unread_counters.unread_count + excluded.unread_count \
+    RETURNING user_id, unread_count";
+
+/// Writes batches through the one writer connection.
+pub(crate) struct SqliteBatchWriter(pub(crate) SqlitePool);
+
+#[async_trait]
+impl BatchInsert for SqliteBatchWriter {
+    async fn insert_batch(&self, batch: &[Notification]) -> Result<Vec<u64>, RepositoryError> {
+        let rows = to_json(
+            &batch
+                .iter()
+                .map(JsonRow::of)
+                .collect::<Result<Vec<_>, _>>()?,
+        )?;
+        let increments = UnreadIncrements::of(batch);
+        let counters = increments
+            .users()
+            .iter()
+            .zip(increments.amounts())
+            .map(|(user, &amount)| JsonIncrement {
+                user_id: hex(*user),
+                amount,
+            })
+            .collect::<Vec<_>>();
+        let counters = to_json(&counters)?;
+
+        let mut tx = self.0.begin().await.map_err(repository_error)?;
+        sqlx::query(INSERT_NOTIFICATIONS)
+            .bind(rows)
+            .execute(&mut *tx)
+            .await
+            .map_err(repository_error)?;
+        let totals: Vec<(Uuid, i64)> = sqlx::query_as(INCREASE_UNREAD_COUNTS)
+            .bind(counters)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(repository_error)?;
+        tx.commit().await.map_err(repository_error)?;
+        increments.counts_after_each(batch, totals)
+    }
+}
+
+/// One notification as an element of the JSON array.
+#[derive(Serialize)]
+struct JsonRow<'a> {
+    id: String,
+    user_id: String,
+    title: &'a str,
+    message: &'a str,
+    #[serde(rename = "type")]
+    notification_type: &'static str,
+    status: &'static str,
+    metadata: String,
+    created_at: String,
+    read_at: Option<String>,
+    archived_at: Option<String>,
+}
+
+impl<'a> JsonRow<'a> {
+    fn of(notification: &'a Notification) -> Result<Self, RepositoryError> {
+        Ok(Self {
+            id: hex(notification.id().into_uuid()),
+            user_id: hex(notification.user_id().into_uuid()),
+            title: notification.title(),
+            message: notification.message(),
+            notification_type: notification.notification_type().as_str(),
+            status: notification.status().as_str(),
+            metadata: to_json(notification.metadata().as_map())?,
+            created_at: rfc3339(notification.created_at())?,
+            read_at: notification.read_at().map(rfc3339).transpose()?,
+            archived_at: notification.archived_at().map(rfc3339).transpose()?,
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct JsonIncrement {
+    user_id: String,
+    amount: i64,
+}
+
+/// The 32 hex digits that `unhex` turns into the UUID's 16 bytes.
+fn hex(id: Uuid) -> String {
+    id.simple().to_string()
+}
+
+/// The TEXT sqlx writes for an `OffsetDateTime` on SQLite.
+fn rfc3339(at: OffsetDateTime) -> Result<String, RepositoryError> {
+    at.format(&Rfc3339)
+        .map_err(|e| RepositoryError::Other(Box::new(e)))
+}
+
+fn to_json(value: &impl Serialize) -> Result<String, RepositoryError> {
+    serde_json::to_string(value).map_err(|e| RepositoryError::Other(Box::new(e)))
+}
