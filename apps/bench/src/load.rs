@@ -56,6 +56,11 @@ pub async fn run(
         .no_proxy()
         .tcp_nodelay(true)
         .pool_max_idle_per_host(plan.max_in_flight)
+        // Below the server's keep-alive (actix-web: 5 s). A pooled connection
+        // idle for longer is closed by the server, and a request sent on it
+        // just then fails with "error sending request" without reaching the
+        // server (seen: 1–3 per 60,000 creates). Dropping it first avoids that.
+        .pool_idle_timeout(Duration::from_secs(4))
         .timeout(request_timeout)
         .build()
         .context("building the HTTP client")?;

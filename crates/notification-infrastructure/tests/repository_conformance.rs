@@ -19,6 +19,7 @@ use notification_domain::{
 use notification_infrastructure::storage::{connect, migrate, DatabaseUrl};
 use notification_infrastructure::testing::{fresh_postgres_database, fresh_sqlite_url};
 use serde_json::json;
+use sqlx::Connection;
 use time::{Duration, OffsetDateTime};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
@@ -1043,4 +1044,33 @@ async fn an_in_memory_sqlite_database_reads_what_it_wrote() {
         [notification]
     );
     assert_eq!(store.repository.unread_count(user).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn postgres_creates_survive_the_server_closing_every_connection() {
+    // Batch writers keep their connection between batches, unchecked. When
+    // the server ends every session (a restart, an administrator), the next
+    // create must still succeed, on a new connection. A database of its own:
+    // the other tests' sessions are not to be ended.
+    let url = fresh_postgres_database().await;
+    let store = open(&url).await;
+    let user = new_user();
+    let first = notification_for(user, "before");
+    assert_eq!(store.repository.insert(&first).await.unwrap(), 1);
+
+    let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+    // With a timeout, pg_terminate_backend returns once each session is gone.
+    let ended: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert!(!ended.is_empty() && ended.iter().all(|&e| e), "{ended:?}");
+
+    let second = notification_for(user, "after");
+    assert_eq!(store.repository.insert(&second).await.unwrap(), 2);
+    let stored = list(&store, user, StatusFilter::Inbox, None, 10).await;
+    assert_eq!(ids(&stored), vec![second.id(), first.id()]);
 }

@@ -50,7 +50,8 @@ pub(crate) fn repository_error(error: sqlx::Error) -> RepositoryError {
     }
 }
 
-fn is_unavailable(error: &sqlx::Error) -> bool {
+/// Whether `error` means the database cannot be reached right now.
+pub(crate) fn is_unavailable(error: &sqlx::Error) -> bool {
     match error {
         // Connection refused or reset, the pool's acquire_timeout, a pool closed
         // at shutdown: the database may well answer again later.

@@ -1,31 +1,38 @@
 //! Group commit: new notifications that arrive while the database is busy
-//! writing are written together, in one transaction, by a writer task.
+//! writing are written together, in one transaction.
 //!
 //! A create used to be one transaction of four statements (`BEGIN`, insert,
 //! counter upsert, `COMMIT`), each a round trip to the database (on SQLite, a
 //! hand-off to its worker thread and back). Under load those round trips, not
 //! the writing, set the ceiling (docs/benchmarks.md, section 5). Here each
-//! create joins a queue; a writer task takes everything queued (up to
-//! [`MAX_BATCH`]) and writes it with a constant number of statements,
-//! whatever the batch size. Alone, a create is a batch of one, with one extra
-//! hop to the writer task. Every caller gets its answer after the commit that
-//! made its notification durable, so a 201 still means "stored".
+//! create joins a queue; a writer takes everything queued (up to
+//! [`MAX_BATCH`]) and writes it with a constant number of statements, whatever
+//! the batch size. Every caller gets its answer after the commit that made its
+//! notification durable, so a 201 still means "stored".
+//!
+//! Writers are tasks started on demand, at most `writers` at a time, on the
+//! runtime that created the repository (the server's main Tokio runtime, not
+//! an actix worker): a writer waits on the database many times per batch, and
+//! on an actix worker each of those wake-ups would queue behind the HTTP and
+//! WebSocket work of that thread (measured: SQLite's ceiling fell from ~3,100
+//! to ~2,200 creates/s; docs/benchmarks.md). A writer is a task of its own,
+//! not the caller's future, so a caller that goes away (its client
+//! disconnected) never abandons the others' batch.
 //!
 //! One bad notification must not fail the others: when a batch of several
 //! fails for a reason other than the database being unavailable, each of its
 //! notifications is written again on its own and gets its own answer.
 
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use notification_domain::{Notification, RepositoryError};
-use tokio::sync::{mpsc, oneshot, Mutex};
+use tokio::runtime::Handle;
+use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
 /// The most notifications one transaction writes.
 pub(crate) const MAX_BATCH: usize = 256;
-
-/// How many creates may wait for a writer before callers wait to queue.
-const QUEUE_CAPACITY: usize = 4 * MAX_BATCH;
 
 /// Writes a batch of new notifications in one transaction.
 #[async_trait]
@@ -35,9 +42,19 @@ pub(crate) trait BatchInsert: Send + Sync + 'static {
     async fn insert_batch(&self, batch: &[Notification]) -> Result<Vec<u64>, RepositoryError>;
 }
 
-/// The queue of creates and its writer tasks.
+/// The queue of creates and the slots of its writers.
 pub(crate) struct GroupCommit {
-    queue: mpsc::Sender<PendingInsert>,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    store: Box<dyn BatchInsert>,
+    /// Where writers run: the runtime that created the queue, if any, else
+    /// the caller's.
+    runtime: Option<Handle>,
+    queue: Mutex<VecDeque<PendingInsert>>,
+    /// One permit per writer that may run at once.
+    writer_slots: Arc<Semaphore>,
 }
 
 struct PendingInsert {
@@ -46,57 +63,112 @@ struct PendingInsert {
 }
 
 impl GroupCommit {
-    /// Starts `writers` writer tasks on the current Tokio runtime. They end
-    /// when the `GroupCommit` is dropped and the queue is empty.
-    ///
-    /// # Panics
-    /// Outside a Tokio runtime.
-    pub(crate) fn start(store: impl BatchInsert, writers: usize) -> Self {
-        let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
-        // Writers take turns at the receiver: while one writes its batch, the
-        // next one gathers what arrives meanwhile.
-        let receiver = Arc::new(Mutex::new(receiver));
-        let store = Arc::new(store);
-        for _ in 0..writers.max(1) {
-            tokio::spawn(write_batches(Arc::clone(&receiver), Arc::clone(&store)));
+    /// A queue written by at most `writers` batches at a time.
+    pub(crate) fn new(store: impl BatchInsert, writers: usize) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                store: Box::new(store),
+                runtime: Handle::try_current().ok(),
+                queue: Mutex::new(VecDeque::new()),
+                writer_slots: Arc::new(Semaphore::new(writers.max(1))),
+            }),
         }
-        Self { queue }
     }
 
     /// Stores `notification` with whatever else is queued; returns the
     /// user's unread count right after it.
     pub(crate) async fn insert(&self, notification: &Notification) -> Result<u64, RepositoryError> {
         let (answer, answered) = oneshot::channel();
-        let pending = PendingInsert {
+        self.shared.lock_queue().push_back(PendingInsert {
             notification: notification.clone(),
             answer,
-        };
-        self.queue.send(pending).await.map_err(|_| writer_gone())?;
+        });
+        // Queued first, then a writer: a writer that is finishing looks at
+        // the queue again after giving its slot back, so one of the two
+        // always takes this notification.
+        self.shared.start_writer_if_free();
         answered.await.map_err(|_| writer_gone())?
     }
 }
 
-/// The runtime that ran the writer tasks has shut down.
+impl Shared {
+    fn lock_queue(&self) -> std::sync::MutexGuard<'_, VecDeque<PendingInsert>> {
+        // The queue stays consistent whatever a panicking holder did: it only
+        // pushes or drains.
+        self.queue
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn start_writer_if_free(self: &Arc<Self>) {
+        if let Ok(slot) = Arc::clone(&self.writer_slots).try_acquire_owned() {
+            let writer = write_batches(Writer {
+                shared: Arc::clone(self),
+                slot: Some(slot),
+            });
+            match &self.runtime {
+                Some(runtime) => drop(runtime.spawn(writer)),
+                None => drop(tokio::spawn(writer)),
+            }
+        }
+    }
+
+    fn next_batch(&self) -> Vec<PendingInsert> {
+        let mut queue = self.lock_queue();
+        let size = queue.len().min(MAX_BATCH);
+        queue.drain(..size).collect()
+    }
+}
+
+/// The writer died with the runtime it ran on (shutdown), before answering.
+/// A runtime that is gone runs no new writer either: then `insert` fails fast
+/// instead of waiting forever.
 fn writer_gone() -> RepositoryError {
     RepositoryError::Unavailable("the storage writer has stopped".into())
 }
 
-async fn write_batches(
-    receiver: Arc<Mutex<mpsc::Receiver<PendingInsert>>>,
-    store: Arc<impl BatchInsert>,
-) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
+/// Writes batches until the queue is empty, then gives the slot back.
+async fn write_batches(mut writer: Writer) {
     loop {
-        let received = receiver.lock().await.recv_many(&mut batch, MAX_BATCH).await;
-        if received == 0 {
-            return; // Every sender is gone.
+        let mut batch = writer.shared.next_batch();
+        if batch.is_empty() {
+            drop(writer.slot.take());
+            // A create queued after `next_batch` found no free slot (this one
+            // was held); now that it is free, write it or let another do it.
+            if writer.shared.lock_queue().is_empty() {
+                return;
+            }
+            match Arc::clone(&writer.shared.writer_slots).try_acquire_owned() {
+                Ok(again) => writer.slot = Some(again),
+                Err(_) => return, // Another writer has it.
+            }
+            continue;
         }
-        write_batch(&*store, &mut batch).await;
+        write_batch(&*writer.shared.store, &mut batch).await;
+    }
+}
+
+/// A running writer. Dropped while it holds its slot, it was cancelled: its
+/// runtime shut down (or refused to start it). Nobody would write what is
+/// queued then, so it answers every waiting create instead of leaving it
+/// waiting forever.
+struct Writer {
+    shared: Arc<Shared>,
+    slot: Option<OwnedSemaphorePermit>,
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        if self.slot.is_some() {
+            for pending in self.shared.lock_queue().drain(..) {
+                let _ = pending.answer.send(Err(writer_gone()));
+            }
+        }
     }
 }
 
 /// Writes `batch`, answers every caller and leaves `batch` empty.
-async fn write_batch(store: &impl BatchInsert, batch: &mut Vec<PendingInsert>) {
+async fn write_batch(store: &dyn BatchInsert, batch: &mut Vec<PendingInsert>) {
     // How well creates are grouped under the current load.
     metrics::histogram!("storage_insert_batch_size").record(batch.len() as f64);
     let notifications: Vec<Notification> = batch.iter().map(|p| p.notification.clone()).collect();
@@ -206,7 +278,7 @@ mod tests {
         recorder: &Arc<Recorder>,
         titles: &[&str],
     ) -> Vec<Result<u64, RepositoryError>> {
-        let commit = Arc::new(GroupCommit::start(Arc::clone(recorder), 1));
+        let commit = Arc::new(GroupCommit::new(Arc::clone(recorder), 1));
         let first = {
             let commit = Arc::clone(&commit);
             tokio::spawn(async move { commit.insert(&notification("first")).await })
@@ -220,8 +292,7 @@ mod tests {
                 tokio::spawn(async move { commit.insert(&n).await })
             })
             .collect();
-        // Every insert is in the queue once its sender's slot is taken.
-        while commit.queue.capacity() > QUEUE_CAPACITY - titles.len() {
+        while commit.shared.lock_queue().len() < titles.len() {
             tokio::task::yield_now().await;
         }
         recorder.release.notify_one();
@@ -262,6 +333,20 @@ mod tests {
         assert!(matches!(answers[0], Ok(1)));
         assert!(matches!(answers[1], Err(RepositoryError::Other(_))));
         assert!(matches!(answers[2], Ok(1)));
+    }
+
+    #[test]
+    fn a_queue_whose_runtime_is_gone_fails_fast_instead_of_waiting_forever() {
+        let recorder = Arc::new(Recorder::default());
+        recorder.release.notify_one();
+        let first = tokio::runtime::Runtime::new().unwrap();
+        let commit = first.block_on(async { GroupCommit::new(Arc::clone(&recorder), 1) });
+        drop(first);
+
+        let second = tokio::runtime::Runtime::new().unwrap();
+        let answer = second.block_on(commit.insert(&notification("late")));
+        assert!(matches!(answer, Err(RepositoryError::Unavailable(_))));
+        assert_eq!(recorder.calls.load(Ordering::SeqCst), 0);
     }
 
     #[tokio::test]

@@ -8,7 +8,8 @@
 //! - `sql_repository`: the SQL and the port's method bodies, shared by both.
 //! - `group_commit`: the queue through which creates are written in batches;
 //!   `sqlite_batch` / `postgres_batch` write one batch on each database, and
-//!   `unread_increments` is the counting they share.
+//!   `unread_increments` is the counting they share; `kept_connections` are
+//!   the PostgreSQL writers' connections, kept between batches.
 //! - `row`: the one mapping from a stored row to a `Notification`.
 //! - `idempotency_row`: the same for a recorded idempotency key.
 //! - `idempotency_purger`: the background task that forgets expired keys.
@@ -21,6 +22,7 @@ mod error;
 mod group_commit;
 mod idempotency_purger;
 mod idempotency_row;
+mod kept_connections;
 mod postgres;
 mod postgres_batch;
 mod row;

@@ -1,5 +1,6 @@
 //! PostgreSQL storage, for deployments with several nodes.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;
@@ -9,6 +10,7 @@ use sqlx::PgPool;
 use super::database_url::DatabaseUrl;
 use super::error::StorageError;
 use super::group_commit::GroupCommit;
+use super::kept_connections::KeptConnections;
 use super::postgres_batch::PostgresBatchWriter;
 use super::sql_repository::impl_notification_repository;
 
@@ -21,9 +23,9 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 /// Connections per node.
 const MAX_CONNECTIONS: u32 = 16;
 
-/// Tasks writing batches of new notifications at once: while one batch is on
-/// its way to the server, the next one is gathered and sent. A few suffice;
-/// each holds one connection only while its statement runs.
+/// Batches of new notifications written at once: while one batch is on its
+/// way to the server, the next one is gathered and sent. A few suffice; each
+/// holds one connection only while its statement runs.
 const BATCH_WRITERS: usize = 4;
 
 /// Notifications in a PostgreSQL database.
@@ -38,21 +40,24 @@ pub struct PostgresNotificationRepository {
     writer: PgPool,
     reader: PgPool,
     inserts: GroupCommit,
+    /// The batch writers' connections, given back on `close`.
+    batch_connections: Arc<KeptConnections>,
 }
 
 impl PostgresNotificationRepository {
     /// A repository over a pool on an already migrated database.
     /// [`super::connect`] opens and migrates one.
-    ///
-    /// # Panics
-    /// Outside a Tokio runtime: it starts the tasks that write new
-    /// notifications, which live as long as the repository and that runtime.
     pub fn new(pool: PgPool) -> Self {
-        let inserts = GroupCommit::start(PostgresBatchWriter(pool.clone()), BATCH_WRITERS);
+        let batch_connections = Arc::new(KeptConnections::new(pool.clone(), BATCH_WRITERS));
+        let inserts = GroupCommit::new(
+            PostgresBatchWriter::new(Arc::clone(&batch_connections)),
+            BATCH_WRITERS,
+        );
         Self {
             writer: pool.clone(),
             reader: pool,
             inserts,
+            batch_connections,
         }
     }
 
@@ -84,6 +89,7 @@ impl PostgresNotificationRepository {
 
     /// Closes the pool, waiting for connections in use to come back.
     pub async fn close(&self) {
+        self.batch_connections.release_all();
         self.writer.close().await;
     }
 }

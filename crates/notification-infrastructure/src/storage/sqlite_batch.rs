@@ -1,14 +1,20 @@
-//! A batch of new notifications written to SQLite with four statements,
+//! A batch of new notifications written to SQLite with two statements,
 //! however many it holds.
 //!
 //! The rows travel as one JSON array bound to one parameter and are unpacked
 //! by `json_each`, so the statement text never changes with the batch size
 //! (one prepared statement, cached) and SQLite's worker thread is handed the
-//! whole batch at once. Every value is written exactly as sqlx writes it for a
-//! single row (`super::sql_repository::INSERT_NOTIFICATION`), so the rows read
-//! back the same: ids as 16-byte BLOBs (`unhex` of the simple hex form), times
-//! as RFC 3339 TEXT, metadata as the compact JSON text of the object (carried
-//! as a JSON string, so SQLite does not re-render its numbers).
+//! whole batch at once. They are inserted into the view `new_notifications`,
+//! whose trigger stores each row and counts it (migration
+//! `20260103000000_create_new_notifications_view.sql`): one statement, hence
+//! one transaction. The counts are then read on the same connection, the only
+//! one that writes, so they are the counts right after the batch.
+//!
+//! Every value is written exactly as sqlx writes it for a single row
+//! (`super::sql_repository::INSERT_NOTIFICATION`), so the rows read back the
+//! same: ids as 16-byte BLOBs (`unhex` of the simple hex form), times as
+//! RFC 3339 TEXT, metadata as the compact JSON text of the object (carried as
+//! a JSON string, so SQLite does not re-render its numbers).
 
 use async_trait::async_trait;
 use notification_domain::{Notification, RepositoryError};
@@ -23,21 +29,16 @@ use super::group_commit::BatchInsert;
 use super::unread_increments::UnreadIncrements;
 
 const INSERT_NOTIFICATIONS: &str = "\
-    INSERT INTO notifications \
+    INSERT INTO new_notifications \
         (id, user_id, title, message, type, status, metadata, created_at, read_at, archived_at) \
     SELECT unhex(value ->> 'id'), unhex(value ->> 'user_id'), value ->> 'title', \
         value ->> 'message', value ->> 'type', value ->> 'status', value ->> 'metadata', \
         value ->> 'created_at', value ->> 'read_at', value ->> 'archived_at' \
     FROM json_each($1)";
 
-/// `WHERE true` is how SQLite tells an upsert's `ON CONFLICT` from a join
-/// condition after `INSERT … SELECT`.
-const INCREASE_UNREAD_COUNTS: &str = "\
-    INSERT INTO unread_counters (user_id, unread_count) \
-    SELECT unhex(value ->> 'user_id'), value ->> 'amount' FROM json_each($1) WHERE true \
-    ON CONFLICT (user_id) DO UPDATE \
-    SET unread_count = unread_counters.unread_count + excluded.unread_count \
-    RETURNING user_id, unread_count";
+const UNREAD_COUNTS: &str = "\
+    SELECT user_id, unread_count FROM unread_counters \
+    WHERE user_id IN (SELECT unhex(value) FROM json_each($1))";
 
 /// Writes batches through the one writer connection.
 pub(crate) struct SqliteBatchWriter(pub(crate) SqlitePool);
@@ -52,29 +53,27 @@ impl BatchInsert for SqliteBatchWriter {
                 .collect::<Result<Vec<_>, _>>()?,
         )?;
         let increments = UnreadIncrements::of(batch);
-        let counters = increments
-            .users()
-            .iter()
-            .zip(increments.amounts())
-            .map(|(user, &amount)| JsonIncrement {
-                user_id: hex(*user),
-                amount,
-            })
-            .collect::<Vec<_>>();
-        let counters = to_json(&counters)?;
+        let users = to_json(
+            &increments
+                .users()
+                .iter()
+                .map(|u| hex(*u))
+                .collect::<Vec<_>>(),
+        )?;
 
-        let mut tx = self.0.begin().await.map_err(repository_error)?;
+        // Both statements on one connection: the writer pool has only this
+        // one, so no other write comes between them.
+        let mut writer = self.0.acquire().await.map_err(repository_error)?;
         sqlx::query(INSERT_NOTIFICATIONS)
             .bind(rows)
-            .execute(&mut *tx)
+            .execute(&mut *writer)
             .await
             .map_err(repository_error)?;
-        let totals: Vec<(Uuid, i64)> = sqlx::query_as(INCREASE_UNREAD_COUNTS)
-            .bind(counters)
-            .fetch_all(&mut *tx)
+        let totals: Vec<(Uuid, i64)> = sqlx::query_as(UNREAD_COUNTS)
+            .bind(users)
+            .fetch_all(&mut *writer)
             .await
             .map_err(repository_error)?;
-        tx.commit().await.map_err(repository_error)?;
         increments.counts_after_each(batch, totals)
     }
 }
@@ -110,12 +109,6 @@ impl<'a> JsonRow<'a> {
             archived_at: notification.archived_at().map(rfc3339).transpose()?,
         })
     }
-}
-
-#[derive(Serialize)]
-struct JsonIncrement {
-    user_id: String,
-    amount: i64,
 }
 
 /// The 32 hex digits that `unhex` turns into the UUID's 16 bytes.
