@@ -4,7 +4,8 @@
 //! migrations) and hands back the port, [`migrate`] only applies migrations.
 //!
 //! - `database_url`: parsing `DATABASE_URL`; a password is never shown.
-//! - `sqlite` / `postgres`: pools, settings and migrations of each database.
+//! - `sqlite` / `postgres`: pools, settings and migrations of each database;
+//!   `sqlite_checkpointer` keeps SQLite's log checkpoints off the writer.
 //! - `sql_repository`: the SQL and the port's method bodies, shared by both.
 //! - `group_commit`: the queue through which creates are written in batches;
 //!   `sqlite_batch` / `postgres_batch` write one batch on each database, and
@@ -29,6 +30,7 @@ mod row;
 mod sql_repository;
 mod sqlite;
 mod sqlite_batch;
+mod sqlite_checkpointer;
 mod unread_increments;
 
 use std::sync::Arc;

@@ -1,5 +1,6 @@
 //! SQLite storage: the zero-setup default, one file on disk.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;
@@ -11,6 +12,7 @@ use super::error::StorageError;
 use super::group_commit::GroupCommit;
 use super::sql_repository::impl_notification_repository;
 use super::sqlite_batch::SqliteBatchWriter;
+use super::sqlite_checkpointer;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -36,6 +38,8 @@ pub struct SqliteNotificationRepository {
     writer: SqlitePool,
     reader: SqlitePool,
     inserts: GroupCommit,
+    /// The background checkpointer runs while this is alive.
+    alive: Arc<()>,
 }
 
 impl SqliteNotificationRepository {
@@ -49,6 +53,7 @@ impl SqliteNotificationRepository {
             writer,
             reader,
             inserts,
+            alive: Arc::new(()),
         }
     }
 
@@ -80,6 +85,10 @@ impl SqliteNotificationRepository {
             SqliteLocation::File(path) => {
                 create_parent_folder(path, url)?;
                 let options = connect_options().filename(path);
+                let writer_options = options.clone().create_if_missing(true).pragma(
+                    "wal_autocheckpoint",
+                    sqlite_checkpointer::WRITER_CHECKPOINT_PAGES.to_string(),
+                );
                 let writer = SqlitePoolOptions::new()
                     .max_connections(1)
                     .acquire_timeout(WRITE_WAIT)
@@ -87,7 +96,7 @@ impl SqliteNotificationRepository {
                     // network one does; the check would cost one more hand-off
                     // to SQLite's worker thread per write.
                     .test_before_acquire(false)
-                    .connect_with(options.clone().create_if_missing(true))
+                    .connect_with(writer_options)
                     .await
                     .map_err(connect_error)?;
                 let reader = SqlitePoolOptions::new()
@@ -96,7 +105,12 @@ impl SqliteNotificationRepository {
                     .connect_with(options)
                     .await
                     .map_err(connect_error)?;
-                Self::new(writer, reader)
+                let repository = Self::new(writer, reader);
+                sqlite_checkpointer::spawn(
+                    repository.reader.clone(),
+                    Arc::downgrade(&repository.alive),
+                );
+                repository
             }
         };
         MIGRATOR
