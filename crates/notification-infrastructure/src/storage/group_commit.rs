@@ -59,8 +59,11 @@ struct Shared {
 
 struct PendingInsert {
     notification: Notification,
-    answer: oneshot::Sender<Result<u64, RepositoryError>>,
+    answer: Answer,
 }
+
+/// Where a create waits for its unread count.
+type Answer = oneshot::Sender<Result<u64, RepositoryError>>;
 
 impl GroupCommit {
     /// A queue written by at most `writers` batches at a time.
@@ -130,7 +133,7 @@ fn writer_gone() -> RepositoryError {
 /// Writes batches until the queue is empty, then gives the slot back.
 async fn write_batches(mut writer: Writer) {
     loop {
-        let mut batch = writer.shared.next_batch();
+        let batch = writer.shared.next_batch();
         if batch.is_empty() {
             drop(writer.slot.take());
             // A create queued after `next_batch` found no free slot (this one
@@ -144,7 +147,7 @@ async fn write_batches(mut writer: Writer) {
             }
             continue;
         }
-        write_batch(&*writer.shared.store, &mut batch).await;
+        write_batch(&*writer.shared.store, batch).await;
     }
 }
 
@@ -167,48 +170,49 @@ impl Drop for Writer {
     }
 }
 
-/// Writes `batch`, answers every caller and leaves `batch` empty.
-async fn write_batch(store: &dyn BatchInsert, batch: &mut Vec<PendingInsert>) {
+/// Writes `batch` and answers every caller.
+async fn write_batch(store: &dyn BatchInsert, batch: Vec<PendingInsert>) {
     // How well creates are grouped under the current load.
     metrics::histogram!("storage_insert_batch_size").record(batch.len() as f64);
-    let notifications: Vec<Notification> = batch.iter().map(|p| p.notification.clone()).collect();
+    let (notifications, answers): (Vec<Notification>, Vec<Answer>) = batch
+        .into_iter()
+        .map(|pending| (pending.notification, pending.answer))
+        .unzip();
+    // A caller that stopped waiting has nobody to tell: sends may fail.
     match store.insert_batch(&notifications).await {
-        Ok(counts) if counts.len() == batch.len() => {
-            for (pending, count) in batch.drain(..).zip(counts) {
-                // A caller that stopped waiting has nobody to tell.
-                let _ = pending.answer.send(Ok(count));
+        Ok(counts) if counts.len() == answers.len() => {
+            for (answer, count) in answers.into_iter().zip(counts) {
+                let _ = answer.send(Ok(count));
             }
         }
         Ok(counts) => {
             let message = format!(
                 "a batch of {} notifications returned {} unread counts",
-                batch.len(),
+                answers.len(),
                 counts.len()
             );
-            for pending in batch.drain(..) {
-                let _ = pending
-                    .answer
-                    .send(Err(RepositoryError::Corrupt(message.clone())));
+            for answer in answers {
+                let _ = answer.send(Err(RepositoryError::Corrupt(message.clone())));
             }
         }
         Err(RepositoryError::Unavailable(source)) => {
             // Each would fail the same way (and wait as long) on its own.
             let message = source.to_string();
-            for pending in batch.drain(..) {
+            for answer in answers {
                 let error = RepositoryError::Unavailable(message.clone().into());
-                let _ = pending.answer.send(Err(error));
+                let _ = answer.send(Err(error));
             }
         }
-        Err(error) if batch.len() == 1 => {
-            if let Some(pending) = batch.pop() {
-                let _ = pending.answer.send(Err(error));
+        Err(error) if answers.len() == 1 => {
+            if let Some(answer) = answers.into_iter().next() {
+                let _ = answer.send(Err(error));
             }
         }
         Err(_) => {
-            for pending in batch.drain(..) {
-                let single = std::slice::from_ref(&pending.notification);
-                let answer = store.insert_batch(single).await.and_then(only_count);
-                let _ = pending.answer.send(answer);
+            for (notification, answer) in notifications.iter().zip(answers) {
+                let single = std::slice::from_ref(notification);
+                let result = store.insert_batch(single).await.and_then(only_count);
+                let _ = answer.send(result);
             }
         }
     }

@@ -147,10 +147,11 @@ fn connect_options() -> SqliteConnectOptions {
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(WRITE_WAIT)
         .foreign_keys(true)
-        // A batch insert inside a transaction keeps a statement journal (the
-        // pages it changed, to undo just that statement on a failed row). On
-        // disk it doubled the writes of a batch (`subjournalPageIfRequired`
-        // under `pwrite` in the profile); in memory it is a copy.
+        // A statement changing many rows inside a transaction (mark_all_read's
+        // UPDATE) keeps a statement journal, to undo just that statement on a
+        // failure. On disk it doubled the writes of a first batched-insert
+        // variant (`subjournalPageIfRequired` under `pwrite` in the profile);
+        // in memory it is a copy.
         .pragma("temp_store", "memory")
 }
 
