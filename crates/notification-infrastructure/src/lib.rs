@@ -4,6 +4,8 @@
 //! here holds business rules: each module implements a port of
 //! `notification-domain` on top of one technology.
 //!
+//! - [`background`]: [`background::BackgroundTasks`], the one lifetime of every
+//!   task the service runs beside its requests.
 //! - [`storage`]: the `NotificationRepository` port on SQLite (the zero-setup
 //!   default) and PostgreSQL, with [`storage::DatabaseUrl`] to pick one,
 //!   [`storage::connect`] to open it and [`storage::migrate`] to prepare its schema;
@@ -16,6 +18,7 @@
 //!   this crate's and the end-to-end tests, and private Redis and PostgreSQL
 //!   servers for outage tests.
 
+pub mod background;
 pub mod events;
 pub mod realtime;
 pub mod storage;
