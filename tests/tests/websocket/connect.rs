@@ -104,6 +104,16 @@ async fn one_connection_over_the_per_user_limit_is_refused_with_429() {
         })
         .await;
     assert_eq!(third.err(), Some(429));
+    // The limit is checked before `since` is looked up: even a `since` no
+    // storage could answer is refused by the limit first.
+    let resume = app
+        .ws_connect(Connect {
+            query_token: Some(&token),
+            query: Some(&format!("since={}", Uuid::now_v7())),
+            ..Connect::default()
+        })
+        .await;
+    assert_eq!(resume.err(), Some(429));
 
     // Another user is not affected by this user's limit.
     let (_, other) = app.new_user();

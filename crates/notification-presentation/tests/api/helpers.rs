@@ -1,7 +1,7 @@
 //! The app under test, with an in-memory repository and a recording publisher,
 //! plus token and request helpers.
 
-use notification_application::realtime::MockConnectionManager;
+use notification_application::realtime::MockConnectionGate;
 use notification_presentation::websocket::{AllowedOrigins, WebSocketOptions};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -156,11 +156,10 @@ impl TestApp {
                 tokens,
                 metrics: None,
                 // REST tests never open a socket: any call would fail the test.
-                connections: Arc::new(MockConnectionManager::new()),
+                connections: Arc::new(MockConnectionGate::new()),
                 websocket: WebSocketOptions {
                     allowed_origins: AllowedOrigins::any(),
                     max_frame_size: 8 * 1024,
-                    write_timeout: std::time::Duration::from_secs(10),
                 },
             },
             repository,
