@@ -239,46 +239,24 @@ async fn a_binary_frame_gets_an_error() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_binary_frame_over_the_size_limit_closes_with_1009() {
+async fn every_kind_of_message_over_the_size_limit_closes_with_1009() {
     local(async {
-        let mut c = connect_default();
-        c.client.send(InboundFrame::Binary { size: 513 });
-        assert_eq!(
-            c.client.next_close().await,
-            (1009, "message too big".into())
-        );
-        let (reason, _) = c.ended().await;
-        assert_eq!(reason, CloseReason::MessageTooBig);
-    })
-    .await;
-}
-
-#[tokio::test(start_paused = true)]
-async fn a_message_over_the_size_limit_closes_with_1009() {
-    local(async {
-        let mut c = connect_default();
-        let padded = format!(r#"{{"type":"ping","pad":"{}"}}"#, "x".repeat(512));
-        c.client.send_text(padded);
-        assert_eq!(
-            c.client.next_close().await,
-            (1009, "message too big".into())
-        );
-        let (reason, _) = c.ended().await;
-        assert_eq!(reason, CloseReason::MessageTooBig);
-    })
-    .await;
-}
-
-#[tokio::test(start_paused = true)]
-async fn a_frame_the_transport_refused_as_too_large_closes_with_1009() {
-    local(async {
-        let mut c = connect_default();
-        c.client.send(InboundFrame::TooLarge);
-        assert_eq!(
-            c.client.next_close().await,
-            (1009, "message too big".into())
-        );
-        assert_eq!(c.ended().await.0, CloseReason::MessageTooBig);
+        let padded_text = format!(r#"{{"type":"ping","pad":"{}"}}"#, "x".repeat(512));
+        for too_big in [
+            InboundFrame::Text(padded_text),
+            InboundFrame::Binary { size: 513 },
+            // Refused by the transport itself (frame or fragmented message).
+            InboundFrame::TooLarge,
+        ] {
+            let mut c = connect_default();
+            c.client.send(too_big);
+            assert_eq!(
+                c.client.next_close().await,
+                (1009, "message too big".into())
+            );
+            let (reason, _) = c.ended().await;
+            assert_eq!(reason, CloseReason::MessageTooBig);
+        }
     })
     .await;
 }
