@@ -65,7 +65,7 @@ struct Connection {
     hub: Hub,
     user: UserId,
     client: FakeClient,
-    pump: JoinHandle<CloseReason>,
+    conversation: JoinHandle<CloseReason>,
     started: Instant,
 }
 
@@ -89,7 +89,7 @@ fn connect_as(
         expires_at: unix_now() + ttl_secs,
     };
     let (socket, client) = connected_pair();
-    let pump = spawn_local(run_connection(
+    let conversation = spawn_local(run_connection(
         Box::new(socket),
         registration,
         claims,
@@ -100,7 +100,7 @@ fn connect_as(
         hub,
         user,
         client,
-        pump,
+        conversation,
         started: Instant::now(),
     }
 }
@@ -126,7 +126,7 @@ fn quiet() -> RealtimeSettings {
 impl Connection {
     /// Waits for the loop to end and checks it left the hub.
     async fn ended(self) -> (CloseReason, FakeClient) {
-        let reason = self.pump.await.unwrap();
+        let reason = self.conversation.await.unwrap();
         assert_eq!(self.hub.connections_of(self.user), 0, "still registered");
         assert_eq!(self.hub.total_connections(), 0);
         (reason, self.client)
@@ -509,22 +509,22 @@ async fn a_connection_opened_after_a_resync_keeps_serving() {
                 user_id: user,
                 expires_at: unix_now() + 3600,
             };
-            let pump = spawn_local(run_connection(
+            let conversation = spawn_local(run_connection(
                 Box::new(socket),
                 hub.register(user).unwrap(),
                 claims,
                 settings,
                 Arc::new(Tokens::default()),
             ));
-            (client, pump)
+            (client, conversation)
         };
-        let (mut old, old_pump) = serve(&hub);
+        let (mut old, old_conversation) = serve(&hub);
 
         assert_eq!(hub.resync_all(), 1);
-        let (mut new, _new_pump) = serve(&hub);
+        let (mut new, _new_conversation) = serve(&hub);
 
         assert_eq!(old.next_close().await.0, 1012);
-        assert_eq!(old_pump.await.unwrap(), CloseReason::Resync);
+        assert_eq!(old_conversation.await.unwrap(), CloseReason::Resync);
         assert_eq!(hub.send_to_user(user, &r#"{"n":2}"#.into()), 1);
         assert_eq!(new.next_json().await, json!({"n": 2}));
         new.send_text(r#"{"type":"ping"}"#);
@@ -634,7 +634,7 @@ async fn the_hub_is_not_drained_before_the_1001_frame_is_written() {
 
         // The write gives up after WS_WRITE_TIMEOUT (10 s); then it is drained.
         drained.await.unwrap();
-        assert_eq!(c.pump.await.unwrap(), CloseReason::ShuttingDown);
+        assert_eq!(c.conversation.await.unwrap(), CloseReason::ShuttingDown);
     })
     .await;
 }
