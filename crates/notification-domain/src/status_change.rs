@@ -3,7 +3,7 @@
 //! protocol crate).
 
 /// A change of one notification's status asked for by its user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatusChange {
     Read,
     Unread,
