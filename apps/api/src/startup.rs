@@ -5,13 +5,12 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::task::JoinHandle;
-
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::HttpServer;
 use notification_application::realtime::NotificationEventHandler;
 use notification_application::NotificationService;
 use notification_domain::{EventPublisher, EventSubscriber};
+use notification_infrastructure::background::BackgroundTasks;
 use notification_infrastructure::events::{InProcessEventBus, RedisBusError, RedisEventBus};
 use notification_infrastructure::realtime::{Hub, HubConnectionManager, HubPushService};
 use notification_infrastructure::storage::{self, StorageError};
@@ -61,7 +60,8 @@ pub struct ShutdownHandle {
     /// Half of `SHUTDOWN_TIMEOUT` for the sockets to say goodbye; the HTTP
     /// server's own drain gets the other half.
     socket_drain: Duration,
-    purger: Arc<JoinHandle<()>>,
+    /// Background tasks (the idempotency purge), stopped after the server.
+    tasks: BackgroundTasks,
 }
 
 impl ShutdownHandle {
@@ -78,7 +78,7 @@ impl ShutdownHandle {
             );
         }
         self.server.stop(true).await;
-        self.purger.abort();
+        self.tasks.shutdown().await;
     }
 }
 
@@ -90,7 +90,8 @@ impl Application {
         // The path of a notification, from the inside out: storage, the event
         // bus, the hub that pushes, then the service that ties them together.
         let repository = storage::connect(&settings.database_url).await?;
-        let purger = storage::spawn_idempotency_purger(repository.clone(), IDEMPOTENCY_PURGE_EVERY);
+        let tasks = BackgroundTasks::new();
+        storage::spawn_idempotency_purger(repository.clone(), IDEMPOTENCY_PURGE_EVERY, &tasks);
         let hub = Hub::new(&settings.realtime);
         let pusher = Arc::new(NotificationEventHandler::new(Arc::new(
             HubPushService::new(hub.clone()),
@@ -138,7 +139,7 @@ impl Application {
             hub,
             server: server.handle(),
             socket_drain: half,
-            purger: Arc::new(purger),
+            tasks,
         };
         tracing::info!(addr = %local, database = %settings.database_url, "listening");
         Ok(Self {

@@ -102,7 +102,7 @@ conformance_tests!(
     the_record_is_the_notification_as_first_created_even_after_it_changed_or_went,
     concurrent_inserts_with_one_key_store_exactly_one_notification,
     an_expired_key_is_as_good_as_new,
-    purging_forgets_only_keys_older_than_the_cutoff,
+    purging_forgets_only_keys_older_than_the_cutoff_in_bounded_chunks,
 );
 
 // ---- helpers --------------------------------------------------------------
@@ -943,27 +943,44 @@ async fn an_expired_key_is_as_good_as_new(store: Store) {
     }
 }
 
-async fn purging_forgets_only_keys_older_than_the_cutoff(store: Store) {
+async fn purging_forgets_only_keys_older_than_the_cutoff_in_bounded_chunks(store: Store) {
     let (publisher, user) = (new_user(), new_user());
     let cutoff = now() - IDEMPOTENCY_KEY_TTL;
     let old = notification_at(user, "old", cutoff - Duration::seconds(1));
+    let older = notification_at(user, "older", cutoff - Duration::seconds(2));
+    let oldest = notification_at(user, "oldest", cutoff - Duration::seconds(3));
     let at_cutoff = notification_at(user, "at the cutoff", cutoff);
     let fresh = notification_for(user, "fresh");
     let mut claims = Vec::new();
-    for notification in [&old, &at_cutoff, &fresh] {
+    for notification in [&old, &older, &oldest, &at_cutoff, &fresh] {
         let claim = claim_for(publisher, &fresh_key(), notification);
         insert_idempotent(&store, notification, &claim, long_ago()).await;
         claims.push(claim);
     }
 
-    let purged = store
+    // At least three keys are expired (ours; on PostgreSQL, whose tests
+    // share a database, maybe other tests' too, but no other test purges):
+    // a chunk of two deletes exactly two.
+    let chunk = 2;
+    let first = store
         .repository
-        .purge_idempotency_keys(cutoff)
+        .purge_idempotency_keys(cutoff, chunk)
         .await
         .unwrap();
-
-    // PostgreSQL tests share a database: other tests' old keys may go too.
-    assert!(purged >= 1, "purged {purged}");
+    assert_eq!(first, u64::from(chunk), "one chunk is bounded by its limit");
+    let mut purged = first;
+    loop {
+        let more = store
+            .repository
+            .purge_idempotency_keys(cutoff, chunk)
+            .await
+            .unwrap();
+        purged += more;
+        if more < u64::from(chunk) {
+            break;
+        }
+    }
+    assert!(purged >= 3, "purged {purged}");
     let still_used = |claim: IdempotencyClaim| {
         let repository = store.repository.clone();
         async move {
@@ -975,9 +992,11 @@ async fn purging_forgets_only_keys_older_than_the_cutoff(store: Store) {
             matches!(outcome, IdempotentInsert::AlreadyUsed(_))
         }
     };
-    let [old_claim, at_cutoff_claim, fresh_claim]: [IdempotencyClaim; 3] =
-        claims.try_into().unwrap();
-    assert!(!still_used(old_claim).await, "the old key is forgotten");
+    let [old_claim, older_claim, oldest_claim, at_cutoff_claim, fresh_claim]: [IdempotencyClaim;
+        5] = claims.try_into().unwrap();
+    for claim in [old_claim, older_claim, oldest_claim] {
+        assert!(!still_used(claim).await, "an old key is forgotten");
+    }
     assert!(
         still_used(at_cutoff_claim).await,
         "a key at the cutoff is kept"

@@ -21,10 +21,20 @@
 //!
 //! One bad notification must not fail the others: when a batch of several
 //! fails for a reason other than the database being unavailable, each of its
-//! notifications is written again on its own and gets its own answer.
+//! notifications is written again on its own and gets its own answer. A
+//! [`BatchInsert`] is all or nothing, so nothing of a failed batch is stored
+//! and writing its rows again cannot meet its own duplicates.
+//!
+//! The queue is bounded ([`WriteLimits`]): a create that cannot enter it in
+//! time, or whose batch has not started in time, is refused as
+//! `Unavailable` (503, retry later) and never written. Once its batch has
+//! started, a caller waits for that batch's real outcome: a 503 never stands
+//! for something stored.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use notification_domain::{Notification, RepositoryError};
@@ -33,6 +43,30 @@ use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
 /// The most notifications one transaction writes.
 pub(crate) const MAX_BATCH: usize = 256;
+
+/// How much may wait for the writers, and for how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteLimits {
+    /// Writes queued, not yet in a batch, at most. Beyond it callers wait
+    /// (up to `enter_wait`) for a place: memory and latency stay bounded when
+    /// the database falls behind.
+    pub queued: usize,
+    /// How long a write waits for a place in the queue before it is refused.
+    pub enter_wait: Duration,
+    /// How long a queued write waits for its batch to start before it is
+    /// refused (and taken out, never written).
+    pub start_wait: Duration,
+}
+
+impl Default for WriteLimits {
+    fn default() -> Self {
+        Self {
+            queued: 1024,
+            enter_wait: Duration::from_secs(1),
+            start_wait: Duration::from_secs(5),
+        }
+    }
+}
 
 /// Writes a batch of new notifications in one transaction.
 #[async_trait]
@@ -53,6 +87,10 @@ struct Shared {
     /// the caller's.
     runtime: Option<Handle>,
     queue: Mutex<VecDeque<PendingInsert>>,
+    /// One permit per place in the queue ([`WriteLimits::queued`]); a
+    /// pending write holds its own until a batch takes it.
+    queue_places: Arc<Semaphore>,
+    limits: WriteLimits,
     /// One permit per writer that may run at once.
     writer_slots: Arc<Semaphore>,
 }
@@ -60,6 +98,37 @@ struct Shared {
 struct PendingInsert {
     notification: Notification,
     answer: Answer,
+    /// Decides, once, between the writer taking it and its caller giving up.
+    fate: Arc<Fate>,
+    /// Its place in the queue, given back when a batch takes it.
+    _place: OwnedSemaphorePermit,
+}
+
+/// Whether a queued write was taken into a batch or given up by its caller:
+/// whichever comes first wins, exactly once.
+#[derive(Default)]
+struct Fate(AtomicU8);
+
+impl Fate {
+    const QUEUED: u8 = 0;
+    const TAKEN: u8 = 1;
+    const GIVEN_UP: u8 = 2;
+
+    /// The writer takes it; false when its caller has already given up.
+    fn take(&self) -> bool {
+        self.settle(Self::TAKEN)
+    }
+
+    /// The caller gives up; false when a batch has already taken it.
+    fn give_up(&self) -> bool {
+        self.settle(Self::GIVEN_UP)
+    }
+
+    fn settle(&self, to: u8) -> bool {
+        self.0
+            .compare_exchange(Self::QUEUED, to, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
 }
 
 /// Where a create waits for its unread count.
@@ -67,31 +136,65 @@ type Answer = oneshot::Sender<Result<u64, RepositoryError>>;
 
 impl GroupCommit {
     /// A queue written by at most `writers` batches at a time.
-    pub(crate) fn new(store: impl BatchInsert, writers: usize) -> Self {
+    pub(crate) fn new(store: impl BatchInsert, writers: usize, limits: WriteLimits) -> Self {
         Self {
             shared: Arc::new(Shared {
                 store: Box::new(store),
                 runtime: Handle::try_current().ok(),
                 queue: Mutex::new(VecDeque::new()),
+                queue_places: Arc::new(Semaphore::new(limits.queued.max(1))),
+                limits,
                 writer_slots: Arc::new(Semaphore::new(writers.max(1))),
             }),
         }
     }
 
     /// Stores `notification` with whatever else is queued; returns the
-    /// user's unread count right after it.
+    /// user's unread count right after it. `Unavailable` when the queue
+    /// stayed full or the batch did not start within the [`WriteLimits`]:
+    /// then nothing was stored.
     pub(crate) async fn insert(&self, notification: &Notification) -> Result<u64, RepositoryError> {
-        let (answer, answered) = oneshot::channel();
+        let limits = self.shared.limits;
+        let places = Arc::clone(&self.shared.queue_places);
+        let place = match tokio::time::timeout(limits.enter_wait, places.acquire_owned()).await {
+            Ok(Ok(place)) => place,
+            Ok(Err(_closed)) => return Err(writer_gone()),
+            Err(_elapsed) => return Err(refused("the write queue is full")),
+        };
+        let (answer, mut answered) = oneshot::channel();
+        let fate = Arc::new(Fate::default());
         self.shared.lock_queue().push_back(PendingInsert {
             notification: notification.clone(),
             answer,
+            fate: Arc::clone(&fate),
+            _place: place,
         });
         // Queued first, then a writer: a writer that is finishing looks at
         // the queue again after giving its slot back, so one of the two
         // always takes this notification.
         self.shared.start_writer_if_free();
+        tokio::select! {
+            outcome = &mut answered => return outcome.map_err(|_| writer_gone())?,
+            () = tokio::time::sleep(limits.start_wait) => {}
+        }
+        if fate.give_up() {
+            // No batch took it: it will never be written.
+            return Err(refused("no writer took the write in time"));
+        }
+        // Its batch has started: wait for its real outcome, however long.
         answered.await.map_err(|_| writer_gone())?
     }
+
+    /// How many writes wait for a batch (not those being written).
+    pub(crate) fn queued_writes(&self) -> usize {
+        self.shared.limits.queued.max(1) - self.shared.queue_places.available_permits()
+    }
+}
+
+/// A write refused because the writers are behind: nothing was stored.
+fn refused(why: &str) -> RepositoryError {
+    metrics::counter!("storage_writes_refused_total").increment(1);
+    RepositoryError::Unavailable(why.to_owned().into())
 }
 
 impl Shared {
@@ -116,10 +219,20 @@ impl Shared {
         }
     }
 
+    /// Up to [`MAX_BATCH`] queued writes whose callers still wait; each one
+    /// taken gives its place in the queue back.
     fn next_batch(&self) -> Vec<PendingInsert> {
         let mut queue = self.lock_queue();
-        let size = queue.len().min(MAX_BATCH);
-        queue.drain(..size).collect()
+        let mut batch = Vec::with_capacity(queue.len().min(MAX_BATCH));
+        while batch.len() < MAX_BATCH {
+            let Some(pending) = queue.pop_front() else {
+                break;
+            };
+            if pending.fate.take() {
+                batch.push(pending);
+            }
+        }
+        batch
     }
 }
 
@@ -173,7 +286,7 @@ impl Drop for Writer {
 /// Writes `batch` and answers every caller.
 async fn write_batch(store: &dyn BatchInsert, batch: Vec<PendingInsert>) {
     // How well creates are grouped under the current load.
-    metrics::histogram!("storage_insert_batch_size").record(batch.len() as f64);
+    metrics::histogram!("storage_write_batch_size").record(batch.len() as f64);
     let (notifications, answers): (Vec<Notification>, Vec<Answer>) = batch
         .into_iter()
         .map(|pending| (pending.notification, pending.answer))
@@ -236,6 +349,7 @@ mod tests {
 
     use notification_domain::{NotificationDraft, NotificationId, UserId};
     use tokio::sync::Notify;
+    use tokio::task::JoinHandle;
     use uuid::Uuid;
 
     use super::*;
@@ -282,7 +396,11 @@ mod tests {
         recorder: &Arc<Recorder>,
         titles: &[&str],
     ) -> Vec<Result<u64, RepositoryError>> {
-        let commit = Arc::new(GroupCommit::new(Arc::clone(recorder), 1));
+        let commit = Arc::new(GroupCommit::new(
+            Arc::clone(recorder),
+            1,
+            WriteLimits::default(),
+        ));
         let first = {
             let commit = Arc::clone(&commit);
             tokio::spawn(async move { commit.insert(&notification("first")).await })
@@ -344,7 +462,8 @@ mod tests {
         let recorder = Arc::new(Recorder::default());
         recorder.release.notify_one();
         let first = tokio::runtime::Runtime::new().unwrap();
-        let commit = first.block_on(async { GroupCommit::new(Arc::clone(&recorder), 1) });
+        let commit = first
+            .block_on(async { GroupCommit::new(Arc::clone(&recorder), 1, WriteLimits::default()) });
         drop(first);
 
         let second = tokio::runtime::Runtime::new().unwrap();
@@ -368,5 +487,86 @@ mod tests {
             *recorder.batches.lock().unwrap(),
             vec![vec!["first"], vec!["a", "b", "c"]]
         );
+    }
+
+    /// A queue of `queued` places whose writer is held in a first batch
+    /// ("first"), started but not yet written.
+    async fn held(
+        recorder: &Arc<Recorder>,
+        queued: usize,
+    ) -> (Arc<GroupCommit>, JoinHandle<Result<u64, RepositoryError>>) {
+        let limits = WriteLimits {
+            queued,
+            ..WriteLimits::default()
+        };
+        let commit = Arc::new(GroupCommit::new(Arc::clone(recorder), 1, limits));
+        let first = spawn_insert(&commit, "first");
+        recorder.first_started.notified().await;
+        (commit, first)
+    }
+
+    fn spawn_insert(
+        commit: &Arc<GroupCommit>,
+        title: &str,
+    ) -> JoinHandle<Result<u64, RepositoryError>> {
+        let commit = Arc::clone(commit);
+        let n = notification(title);
+        tokio::spawn(async move { commit.insert(&n).await })
+    }
+
+    // Paused time: the runtime jumps to the next deadline whenever every
+    // task waits, so the deadlines pass without the test sleeping.
+
+    #[tokio::test(start_paused = true)]
+    async fn a_write_that_cannot_enter_the_full_queue_in_time_is_refused_and_never_written() {
+        let recorder = Arc::new(Recorder::default());
+        let (commit, first) = held(&recorder, 2).await;
+        let queued = [spawn_insert(&commit, "a"), spawn_insert(&commit, "b")];
+        while commit.queued_writes() < 2 {
+            tokio::task::yield_now().await;
+        }
+
+        let refused = commit.insert(&notification("refused")).await;
+
+        assert!(matches!(refused, Err(RepositoryError::Unavailable(_))));
+        recorder.release.notify_one();
+        assert!(first.await.unwrap().is_ok());
+        for task in queued {
+            assert!(task.await.unwrap().is_ok(), "the queued writes go on");
+        }
+        assert_eq!(
+            *recorder.batches.lock().unwrap(),
+            vec![vec!["first"], vec!["a", "b"]]
+        );
+        assert_eq!(commit.queued_writes(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_queued_write_whose_batch_does_not_start_in_time_is_refused_and_never_written() {
+        let recorder = Arc::new(Recorder::default());
+        let (commit, first) = held(&recorder, 8).await;
+
+        let late = commit.insert(&notification("late")).await;
+
+        assert!(matches!(late, Err(RepositoryError::Unavailable(_))));
+        recorder.release.notify_one();
+        assert!(first.await.unwrap().is_ok());
+        // The writer has looked at the queue again and dropped the late one.
+        while commit.queued_writes() > 0 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(*recorder.batches.lock().unwrap(), vec![vec!["first"]]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_write_whose_batch_started_gets_its_real_outcome_however_long_it_takes() {
+        let recorder = Arc::new(Recorder::default());
+        let (_commit, first) = held(&recorder, 8).await;
+
+        // Far past every deadline while its batch is being written.
+        tokio::time::sleep(WriteLimits::default().start_wait * 3).await;
+        recorder.release.notify_one();
+
+        assert_eq!(first.await.unwrap().unwrap(), 1);
     }
 }

@@ -7,7 +7,8 @@
 //! - `sqlite` / `postgres`: pools, settings and migrations of each database;
 //!   `sqlite_checkpointer` keeps SQLite's log checkpoints off the writer.
 //! - `sql_repository`: the SQL and the port's method bodies, shared by both.
-//! - `group_commit`: the queue through which creates are written in batches;
+//! - `group_commit`: the bounded queue ([`WriteLimits`]) through which
+//!   creates are written in batches;
 //!   `sqlite_batch` / `postgres_batch` write one batch on each database, and
 //!   `unread_increments` is the counting they share; `kept_connections` are
 //!   the PostgreSQL writers' connections, kept between batches.
@@ -39,6 +40,7 @@ use notification_domain::NotificationRepository;
 
 pub use database_url::{DatabaseUrl, InvalidDatabaseUrl};
 pub use error::StorageError;
+pub use group_commit::WriteLimits;
 pub use idempotency_purger::spawn_idempotency_purger;
 pub use postgres::PostgresNotificationRepository;
 pub use sqlite::SqliteNotificationRepository;
@@ -51,12 +53,20 @@ use database_url::Target;
 /// database must be reachable now; later outages are answered with
 /// `RepositoryError::Unavailable` and recovered from without a restart.
 pub async fn connect(url: &DatabaseUrl) -> Result<Arc<dyn NotificationRepository>, StorageError> {
+    connect_with_limits(url, WriteLimits::default()).await
+}
+
+/// [`connect`] with other bounds on the queue of writes.
+pub async fn connect_with_limits(
+    url: &DatabaseUrl,
+    limits: WriteLimits,
+) -> Result<Arc<dyn NotificationRepository>, StorageError> {
     Ok(match url.target() {
         Target::Sqlite(location) => {
-            Arc::new(SqliteNotificationRepository::open(location, url).await?)
+            Arc::new(SqliteNotificationRepository::open(location, url, limits).await?)
         }
         Target::Postgres(options) => {
-            Arc::new(PostgresNotificationRepository::open(options, url).await?)
+            Arc::new(PostgresNotificationRepository::open(options, url, limits).await?)
         }
     })
 }
@@ -66,13 +76,13 @@ pub async fn connect(url: &DatabaseUrl) -> Result<Arc<dyn NotificationRepository
 pub async fn migrate(url: &DatabaseUrl) -> Result<(), StorageError> {
     match url.target() {
         Target::Sqlite(location) => {
-            SqliteNotificationRepository::open(location, url)
+            SqliteNotificationRepository::open(location, url, WriteLimits::default())
                 .await?
                 .close()
                 .await
         }
         Target::Postgres(options) => {
-            PostgresNotificationRepository::open(options, url)
+            PostgresNotificationRepository::open(options, url, WriteLimits::default())
                 .await?
                 .close()
                 .await

@@ -9,7 +9,7 @@ use sqlx::PgPool;
 
 use super::database_url::DatabaseUrl;
 use super::error::StorageError;
-use super::group_commit::GroupCommit;
+use super::group_commit::{GroupCommit, WriteLimits};
 use super::kept_connections::KeptConnections;
 use super::postgres_batch::PostgresBatchWriter;
 use super::sql_repository::impl_notification_repository;
@@ -48,10 +48,16 @@ impl PostgresNotificationRepository {
     /// A repository over a pool on an already migrated database.
     /// [`super::connect`] opens and migrates one.
     pub fn new(pool: PgPool) -> Self {
+        Self::with_limits(pool, WriteLimits::default())
+    }
+
+    /// [`Self::new`] with other bounds on the queue of writes.
+    pub fn with_limits(pool: PgPool, limits: WriteLimits) -> Self {
         let batch_connections = Arc::new(KeptConnections::new(pool.clone(), BATCH_WRITERS));
         let inserts = GroupCommit::new(
             PostgresBatchWriter::new(Arc::clone(&batch_connections)),
             BATCH_WRITERS,
+            limits,
         );
         Self {
             writer: pool.clone(),
@@ -65,6 +71,7 @@ impl PostgresNotificationRepository {
     pub(crate) async fn open(
         options: &PgConnectOptions,
         url: &DatabaseUrl,
+        limits: WriteLimits,
     ) -> Result<Self, StorageError> {
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
@@ -84,7 +91,12 @@ impl PostgresNotificationRepository {
                 url: url.to_string(),
                 source,
             })?;
-        Ok(Self::new(pool))
+        Ok(Self::with_limits(pool, limits))
+    }
+
+    /// How many writes wait for a batch (see `WriteLimits`).
+    pub fn queued_writes(&self) -> usize {
+        self.inserts.queued_writes()
     }
 
     /// Closes the pool, waiting for connections in use to come back.
@@ -97,5 +109,6 @@ impl PostgresNotificationRepository {
 impl_notification_repository!(
     PostgresNotificationRepository,
     sqlx::Postgres,
-    list_inbox: super::sql_repository::LIST_INBOX
+    list_inbox: super::sql_repository::LIST_INBOX,
+    lock_counter: Some(super::sql_repository::LOCK_COUNTER)
 );
