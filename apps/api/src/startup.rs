@@ -13,7 +13,7 @@ use notification_domain::{EventPublisher, EventSubscriber};
 use notification_infrastructure::background::BackgroundTasks;
 use notification_infrastructure::events::{InProcessEventBus, RedisBusError, RedisEventBus};
 use notification_infrastructure::realtime::{Hub, HubConnectionManager, HubPushService};
-use notification_infrastructure::storage::{self, StorageError};
+use notification_infrastructure::storage::{self, Storage, StorageError};
 use notification_presentation::auth::{JwtKey, JwtSettings, TokenVerifier};
 use notification_presentation::websocket::{AllowedOrigins, WebSocketOptions};
 use notification_presentation::{app, ApiState};
@@ -62,6 +62,8 @@ pub struct ShutdownHandle {
     socket_drain: Duration,
     /// Background tasks (the idempotency purge), stopped after the server.
     tasks: BackgroundTasks,
+    /// Closed last, once nothing writes any more.
+    storage: Storage,
 }
 
 impl ShutdownHandle {
@@ -79,6 +81,7 @@ impl ShutdownHandle {
         }
         self.server.stop(true).await;
         self.tasks.shutdown().await;
+        self.storage.close().await;
     }
 }
 
@@ -89,7 +92,8 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         // The path of a notification, from the inside out: storage, the event
         // bus, the hub that pushes, then the service that ties them together.
-        let repository = storage::connect(&settings.database_url).await?;
+        let storage = storage::connect(&settings.database_url).await?;
+        let repository = storage.repository();
         let tasks = BackgroundTasks::new();
         storage::spawn_idempotency_purger(repository.clone(), IDEMPOTENCY_PURGE_EVERY, &tasks);
         let hub = Hub::new(&settings.realtime);
@@ -140,6 +144,7 @@ impl Application {
             server: server.handle(),
             socket_drain: half,
             tasks,
+            storage,
         };
         tracing::info!(addr = %local, database = %settings.database_url, "listening");
         Ok(Self {

@@ -13,10 +13,10 @@ use std::sync::Arc;
 use notification_domain::{
     now, IdempotencyClaim, IdempotencyKey, IdempotentInsert, ListQuery, Notification,
     NotificationDraft, NotificationId, NotificationRepository, NotificationStatus,
-    NotificationType, RequestFingerprint, StatusFilter, StoredNotification, UserId,
-    IDEMPOTENCY_KEY_TTL,
+    NotificationType, RepositoryError, RequestFingerprint, StatusFilter, StoredNotification,
+    UserId, IDEMPOTENCY_KEY_TTL,
 };
-use notification_infrastructure::storage::{connect, migrate, DatabaseUrl};
+use notification_infrastructure::storage::{connect, migrate, DatabaseUrl, Storage};
 use notification_infrastructure::testing::{fresh_postgres_database, fresh_sqlite_url};
 use serde_json::json;
 use sqlx::Connection;
@@ -29,13 +29,19 @@ use NotificationStatus::{Archived, Read, Unread};
 /// One database, opened for one test.
 struct Store {
     url: DatabaseUrl,
+    storage: Storage,
     repository: Arc<dyn NotificationRepository>,
 }
 
 async fn open(url: &str) -> Store {
     let url = DatabaseUrl::parse(url).unwrap();
-    let repository = connect(&url).await.unwrap();
-    Store { url, repository }
+    let storage = connect(&url).await.unwrap();
+    let repository = storage.repository();
+    Store {
+        url,
+        storage,
+        repository,
+    }
 }
 
 async fn sqlite_store() -> Store {
@@ -103,6 +109,7 @@ conformance_tests!(
     concurrent_inserts_with_one_key_store_exactly_one_notification,
     an_expired_key_is_as_good_as_new,
     purging_forgets_only_keys_older_than_the_cutoff_in_bounded_chunks,
+    closed_storage_answers_unavailable_and_stores_nothing,
 );
 
 // ---- helpers --------------------------------------------------------------
@@ -686,7 +693,7 @@ async fn migrating_twice_is_harmless(store: Store) {
 
     let user = new_user();
     let [notification] = insert_many(&store, user, 1).await.try_into().unwrap();
-    let reopened = connect(&store.url).await.unwrap();
+    let reopened = connect(&store.url).await.unwrap().repository();
     assert_eq!(
         reopened.get(user, notification.id()).await.unwrap(),
         Some(notification)
@@ -1007,6 +1014,26 @@ async fn purging_forgets_only_keys_older_than_the_cutoff_in_bounded_chunks(store
         Some(old),
         "purging keys never touches notifications"
     );
+}
+
+async fn closed_storage_answers_unavailable_and_stores_nothing(store: Store) {
+    let user = new_user();
+    let [kept] = insert_many(&store, user, 1).await.try_into().unwrap();
+
+    store.storage.close().await;
+
+    let late = notification_for(user, "after close");
+    assert!(matches!(
+        store.repository.insert(&late).await,
+        Err(RepositoryError::Unavailable(_))
+    ));
+    assert!(matches!(
+        store.repository.get(user, kept.id()).await,
+        Err(RepositoryError::Unavailable(_))
+    ));
+    let reopened = connect(&store.url).await.unwrap().repository();
+    assert_eq!(reopened.get(user, late.id()).await.unwrap(), None);
+    assert_eq!(reopened.get(user, kept.id()).await.unwrap(), Some(kept));
 }
 
 // ---- SQLite only ------------------------------------------------------------

@@ -1,7 +1,8 @@
 //! Storage: the domain's `NotificationRepository` port on SQLite or PostgreSQL.
 //!
 //! [`DatabaseUrl`] picks the database, [`connect`] opens it (applying pending
-//! migrations) and hands back the port, [`migrate`] only applies migrations.
+//! migrations) and hands back a [`Storage`]: the port, and the handle that
+//! closes it; [`migrate`] only applies migrations.
 //!
 //! - `database_url`: parsing `DATABASE_URL`; a password is never shown.
 //! - `sqlite` / `postgres`: pools, settings and migrations of each database;
@@ -47,12 +48,56 @@ pub use sqlite::SqliteNotificationRepository;
 
 use database_url::Target;
 
-/// Opens the database, applies pending migrations and returns the repository.
+/// An open database: the repository port, and the handle that closes it.
+///
+/// Cheap to clone (clones share the connections). Close it last at shutdown,
+/// after the server and the background tasks have stopped writing: on SQLite
+/// the last connection to close checkpoints the write-ahead log into the
+/// database file.
+#[derive(Clone)]
+pub struct Storage {
+    backend: Backend,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Sqlite(Arc<SqliteNotificationRepository>),
+    Postgres(Arc<PostgresNotificationRepository>),
+}
+
+impl Storage {
+    /// The port, for the service (and anything else that reads or writes).
+    pub fn repository(&self) -> Arc<dyn NotificationRepository> {
+        match &self.backend {
+            Backend::Sqlite(repository) => Arc::clone(repository) as _,
+            Backend::Postgres(repository) => Arc::clone(repository) as _,
+        }
+    }
+
+    /// How many writes wait for a batch (see [`WriteLimits`]).
+    pub fn queued_writes(&self) -> usize {
+        match &self.backend {
+            Backend::Sqlite(repository) => repository.queued_writes(),
+            Backend::Postgres(repository) => repository.queued_writes(),
+        }
+    }
+
+    /// Closes the connections, waiting for those in use to come back. Later
+    /// calls of the port answer `RepositoryError::Unavailable`.
+    pub async fn close(&self) {
+        match &self.backend {
+            Backend::Sqlite(repository) => repository.close().await,
+            Backend::Postgres(repository) => repository.close().await,
+        }
+    }
+}
+
+/// Opens the database and applies pending migrations.
 ///
 /// SQLite: the folder and the file are created if missing. PostgreSQL: the
 /// database must be reachable now; later outages are answered with
 /// `RepositoryError::Unavailable` and recovered from without a restart.
-pub async fn connect(url: &DatabaseUrl) -> Result<Arc<dyn NotificationRepository>, StorageError> {
+pub async fn connect(url: &DatabaseUrl) -> Result<Storage, StorageError> {
     connect_with_limits(url, WriteLimits::default()).await
 }
 
@@ -60,15 +105,16 @@ pub async fn connect(url: &DatabaseUrl) -> Result<Arc<dyn NotificationRepository
 pub async fn connect_with_limits(
     url: &DatabaseUrl,
     limits: WriteLimits,
-) -> Result<Arc<dyn NotificationRepository>, StorageError> {
-    Ok(match url.target() {
-        Target::Sqlite(location) => {
-            Arc::new(SqliteNotificationRepository::open(location, url, limits).await?)
-        }
-        Target::Postgres(options) => {
-            Arc::new(PostgresNotificationRepository::open(options, url, limits).await?)
-        }
-    })
+) -> Result<Storage, StorageError> {
+    let backend = match url.target() {
+        Target::Sqlite(location) => Backend::Sqlite(Arc::new(
+            SqliteNotificationRepository::open(location, url, limits).await?,
+        )),
+        Target::Postgres(options) => Backend::Postgres(Arc::new(
+            PostgresNotificationRepository::open(options, url, limits).await?,
+        )),
+    };
+    Ok(Storage { backend })
 }
 
 /// Applies pending migrations and closes the connections again
