@@ -16,7 +16,9 @@ use notification_domain::{
     NotificationType, RepositoryError, RequestFingerprint, StatusFilter, StoredNotification,
     UserId, IDEMPOTENCY_KEY_TTL,
 };
-use notification_infrastructure::storage::{connect, migrate, DatabaseUrl, Storage};
+use notification_infrastructure::storage::{
+    connect, connect_with_limits, migrate, DatabaseUrl, Storage, WriteLimits,
+};
 use notification_infrastructure::testing::{fresh_postgres_database, fresh_sqlite_url};
 use serde_json::json;
 use sqlx::Connection;
@@ -1119,4 +1121,51 @@ async fn postgres_creates_survive_the_server_closing_every_connection() {
     assert_eq!(store.repository.insert(&second).await.unwrap(), 2);
     let stored = list(&store, user, StatusFilter::Inbox, None, 10).await;
     assert_eq!(ids(&stored), vec![second.id(), first.id()]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_write_behind_a_held_counter_lock_gives_up_as_unavailable() {
+    // A transaction that holds a user's counter row and never ends (a stuck
+    // client of the same database) must not hold that user's writes, nor the
+    // batch they share with other users' creates, forever.
+    let url = fresh_postgres_database().await;
+    let limits = WriteLimits {
+        lock_wait: std::time::Duration::from_millis(100),
+        ..WriteLimits::default()
+    };
+    let storage = connect_with_limits(&DatabaseUrl::parse(&url).unwrap(), limits)
+        .await
+        .unwrap();
+    let repository = storage.repository();
+    let user = new_user();
+    let first = notification_for(user, "first");
+    repository.insert(&first).await.unwrap();
+
+    let mut stuck = sqlx::PgConnection::connect(&url).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut stuck).await.unwrap();
+    sqlx::query("SELECT 1 FROM unread_counters WHERE user_id = $1 FOR UPDATE")
+        .bind(user.into_uuid())
+        .execute(&mut stuck)
+        .await
+        .unwrap();
+
+    let mut read = first.clone();
+    read.mark_read(now());
+    assert!(matches!(
+        repository.update_status(&read, Unread).await,
+        Err(RepositoryError::Unavailable(_))
+    ));
+    let blocked = notification_for(user, "blocked");
+    assert!(matches!(
+        repository.insert(&blocked).await,
+        Err(RepositoryError::Unavailable(_))
+    ));
+
+    sqlx::query("ROLLBACK").execute(&mut stuck).await.unwrap();
+    assert_eq!(repository.get(user, blocked.id()).await.unwrap(), None);
+    assert_eq!(
+        repository.update_status(&read, Unread).await.unwrap(),
+        Some(0)
+    );
+    storage.close().await;
 }

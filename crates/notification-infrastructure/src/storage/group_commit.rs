@@ -56,6 +56,10 @@ pub struct WriteLimits {
     /// How long a queued write waits for its batch to start before it is
     /// refused (and taken out, never written).
     pub start_wait: Duration,
+    /// PostgreSQL: how long a statement waits for a row lock (a user's
+    /// counter held by a stuck transaction) before it fails as unavailable,
+    /// so that a started batch cannot wait forever.
+    pub lock_wait: Duration,
 }
 
 impl Default for WriteLimits {
@@ -64,6 +68,7 @@ impl Default for WriteLimits {
             queued: 1024,
             enter_wait: Duration::from_secs(1),
             start_wait: Duration::from_secs(5),
+            lock_wait: Duration::from_secs(5),
         }
     }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::PgPool;
+use sqlx::{Connection, PgConnection, PgPool};
 
 use super::database_url::DatabaseUrl;
 use super::error::StorageError;
@@ -73,24 +73,33 @@ impl PostgresNotificationRepository {
         url: &DatabaseUrl,
         limits: WriteLimits,
     ) -> Result<Self, StorageError> {
-        let pool = PgPoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_with(options.clone())
-            .await
-            .map_err(|source| StorageError::Connect {
-                url: url.to_string(),
-                source,
-            })?;
+        let connect_error = |source| StorageError::Connect {
+            url: url.to_string(),
+            source,
+        };
         // sqlx holds an advisory lock while migrating: nodes starting together
-        // apply each migration once.
+        // apply each migration once. On a connection of its own, without the
+        // pool's lock timeout: a node waits for another's migration however
+        // long it takes.
+        let mut migrating = PgConnection::connect_with(options)
+            .await
+            .map_err(connect_error)?;
         MIGRATOR
-            .run(&pool)
+            .run(&mut migrating)
             .await
             .map_err(|source| StorageError::Migrate {
                 url: url.to_string(),
                 source,
             })?;
+        // Closing is a courtesy to the server; the migration has committed.
+        let _ = migrating.close().await;
+        let lock_timeout = format!("{}ms", limits.lock_wait.as_millis().max(1));
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options.clone().options([("lock_timeout", lock_timeout)]))
+            .await
+            .map_err(connect_error)?;
         Ok(Self::with_limits(pool, limits))
     }
 
