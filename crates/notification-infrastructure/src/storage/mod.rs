@@ -8,8 +8,8 @@
 //! - `sqlite` / `postgres`: pools, settings and migrations of each database;
 //!   `sqlite_checkpointer` keeps SQLite's log checkpoints off the writer.
 //! - `sql_repository`: the SQL and the port's method bodies, shared by both.
-//! - `group_commit`: the bounded queue ([`WriteLimits`]) through which
-//!   creates are written in batches;
+//! - `group_commit`: the bounded queue through which creates are written in
+//!   batches, within the [`WriteLimits`] of `write_limits`;
 //!   `sqlite_batch` / `postgres_batch` write one batch on each database, and
 //!   `unread_increments` is the counting they share; `kept_connections` are
 //!   the PostgreSQL writers' connections, kept between batches.
@@ -34,6 +34,7 @@ mod sqlite;
 mod sqlite_batch;
 mod sqlite_checkpointer;
 mod unread_increments;
+mod write_limits;
 
 use std::sync::Arc;
 
@@ -41,10 +42,10 @@ use notification_domain::NotificationRepository;
 
 pub use database_url::{DatabaseUrl, InvalidDatabaseUrl};
 pub use error::StorageError;
-pub use group_commit::WriteLimits;
 pub use idempotency_purger::spawn_idempotency_purger;
 pub use postgres::PostgresNotificationRepository;
 pub use sqlite::SqliteNotificationRepository;
+pub use write_limits::WriteLimits;
 
 use database_url::Target;
 

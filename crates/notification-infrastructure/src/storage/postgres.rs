@@ -9,10 +9,11 @@ use sqlx::{Connection, PgConnection, PgPool};
 
 use super::database_url::DatabaseUrl;
 use super::error::StorageError;
-use super::group_commit::{GroupCommit, WriteLimits};
+use super::group_commit::GroupCommit;
 use super::kept_connections::KeptConnections;
 use super::postgres_batch::PostgresBatchWriter;
 use super::sql_repository::impl_notification_repository;
+use super::write_limits::WriteLimits;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 

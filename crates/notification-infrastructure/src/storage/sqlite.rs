@@ -9,10 +9,11 @@ use sqlx::SqlitePool;
 
 use super::database_url::{DatabaseUrl, SqliteLocation};
 use super::error::StorageError;
-use super::group_commit::{GroupCommit, WriteLimits};
+use super::group_commit::GroupCommit;
 use super::sql_repository::impl_notification_repository;
 use super::sqlite_batch::SqliteBatchWriter;
 use super::sqlite_checkpointer;
+use super::write_limits::WriteLimits;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
