@@ -42,9 +42,9 @@ impl Billing {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // In the real binary these come from `Application::build`; the service is
     // the same object the REST handlers use, so sockets hear about it at once.
-    let repository = storage::connect(&DatabaseUrl::parse("sqlite::memory:")?).await?;
+    let storage = storage::connect(&DatabaseUrl::parse("sqlite::memory:")?).await?;
     let bus = Arc::new(InProcessEventBus::new());
-    let service = NotificationService::new(repository, bus);
+    let service = NotificationService::new(storage.repository(), bus);
 
     let billing = Billing {
         notifications: service.clone(),
@@ -56,5 +56,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "unread for {customer}: {}",
         service.unread_count(customer).await?
     );
+    // Last, once nothing writes any more.
+    storage.close().await;
     Ok(())
 }

@@ -5,15 +5,14 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::task::JoinHandle;
-
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::HttpServer;
 use notification_application::NotificationService;
 use notification_domain::{EventPublisher, EventSubscriber};
+use notification_infrastructure::background::BackgroundTasks;
 use notification_infrastructure::events::{InProcessEventBus, RedisBusError, RedisEventBus};
 use notification_infrastructure::realtime::{Hub, HubGate, Pusher};
-use notification_infrastructure::storage::{self, StorageError};
+use notification_infrastructure::storage::{self, Storage, StorageError};
 use notification_presentation::auth::{JwtKey, JwtSettings, TokenVerifier};
 use notification_presentation::websocket::{AllowedOrigins, WebSocketOptions};
 use notification_presentation::{app, ApiState};
@@ -60,7 +59,10 @@ pub struct ShutdownHandle {
     /// Half of `SHUTDOWN_TIMEOUT` for the sockets to say goodbye; the HTTP
     /// server's own drain gets the other half.
     socket_drain: Duration,
-    purger: Arc<JoinHandle<()>>,
+    /// Background tasks (the idempotency purge), stopped after the server.
+    tasks: BackgroundTasks,
+    /// Closed last, once nothing writes any more.
+    storage: Storage,
 }
 
 impl ShutdownHandle {
@@ -77,7 +79,8 @@ impl ShutdownHandle {
             );
         }
         self.server.stop(true).await;
-        self.purger.abort();
+        self.tasks.shutdown().await;
+        self.storage.close().await;
     }
 }
 
@@ -88,8 +91,10 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         // The path of a notification, from the inside out: storage, the event
         // bus, the hub that pushes, then the service that ties them together.
-        let repository = storage::connect(&settings.database_url).await?;
-        let purger = storage::spawn_idempotency_purger(repository.clone(), IDEMPOTENCY_PURGE_EVERY);
+        let storage = storage::connect(&settings.database_url).await?;
+        let repository = storage.repository();
+        let tasks = BackgroundTasks::new();
+        storage::spawn_idempotency_purger(repository.clone(), IDEMPOTENCY_PURGE_EVERY, &tasks);
         let hub = Hub::new(&settings.realtime);
         let pusher = Arc::new(Pusher::new(hub.clone()));
         let event_bus = event_bus(&settings.event_bus, pusher).await?;
@@ -139,7 +144,8 @@ impl Application {
             hub,
             server: server.handle(),
             socket_drain: half,
-            purger: Arc::new(purger),
+            tasks,
+            storage,
         };
         tracing::info!(addr = %local, database = %settings.database_url, "listening");
         Ok(Self {

@@ -35,6 +35,13 @@ impl Title {
         Ok(Self(trimmed.to_owned()))
     }
 
+    /// A title as stored earlier, taken as it is: it passed the rules of the
+    /// day it was written, and a rule tightened since must not make it
+    /// unreadable.
+    pub(crate) fn stored(text: String) -> Self {
+        Self(text)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -59,6 +66,11 @@ impl Message {
             ));
         }
         Ok(Self(raw.to_owned()))
+    }
+
+    /// A message as stored earlier, taken as it is (see [`Title::stored`]).
+    pub(crate) fn stored(text: String) -> Self {
+        Self(text)
     }
 
     pub fn as_str(&self) -> &str {
@@ -90,6 +102,16 @@ impl Metadata {
             ));
         }
         Ok(metadata)
+    }
+
+    /// Metadata as stored earlier: it must still be a JSON object (the
+    /// structure every reader relies on), but no size or content rule of
+    /// today applies (see [`Title::stored`]).
+    pub(crate) fn stored(value: Value) -> Result<Self, ValidationError> {
+        match value {
+            Value::Object(map) => Ok(Self(map)),
+            _ => Err(ValidationError::new("metadata", "must be a JSON object")),
+        }
     }
 
     pub fn as_map(&self) -> &Map<String, Value> {

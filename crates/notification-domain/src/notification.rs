@@ -89,9 +89,11 @@ upper_case_enum_text!(NotificationStatus, "status",
 
 /// A notification in a user's inbox.
 ///
-/// Built only by [`Notification::new`] (from a validated draft) or
-/// [`Notification::restore`] (from stored fields, validated again), so every
-/// value of this type keeps the contract's rules.
+/// Built only by [`Notification::new`] (from a validated draft),
+/// [`Notification::parse`] (from received fields, validated again) or
+/// [`Notification::restore`] (from stored fields, checked for structure), so every
+/// value of this type keeps the contract's structure (and, unless restored
+/// from an older row, its rules).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notification {
     id: NotificationId,
@@ -138,16 +140,36 @@ impl Notification {
         }
     }
 
-    /// Rebuilds a notification from storage, checking every rule again.
+    /// A notification received from another process (an event on the bus),
+    /// checking every rule of a new one: such input is not trusted.
+    pub fn parse(received: StoredNotification) -> Result<Self, ValidationError> {
+        Ok(Self {
+            title: Title::parse(&received.title)?,
+            message: Message::parse(&received.message)?,
+            metadata: Metadata::parse(received.metadata)?,
+            ..Self::restore(StoredNotification {
+                title: String::new(),
+                message: String::new(),
+                metadata: serde_json::Value::Object(serde_json::Map::new()),
+                ..received
+            })?
+        })
+    }
+
+    /// Rebuilds a notification from storage, checking its structure only: the
+    /// type and status must be known and the metadata an object, but the
+    /// length and content rules of new notifications are not applied again.
+    /// A row was checked when it was written; a rule tightened since must not
+    /// turn old inboxes into errors.
     pub fn restore(stored: StoredNotification) -> Result<Self, ValidationError> {
         Ok(Self {
             id: stored.id,
             user_id: stored.user_id,
-            title: Title::parse(&stored.title)?,
-            message: Message::parse(&stored.message)?,
+            title: Title::stored(stored.title),
+            message: Message::stored(stored.message),
             notification_type: stored.notification_type.parse()?,
             status: stored.status.parse()?,
-            metadata: Metadata::parse(stored.metadata)?,
+            metadata: Metadata::stored(stored.metadata)?,
             created_at: stored.created_at,
             read_at: stored.read_at,
             archived_at: stored.archived_at,
@@ -300,21 +322,46 @@ mod tests {
         );
     }
 
-    #[test]
-    fn restore_rejects_stored_data_that_breaks_a_rule() {
+    fn stored(title: &str, status: &str, metadata: serde_json::Value) -> StoredNotification {
         let n = unread();
-        let stored = StoredNotification {
+        StoredNotification {
             id: n.id(),
             user_id: n.user_id(),
-            title: String::new(),
+            title: title.into(),
             message: "m".into(),
             notification_type: "INFO".into(),
-            status: "UNREAD".into(),
-            metadata: serde_json::json!({}),
+            status: status.into(),
+            metadata,
             created_at: n.created_at(),
             read_at: None,
             archived_at: None,
-        };
-        assert!(Notification::restore(stored).is_err());
+        }
+    }
+
+    #[test]
+    fn restore_keeps_a_stored_row_that_a_newer_write_rule_would_refuse() {
+        use serde_json::json;
+        let long_title = "t".repeat(crate::content::TITLE_MAX_CHARS + 1);
+        let restored = Notification::restore(stored(&long_title, "UNREAD", json!({}))).unwrap();
+        assert_eq!(restored.title(), long_title);
+        let big = json!({ "blob": "x".repeat(crate::content::METADATA_MAX_BYTES) });
+        assert!(Notification::restore(stored("t", "READ", big)).is_ok());
+    }
+
+    #[test]
+    fn restore_rejects_a_row_whose_structure_is_broken() {
+        use serde_json::json;
+        assert!(Notification::restore(stored("t", "DONE", json!({}))).is_err());
+        assert!(Notification::restore(stored("t", "UNREAD", json!([1]))).is_err());
+    }
+
+    #[test]
+    fn parse_applies_every_rule_to_a_received_notification() {
+        use serde_json::json;
+        assert!(Notification::parse(stored("t", "UNREAD", json!({}))).is_ok());
+        let err = Notification::parse(stored("  ", "UNREAD", json!({}))).unwrap_err();
+        assert_eq!(err.field, "title");
+        let long_title = "t".repeat(crate::content::TITLE_MAX_CHARS + 1);
+        assert!(Notification::parse(stored(&long_title, "UNREAD", json!({}))).is_err());
     }
 }

@@ -66,11 +66,14 @@ pub trait NotificationRepository: Send + Sync {
         expired_before: OffsetDateTime,
     ) -> Result<IdempotentInsert, RepositoryError>;
 
-    /// Forgets every idempotency key recorded before `older_than`; returns how
-    /// many. Never touches notifications.
+    /// Forgets up to `limit` idempotency keys recorded before `older_than`
+    /// (the oldest first); returns how many. Never touches notifications.
+    /// Callers purge in chunks, calling again while a chunk comes back full,
+    /// so that no single statement holds the database for long.
     async fn purge_idempotency_keys(
         &self,
         older_than: OffsetDateTime,
+        limit: u32,
     ) -> Result<u64, RepositoryError>;
 
     /// The user's notification with this id, if any.

@@ -52,7 +52,8 @@ fn inserts(c: &mut Criterion) {
     let database = DatabaseUrl::parse(&url).expect("a SQLite URL");
     let repository: Arc<dyn NotificationRepository> = runtime
         .block_on(storage::connect(&database))
-        .expect("the SQLite database opens");
+        .expect("the SQLite database opens")
+        .repository();
     let users: Vec<UserId> = (0..USERS)
         .map(|_| UserId::from_uuid(Uuid::new_v4()))
         .collect();

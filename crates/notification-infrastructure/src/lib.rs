@@ -8,7 +8,8 @@
 //!   task the service runs beside its requests.
 //! - [`storage`]: the `NotificationRepository` port on SQLite (the zero-setup
 //!   default) and PostgreSQL, with [`storage::DatabaseUrl`] to pick one,
-//!   [`storage::connect`] to open it and [`storage::migrate`] to prepare its schema;
+//!   [`storage::connect`] to open it (a [`storage::Storage`]: the port and its
+//!   `close`) and [`storage::migrate`] to prepare its schema;
 //!   [`storage::spawn_idempotency_purger`] forgets expired idempotency keys.
 //! - [`events`]: event buses implementing `EventPublisher`; the
 //!   [`events::InProcessEventBus`] hands each event to this process's subscribers.

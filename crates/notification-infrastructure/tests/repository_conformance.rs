@@ -13,10 +13,12 @@ use std::sync::Arc;
 use notification_domain::{
     now, IdempotencyClaim, IdempotencyKey, IdempotentInsert, ListQuery, Notification,
     NotificationDraft, NotificationId, NotificationRepository, NotificationStatus,
-    NotificationType, RequestFingerprint, StatusFilter, StoredNotification, UserId,
-    IDEMPOTENCY_KEY_TTL,
+    NotificationType, RepositoryError, RequestFingerprint, StatusFilter, StoredNotification,
+    UserId, IDEMPOTENCY_KEY_TTL,
 };
-use notification_infrastructure::storage::{connect, migrate, DatabaseUrl};
+use notification_infrastructure::storage::{
+    connect, connect_with_limits, migrate, DatabaseUrl, Storage, WriteLimits,
+};
 use notification_infrastructure::testing::{fresh_postgres_database, fresh_sqlite_url};
 use serde_json::json;
 use sqlx::Connection;
@@ -29,13 +31,19 @@ use NotificationStatus::{Archived, Read, Unread};
 /// One database, opened for one test.
 struct Store {
     url: DatabaseUrl,
+    storage: Storage,
     repository: Arc<dyn NotificationRepository>,
 }
 
 async fn open(url: &str) -> Store {
     let url = DatabaseUrl::parse(url).unwrap();
-    let repository = connect(&url).await.unwrap();
-    Store { url, repository }
+    let storage = connect(&url).await.unwrap();
+    let repository = storage.repository();
+    Store {
+        url,
+        storage,
+        repository,
+    }
 }
 
 async fn sqlite_store() -> Store {
@@ -102,7 +110,8 @@ conformance_tests!(
     the_record_is_the_notification_as_first_created_even_after_it_changed_or_went,
     concurrent_inserts_with_one_key_store_exactly_one_notification,
     an_expired_key_is_as_good_as_new,
-    purging_forgets_only_keys_older_than_the_cutoff,
+    purging_forgets_only_keys_older_than_the_cutoff_in_bounded_chunks,
+    closed_storage_answers_unavailable_and_stores_nothing,
 );
 
 // ---- helpers --------------------------------------------------------------
@@ -686,7 +695,7 @@ async fn migrating_twice_is_harmless(store: Store) {
 
     let user = new_user();
     let [notification] = insert_many(&store, user, 1).await.try_into().unwrap();
-    let reopened = connect(&store.url).await.unwrap();
+    let reopened = connect(&store.url).await.unwrap().repository();
     assert_eq!(
         reopened.get(user, notification.id()).await.unwrap(),
         Some(notification)
@@ -943,27 +952,44 @@ async fn an_expired_key_is_as_good_as_new(store: Store) {
     }
 }
 
-async fn purging_forgets_only_keys_older_than_the_cutoff(store: Store) {
+async fn purging_forgets_only_keys_older_than_the_cutoff_in_bounded_chunks(store: Store) {
     let (publisher, user) = (new_user(), new_user());
     let cutoff = now() - IDEMPOTENCY_KEY_TTL;
     let old = notification_at(user, "old", cutoff - Duration::seconds(1));
+    let older = notification_at(user, "older", cutoff - Duration::seconds(2));
+    let oldest = notification_at(user, "oldest", cutoff - Duration::seconds(3));
     let at_cutoff = notification_at(user, "at the cutoff", cutoff);
     let fresh = notification_for(user, "fresh");
     let mut claims = Vec::new();
-    for notification in [&old, &at_cutoff, &fresh] {
+    for notification in [&old, &older, &oldest, &at_cutoff, &fresh] {
         let claim = claim_for(publisher, &fresh_key(), notification);
         insert_idempotent(&store, notification, &claim, long_ago()).await;
         claims.push(claim);
     }
 
-    let purged = store
+    // At least three keys are expired (ours; on PostgreSQL, whose tests
+    // share a database, maybe other tests' too, but no other test purges):
+    // a chunk of two deletes exactly two.
+    let chunk = 2;
+    let first = store
         .repository
-        .purge_idempotency_keys(cutoff)
+        .purge_idempotency_keys(cutoff, chunk)
         .await
         .unwrap();
-
-    // PostgreSQL tests share a database: other tests' old keys may go too.
-    assert!(purged >= 1, "purged {purged}");
+    assert_eq!(first, u64::from(chunk), "one chunk is bounded by its limit");
+    let mut purged = first;
+    loop {
+        let more = store
+            .repository
+            .purge_idempotency_keys(cutoff, chunk)
+            .await
+            .unwrap();
+        purged += more;
+        if more < u64::from(chunk) {
+            break;
+        }
+    }
+    assert!(purged >= 3, "purged {purged}");
     let still_used = |claim: IdempotencyClaim| {
         let repository = store.repository.clone();
         async move {
@@ -975,9 +1001,11 @@ async fn purging_forgets_only_keys_older_than_the_cutoff(store: Store) {
             matches!(outcome, IdempotentInsert::AlreadyUsed(_))
         }
     };
-    let [old_claim, at_cutoff_claim, fresh_claim]: [IdempotencyClaim; 3] =
-        claims.try_into().unwrap();
-    assert!(!still_used(old_claim).await, "the old key is forgotten");
+    let [old_claim, older_claim, oldest_claim, at_cutoff_claim, fresh_claim]: [IdempotencyClaim;
+        5] = claims.try_into().unwrap();
+    for claim in [old_claim, older_claim, oldest_claim] {
+        assert!(!still_used(claim).await, "an old key is forgotten");
+    }
     assert!(
         still_used(at_cutoff_claim).await,
         "a key at the cutoff is kept"
@@ -988,6 +1016,26 @@ async fn purging_forgets_only_keys_older_than_the_cutoff(store: Store) {
         Some(old),
         "purging keys never touches notifications"
     );
+}
+
+async fn closed_storage_answers_unavailable_and_stores_nothing(store: Store) {
+    let user = new_user();
+    let [kept] = insert_many(&store, user, 1).await.try_into().unwrap();
+
+    store.storage.close().await;
+
+    let late = notification_for(user, "after close");
+    assert!(matches!(
+        store.repository.insert(&late).await,
+        Err(RepositoryError::Unavailable(_))
+    ));
+    assert!(matches!(
+        store.repository.get(user, kept.id()).await,
+        Err(RepositoryError::Unavailable(_))
+    ));
+    let reopened = connect(&store.url).await.unwrap().repository();
+    assert_eq!(reopened.get(user, late.id()).await.unwrap(), None);
+    assert_eq!(reopened.get(user, kept.id()).await.unwrap(), Some(kept));
 }
 
 // ---- SQLite only ------------------------------------------------------------
@@ -1073,4 +1121,51 @@ async fn postgres_creates_survive_the_server_closing_every_connection() {
     assert_eq!(store.repository.insert(&second).await.unwrap(), 2);
     let stored = list(&store, user, StatusFilter::Inbox, None, 10).await;
     assert_eq!(ids(&stored), vec![second.id(), first.id()]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_write_behind_a_held_counter_lock_gives_up_as_unavailable() {
+    // A transaction that holds a user's counter row and never ends (a stuck
+    // client of the same database) must not hold that user's writes, nor the
+    // batch they share with other users' creates, forever.
+    let url = fresh_postgres_database().await;
+    let limits = WriteLimits {
+        lock_wait: std::time::Duration::from_millis(100),
+        ..WriteLimits::default()
+    };
+    let storage = connect_with_limits(&DatabaseUrl::parse(&url).unwrap(), limits)
+        .await
+        .unwrap();
+    let repository = storage.repository();
+    let user = new_user();
+    let first = notification_for(user, "first");
+    repository.insert(&first).await.unwrap();
+
+    let mut stuck = sqlx::PgConnection::connect(&url).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut stuck).await.unwrap();
+    sqlx::query("SELECT 1 FROM unread_counters WHERE user_id = $1 FOR UPDATE")
+        .bind(user.into_uuid())
+        .execute(&mut stuck)
+        .await
+        .unwrap();
+
+    let mut read = first.clone();
+    read.mark_read(now());
+    assert!(matches!(
+        repository.update_status(&read, Unread).await,
+        Err(RepositoryError::Unavailable(_))
+    ));
+    let blocked = notification_for(user, "blocked");
+    assert!(matches!(
+        repository.insert(&blocked).await,
+        Err(RepositoryError::Unavailable(_))
+    ));
+
+    sqlx::query("ROLLBACK").execute(&mut stuck).await.unwrap();
+    assert_eq!(repository.get(user, blocked.id()).await.unwrap(), None);
+    assert_eq!(
+        repository.update_status(&read, Unread).await.unwrap(),
+        Some(0)
+    );
+    storage.close().await;
 }

@@ -159,6 +159,11 @@ impl ResponseError for ApiError {
             Self::MethodNotAllowed { allow } => {
                 response.insert_header((header::ALLOW, HeaderValue::from_static(allow)));
             }
+            // Outages and a full write queue pass within seconds: say when
+            // to try again rather than leave each client to guess.
+            Self::ServiceUnavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+            }
             _ => {}
         }
         response.json(self.to_body())
@@ -211,6 +216,12 @@ mod tests {
         )));
         assert_eq!(error.status_code(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(error.code(), ErrorCode::ServiceUnavailable);
+        let response = error.error_response();
+        assert_eq!(
+            response.headers().get(header::RETRY_AFTER).unwrap(),
+            "1",
+            "a 503 says when to try again"
+        );
     }
 
     #[test]

@@ -15,7 +15,8 @@ use uuid::Uuid;
 /// does, and stops where a crash would: after the commit, before the publish.
 async fn store_without_publishing(database_url: &str, user: Uuid, title: &str) -> String {
     let url = DatabaseUrl::parse(database_url).expect("the server's database URL");
-    let repository = storage::connect(&url).await.expect("the server's database");
+    let storage = storage::connect(&url).await.expect("the server's database");
+    let repository = storage.repository();
     let draft = NotificationDraft::parse(
         UserId::from_uuid(user),
         title,

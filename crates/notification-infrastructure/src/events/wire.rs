@@ -203,7 +203,7 @@ mod v1 {
 
         /// Checks every rule again: a message is input from another process.
         fn into_domain(self) -> Result<Notification, DecodeError> {
-            Notification::restore(StoredNotification {
+            Notification::parse(StoredNotification {
                 id: NotificationId::from_uuid(self.id),
                 user_id: UserId::from_uuid(self.user_id),
                 title: self.title,

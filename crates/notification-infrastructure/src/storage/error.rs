@@ -75,11 +75,12 @@ pub(crate) fn is_unavailable(error: &sqlx::Error) -> bool {
 
 /// SQLSTATEs that mean "this server cannot serve you right now": connection
 /// exceptions (class 08), too many connections / out of resources (class 53),
-/// and shutdown or start-up in progress (57P01–57P03).
+/// shutdown or start-up in progress (57P01–57P03), and a row lock not granted
+/// within `lock_timeout` (55P03: another transaction holds it too long).
 fn is_transient_postgres_state(sqlstate: &str) -> bool {
     sqlstate.starts_with("08")
         || sqlstate.starts_with("53")
-        || matches!(sqlstate, "57P01" | "57P02" | "57P03")
+        || matches!(sqlstate, "57P01" | "57P02" | "57P03" | "55P03")
 }
 
 /// SQLITE_BUSY (5) or SQLITE_LOCKED (6), possibly as an extended code: another
@@ -132,7 +133,7 @@ mod tests {
 
     #[test]
     fn postgres_states_that_mean_try_later() {
-        for state in ["08006", "08001", "53300", "57P01", "57P03"] {
+        for state in ["08006", "08001", "53300", "57P01", "57P03", "55P03"] {
             assert!(is_transient_postgres_state(state), "{state}");
         }
         for state in ["23505", "42P01", "22P02"] {

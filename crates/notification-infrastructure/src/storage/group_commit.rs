@@ -21,14 +21,25 @@
 //!
 //! One bad notification must not fail the others: when a batch of several
 //! fails for a reason other than the database being unavailable, each of its
-//! notifications is written again on its own and gets its own answer.
+//! notifications is written again on its own and gets its own answer. A
+//! [`BatchInsert`] is all or nothing, so nothing of a failed batch is stored
+//! and writing its rows again cannot meet its own duplicates.
+//!
+//! The queue is bounded ([`WriteLimits`]): a create that cannot enter it in
+//! time, or whose batch has not started in time, is refused as
+//! `Unavailable` (503, retry later) and never written. Once its batch has
+//! started, a caller waits for that batch's real outcome: a 503 never stands
+//! for something stored.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use notification_domain::{Notification, RepositoryError};
 use tokio::runtime::Handle;
+
+use super::write_limits::WriteLimits;
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
 /// The most notifications one transaction writes.
@@ -53,6 +64,10 @@ struct Shared {
     /// the caller's.
     runtime: Option<Handle>,
     queue: Mutex<VecDeque<PendingInsert>>,
+    /// One permit per place in the queue ([`WriteLimits::queued`]); a
+    /// pending write holds its own until a batch takes it.
+    queue_places: Arc<Semaphore>,
+    limits: WriteLimits,
     /// One permit per writer that may run at once.
     writer_slots: Arc<Semaphore>,
 }
@@ -60,6 +75,37 @@ struct Shared {
 struct PendingInsert {
     notification: Notification,
     answer: Answer,
+    /// Decides, once, between the writer taking it and its caller giving up.
+    fate: Arc<Fate>,
+    /// Its place in the queue, given back when a batch takes it.
+    _place: OwnedSemaphorePermit,
+}
+
+/// Whether a queued write was taken into a batch or given up by its caller:
+/// whichever comes first wins, exactly once.
+#[derive(Default)]
+struct Fate(AtomicU8);
+
+impl Fate {
+    const QUEUED: u8 = 0;
+    const TAKEN: u8 = 1;
+    const GIVEN_UP: u8 = 2;
+
+    /// The writer takes it; false when its caller has already given up.
+    fn take(&self) -> bool {
+        self.settle(Self::TAKEN)
+    }
+
+    /// The caller gives up; false when a batch has already taken it.
+    fn give_up(&self) -> bool {
+        self.settle(Self::GIVEN_UP)
+    }
+
+    fn settle(&self, to: u8) -> bool {
+        self.0
+            .compare_exchange(Self::QUEUED, to, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
 }
 
 /// Where a create waits for its unread count.
@@ -67,31 +113,65 @@ type Answer = oneshot::Sender<Result<u64, RepositoryError>>;
 
 impl GroupCommit {
     /// A queue written by at most `writers` batches at a time.
-    pub(crate) fn new(store: impl BatchInsert, writers: usize) -> Self {
+    pub(crate) fn new(store: impl BatchInsert, writers: usize, limits: WriteLimits) -> Self {
         Self {
             shared: Arc::new(Shared {
                 store: Box::new(store),
                 runtime: Handle::try_current().ok(),
                 queue: Mutex::new(VecDeque::new()),
+                queue_places: Arc::new(Semaphore::new(limits.queued.max(1))),
+                limits,
                 writer_slots: Arc::new(Semaphore::new(writers.max(1))),
             }),
         }
     }
 
     /// Stores `notification` with whatever else is queued; returns the
-    /// user's unread count right after it.
+    /// user's unread count right after it. `Unavailable` when the queue
+    /// stayed full or the batch did not start within the [`WriteLimits`]:
+    /// then nothing was stored.
     pub(crate) async fn insert(&self, notification: &Notification) -> Result<u64, RepositoryError> {
-        let (answer, answered) = oneshot::channel();
+        let limits = self.shared.limits;
+        let places = Arc::clone(&self.shared.queue_places);
+        let place = match tokio::time::timeout(limits.enter_wait, places.acquire_owned()).await {
+            Ok(Ok(place)) => place,
+            Ok(Err(_closed)) => return Err(writer_gone()),
+            Err(_elapsed) => return Err(refused("the write queue is full")),
+        };
+        let (answer, mut answered) = oneshot::channel();
+        let fate = Arc::new(Fate::default());
         self.shared.lock_queue().push_back(PendingInsert {
             notification: notification.clone(),
             answer,
+            fate: Arc::clone(&fate),
+            _place: place,
         });
         // Queued first, then a writer: a writer that is finishing looks at
         // the queue again after giving its slot back, so one of the two
         // always takes this notification.
         self.shared.start_writer_if_free();
+        tokio::select! {
+            outcome = &mut answered => return outcome.map_err(|_| writer_gone())?,
+            () = tokio::time::sleep(limits.start_wait) => {}
+        }
+        if fate.give_up() {
+            // No batch took it: it will never be written.
+            return Err(refused("no writer took the write in time"));
+        }
+        // Its batch has started: wait for its real outcome, however long.
         answered.await.map_err(|_| writer_gone())?
     }
+
+    /// How many writes wait for a batch (not those being written).
+    pub(crate) fn queued_writes(&self) -> usize {
+        self.shared.limits.queued.max(1) - self.shared.queue_places.available_permits()
+    }
+}
+
+/// A write refused because the writers are behind: nothing was stored.
+fn refused(why: &str) -> RepositoryError {
+    metrics::counter!("storage_writes_refused_total").increment(1);
+    RepositoryError::Unavailable(why.to_owned().into())
 }
 
 impl Shared {
@@ -116,10 +196,20 @@ impl Shared {
         }
     }
 
+    /// Up to [`MAX_BATCH`] queued writes whose callers still wait; each one
+    /// taken gives its place in the queue back.
     fn next_batch(&self) -> Vec<PendingInsert> {
         let mut queue = self.lock_queue();
-        let size = queue.len().min(MAX_BATCH);
-        queue.drain(..size).collect()
+        let mut batch = Vec::with_capacity(queue.len().min(MAX_BATCH));
+        while batch.len() < MAX_BATCH {
+            let Some(pending) = queue.pop_front() else {
+                break;
+            };
+            if pending.fate.take() {
+                batch.push(pending);
+            }
+        }
+        batch
     }
 }
 
@@ -173,7 +263,7 @@ impl Drop for Writer {
 /// Writes `batch` and answers every caller.
 async fn write_batch(store: &dyn BatchInsert, batch: Vec<PendingInsert>) {
     // How well creates are grouped under the current load.
-    metrics::histogram!("storage_insert_batch_size").record(batch.len() as f64);
+    metrics::histogram!("storage_write_batch_size").record(batch.len() as f64);
     let (notifications, answers): (Vec<Notification>, Vec<Answer>) = batch
         .into_iter()
         .map(|pending| (pending.notification, pending.answer))
@@ -230,143 +320,5 @@ fn only_count(counts: Vec<u64>) -> Result<u64, RepositoryError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Mutex as StdMutex;
-
-    use notification_domain::{NotificationDraft, NotificationId, UserId};
-    use tokio::sync::Notify;
-    use uuid::Uuid;
-
-    use super::*;
-
-    fn notification(title: &str) -> Notification {
-        let user = UserId::from_uuid(Uuid::new_v4());
-        let draft = NotificationDraft::parse(user, title, "body", None, None).unwrap();
-        Notification::new(draft, NotificationId::new(), notification_domain::now())
-    }
-
-    /// Records every batch; fails a batch holding a title "bad", or every
-    /// batch while `down`; the first batch waits for `release`.
-    #[derive(Default)]
-    struct Recorder {
-        batches: StdMutex<Vec<Vec<String>>>,
-        first_started: Notify,
-        release: Notify,
-        calls: AtomicUsize,
-        down: bool,
-    }
-
-    #[async_trait]
-    impl BatchInsert for Arc<Recorder> {
-        async fn insert_batch(&self, batch: &[Notification]) -> Result<Vec<u64>, RepositoryError> {
-            if self.calls.fetch_add(1, Ordering::SeqCst) == 0 {
-                self.first_started.notify_one();
-                self.release.notified().await;
-            }
-            let titles: Vec<String> = batch.iter().map(|n| n.title().to_owned()).collect();
-            self.batches.lock().unwrap().push(titles.clone());
-            if self.down {
-                return Err(RepositoryError::Unavailable("connection refused".into()));
-            }
-            if titles.iter().any(|t| t == "bad") {
-                return Err(RepositoryError::Other("constraint".into()));
-            }
-            Ok((1..=batch.len() as u64).collect())
-        }
-    }
-
-    /// Queues one insert per title while the writer is held in its first
-    /// batch ("first"), then lets it go; returns each title's answer.
-    async fn while_busy(
-        recorder: &Arc<Recorder>,
-        titles: &[&str],
-    ) -> Vec<Result<u64, RepositoryError>> {
-        let commit = Arc::new(GroupCommit::new(Arc::clone(recorder), 1));
-        let first = {
-            let commit = Arc::clone(&commit);
-            tokio::spawn(async move { commit.insert(&notification("first")).await })
-        };
-        recorder.first_started.notified().await;
-        let queued: Vec<_> = titles
-            .iter()
-            .map(|title| {
-                let commit = Arc::clone(&commit);
-                let n = notification(title);
-                tokio::spawn(async move { commit.insert(&n).await })
-            })
-            .collect();
-        while commit.shared.lock_queue().len() < titles.len() {
-            tokio::task::yield_now().await;
-        }
-        recorder.release.notify_one();
-        first.await.unwrap().ok();
-        let mut answers = Vec::new();
-        for task in queued {
-            answers.push(task.await.unwrap());
-        }
-        answers
-    }
-
-    #[tokio::test]
-    async fn creates_queued_while_the_writer_is_busy_are_written_in_one_batch() {
-        let recorder = Arc::new(Recorder::default());
-        let answers = while_busy(&recorder, &["a", "b", "c"]).await;
-        assert_eq!(
-            *recorder.batches.lock().unwrap(),
-            vec![vec!["first"], vec!["a", "b", "c"]]
-        );
-        let counts: Vec<u64> = answers.into_iter().map(Result::unwrap).collect();
-        assert_eq!(counts, vec![1, 2, 3]);
-    }
-
-    #[tokio::test]
-    async fn a_failing_batch_is_written_again_one_by_one_so_only_the_bad_one_fails() {
-        let recorder = Arc::new(Recorder::default());
-        let answers = while_busy(&recorder, &["a", "bad", "c"]).await;
-        assert_eq!(
-            *recorder.batches.lock().unwrap(),
-            vec![
-                vec!["first"],
-                vec!["a", "bad", "c"],
-                vec!["a"],
-                vec!["bad"],
-                vec!["c"]
-            ]
-        );
-        assert!(matches!(answers[0], Ok(1)));
-        assert!(matches!(answers[1], Err(RepositoryError::Other(_))));
-        assert!(matches!(answers[2], Ok(1)));
-    }
-
-    #[test]
-    fn a_queue_whose_runtime_is_gone_fails_fast_instead_of_waiting_forever() {
-        let recorder = Arc::new(Recorder::default());
-        recorder.release.notify_one();
-        let first = tokio::runtime::Runtime::new().unwrap();
-        let commit = first.block_on(async { GroupCommit::new(Arc::clone(&recorder), 1) });
-        drop(first);
-
-        let second = tokio::runtime::Runtime::new().unwrap();
-        let answer = second.block_on(commit.insert(&notification("late")));
-        assert!(matches!(answer, Err(RepositoryError::Unavailable(_))));
-        assert_eq!(recorder.calls.load(Ordering::SeqCst), 0);
-    }
-
-    #[tokio::test]
-    async fn an_unavailable_database_fails_the_whole_batch_at_once() {
-        let recorder = Arc::new(Recorder {
-            down: true,
-            ..Recorder::default()
-        });
-        let answers = while_busy(&recorder, &["a", "b", "c"]).await;
-        for answer in answers {
-            assert!(matches!(answer, Err(RepositoryError::Unavailable(_))));
-        }
-        // Not written again one by one: each would wait out the same outage.
-        assert_eq!(
-            *recorder.batches.lock().unwrap(),
-            vec![vec!["first"], vec!["a", "b", "c"]]
-        );
-    }
-}
+#[path = "group_commit_tests.rs"]
+mod tests;

@@ -34,7 +34,8 @@ pub(crate) struct IdempotencyRow {
 }
 
 impl IdempotencyRow {
-    /// The record, or `Corrupt` when the stored row breaks a domain rule.
+    /// The record, or `Corrupt` when the stored row is not one (see
+    /// `Notification::restore`: structure only).
     pub(crate) fn into_record(self) -> Result<IdempotencyRecord, RepositoryError> {
         let id = self.notification_id;
         let corrupt = |what: String| {
@@ -129,16 +130,16 @@ mod tests {
     }
 
     #[test]
-    fn a_row_with_a_bad_fingerprint_or_title_is_corrupt() {
+    fn a_row_with_a_bad_fingerprint_or_type_is_corrupt() {
         let notification = new_notification();
         assert!(matches!(
             row_of(&notification, vec![7; 31]).into_record(),
             Err(RepositoryError::Corrupt(_))
         ));
-        let mut bad_title = row_of(&notification, vec![7; 32]);
-        bad_title.title = String::new();
+        let mut bad_type = row_of(&notification, vec![7; 32]);
+        bad_type.notification_type = "URGENT".to_owned();
         assert!(matches!(
-            bad_title.into_record(),
+            bad_type.into_record(),
             Err(RepositoryError::Corrupt(_))
         ));
     }

@@ -1,13 +1,15 @@
 //! Storage: the domain's `NotificationRepository` port on SQLite or PostgreSQL.
 //!
 //! [`DatabaseUrl`] picks the database, [`connect`] opens it (applying pending
-//! migrations) and hands back the port, [`migrate`] only applies migrations.
+//! migrations) and hands back a [`Storage`]: the port, and the handle that
+//! closes it; [`migrate`] only applies migrations.
 //!
 //! - `database_url`: parsing `DATABASE_URL`; a password is never shown.
 //! - `sqlite` / `postgres`: pools, settings and migrations of each database;
 //!   `sqlite_checkpointer` keeps SQLite's log checkpoints off the writer.
 //! - `sql_repository`: the SQL and the port's method bodies, shared by both.
-//! - `group_commit`: the queue through which creates are written in batches;
+//! - `group_commit`: the bounded queue through which creates are written in
+//!   batches, within the [`WriteLimits`] of `write_limits`;
 //!   `sqlite_batch` / `postgres_batch` write one batch on each database, and
 //!   `unread_increments` is the counting they share; `kept_connections` are
 //!   the PostgreSQL writers' connections, kept between batches.
@@ -32,6 +34,7 @@ mod sqlite;
 mod sqlite_batch;
 mod sqlite_checkpointer;
 mod unread_increments;
+mod write_limits;
 
 use std::sync::Arc;
 
@@ -42,23 +45,77 @@ pub use error::StorageError;
 pub use idempotency_purger::spawn_idempotency_purger;
 pub use postgres::PostgresNotificationRepository;
 pub use sqlite::SqliteNotificationRepository;
+pub use write_limits::WriteLimits;
 
 use database_url::Target;
 
-/// Opens the database, applies pending migrations and returns the repository.
+/// An open database: the repository port, and the handle that closes it.
+///
+/// Cheap to clone (clones share the connections). Close it last at shutdown,
+/// after the server and the background tasks have stopped writing: on SQLite
+/// the last connection to close checkpoints the write-ahead log into the
+/// database file.
+#[derive(Clone)]
+pub struct Storage {
+    backend: Backend,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Sqlite(Arc<SqliteNotificationRepository>),
+    Postgres(Arc<PostgresNotificationRepository>),
+}
+
+impl Storage {
+    /// The port, for the service (and anything else that reads or writes).
+    pub fn repository(&self) -> Arc<dyn NotificationRepository> {
+        match &self.backend {
+            Backend::Sqlite(repository) => Arc::clone(repository) as _,
+            Backend::Postgres(repository) => Arc::clone(repository) as _,
+        }
+    }
+
+    /// How many writes wait for a batch (see [`WriteLimits`]).
+    pub fn queued_writes(&self) -> usize {
+        match &self.backend {
+            Backend::Sqlite(repository) => repository.queued_writes(),
+            Backend::Postgres(repository) => repository.queued_writes(),
+        }
+    }
+
+    /// Closes the connections, waiting for those in use to come back. Later
+    /// calls of the port answer `RepositoryError::Unavailable`.
+    pub async fn close(&self) {
+        match &self.backend {
+            Backend::Sqlite(repository) => repository.close().await,
+            Backend::Postgres(repository) => repository.close().await,
+        }
+    }
+}
+
+/// Opens the database and applies pending migrations.
 ///
 /// SQLite: the folder and the file are created if missing. PostgreSQL: the
 /// database must be reachable now; later outages are answered with
 /// `RepositoryError::Unavailable` and recovered from without a restart.
-pub async fn connect(url: &DatabaseUrl) -> Result<Arc<dyn NotificationRepository>, StorageError> {
-    Ok(match url.target() {
-        Target::Sqlite(location) => {
-            Arc::new(SqliteNotificationRepository::open(location, url).await?)
-        }
-        Target::Postgres(options) => {
-            Arc::new(PostgresNotificationRepository::open(options, url).await?)
-        }
-    })
+pub async fn connect(url: &DatabaseUrl) -> Result<Storage, StorageError> {
+    connect_with_limits(url, WriteLimits::default()).await
+}
+
+/// [`connect`] with other bounds on the queue of writes.
+pub async fn connect_with_limits(
+    url: &DatabaseUrl,
+    limits: WriteLimits,
+) -> Result<Storage, StorageError> {
+    let backend = match url.target() {
+        Target::Sqlite(location) => Backend::Sqlite(Arc::new(
+            SqliteNotificationRepository::open(location, url, limits).await?,
+        )),
+        Target::Postgres(options) => Backend::Postgres(Arc::new(
+            PostgresNotificationRepository::open(options, url, limits).await?,
+        )),
+    };
+    Ok(Storage { backend })
 }
 
 /// Applies pending migrations and closes the connections again
@@ -66,13 +123,13 @@ pub async fn connect(url: &DatabaseUrl) -> Result<Arc<dyn NotificationRepository
 pub async fn migrate(url: &DatabaseUrl) -> Result<(), StorageError> {
     match url.target() {
         Target::Sqlite(location) => {
-            SqliteNotificationRepository::open(location, url)
+            SqliteNotificationRepository::open(location, url, WriteLimits::default())
                 .await?
                 .close()
                 .await
         }
         Target::Postgres(options) => {
-            PostgresNotificationRepository::open(options, url)
+            PostgresNotificationRepository::open(options, url, WriteLimits::default())
                 .await?
                 .close()
                 .await

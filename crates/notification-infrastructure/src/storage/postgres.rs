@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::PgPool;
+use sqlx::{Connection, PgConnection, PgPool};
 
 use super::database_url::DatabaseUrl;
 use super::error::StorageError;
@@ -13,6 +13,7 @@ use super::group_commit::GroupCommit;
 use super::kept_connections::KeptConnections;
 use super::postgres_batch::PostgresBatchWriter;
 use super::sql_repository::impl_notification_repository;
+use super::write_limits::WriteLimits;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -48,10 +49,16 @@ impl PostgresNotificationRepository {
     /// A repository over a pool on an already migrated database.
     /// [`super::connect`] opens and migrates one.
     pub fn new(pool: PgPool) -> Self {
+        Self::with_limits(pool, WriteLimits::default())
+    }
+
+    /// [`Self::new`] with other bounds on the queue of writes.
+    pub fn with_limits(pool: PgPool, limits: WriteLimits) -> Self {
         let batch_connections = Arc::new(KeptConnections::new(pool.clone(), BATCH_WRITERS));
         let inserts = GroupCommit::new(
             PostgresBatchWriter::new(Arc::clone(&batch_connections)),
             BATCH_WRITERS,
+            limits,
         );
         Self {
             writer: pool.clone(),
@@ -65,26 +72,41 @@ impl PostgresNotificationRepository {
     pub(crate) async fn open(
         options: &PgConnectOptions,
         url: &DatabaseUrl,
+        limits: WriteLimits,
     ) -> Result<Self, StorageError> {
-        let pool = PgPoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_with(options.clone())
-            .await
-            .map_err(|source| StorageError::Connect {
-                url: url.to_string(),
-                source,
-            })?;
+        let connect_error = |source| StorageError::Connect {
+            url: url.to_string(),
+            source,
+        };
         // sqlx holds an advisory lock while migrating: nodes starting together
-        // apply each migration once.
+        // apply each migration once. On a connection of its own, without the
+        // pool's lock timeout: a node waits for another's migration however
+        // long it takes.
+        let mut migrating = PgConnection::connect_with(options)
+            .await
+            .map_err(connect_error)?;
         MIGRATOR
-            .run(&pool)
+            .run(&mut migrating)
             .await
             .map_err(|source| StorageError::Migrate {
                 url: url.to_string(),
                 source,
             })?;
-        Ok(Self::new(pool))
+        // Closing is a courtesy to the server; the migration has committed.
+        let _ = migrating.close().await;
+        let lock_timeout = format!("{}ms", limits.lock_wait.as_millis().max(1));
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options.clone().options([("lock_timeout", lock_timeout)]))
+            .await
+            .map_err(connect_error)?;
+        Ok(Self::with_limits(pool, limits))
+    }
+
+    /// How many writes wait for a batch (see `WriteLimits`).
+    pub fn queued_writes(&self) -> usize {
+        self.inserts.queued_writes()
     }
 
     /// Closes the pool, waiting for connections in use to come back.
@@ -97,5 +119,6 @@ impl PostgresNotificationRepository {
 impl_notification_repository!(
     PostgresNotificationRepository,
     sqlx::Postgres,
-    list_inbox: super::sql_repository::LIST_INBOX
+    list_inbox: super::sql_repository::LIST_INBOX,
+    lock_counter: Some(super::sql_repository::LOCK_COUNTER)
 );

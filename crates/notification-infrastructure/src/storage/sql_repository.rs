@@ -10,10 +10,13 @@
 //! type only has to provide a `writer` and a `reader` pool.
 //!
 //! The unread counter is kept in the same transaction as every change, so each
-//! write returns the user's count without a `count(*)`. Writes change the
-//! notification rows first and the counter row last, always in that order: on
-//! PostgreSQL the counter's row lock then orders one user's concurrent writes,
-//! and no transaction waits for a notification row while holding a counter.
+//! write returns the user's count without a `count(*)`. Every write takes the
+//! user's counter row first ([`LOCK_COUNTER`] on PostgreSQL; batched creates
+//! lock theirs in ascending user order), then changes notification rows, then
+//! the counter: one user's writes are serialized on that one row, in the order
+//! they commit, and no transaction holds a notification row while it waits for
+//! a counter. (SQLite has one writer connection: its writes are serialized
+//! already.)
 
 use notification_domain::{ListQuery, NotificationStatus, RepositoryError, StatusFilter};
 use sqlx::{Database, Encode, QueryBuilder, Type};
@@ -81,6 +84,12 @@ pub(crate) const MARK_ALL_READ: &str = "\
 pub(crate) const DELETE_NOTIFICATION: &str =
     "DELETE FROM notifications WHERE id = $1 AND user_id = $2 RETURNING status";
 
+/// Takes the user's counter row for the rest of the transaction (PostgreSQL).
+/// A user without one has no notifications yet; the write creating the first
+/// creates the row.
+pub(crate) const LOCK_COUNTER: &str =
+    "SELECT unread_count FROM unread_counters WHERE user_id = $1 FOR UPDATE";
+
 pub(crate) const GET_UNREAD_COUNT: &str =
     "SELECT unread_count FROM unread_counters WHERE user_id = $1";
 
@@ -124,7 +133,13 @@ pub(crate) const GET_KEY: &str = concat!(
     " FROM idempotency_keys WHERE publisher_id = $1 AND idempotency_key = $2"
 );
 
-pub(crate) const PURGE_KEYS: &str = "DELETE FROM idempotency_keys WHERE created_at_micros < $1";
+/// Deletes up to `$2` keys older than `$1`, the oldest first. A bounded
+/// chunk: `DELETE … LIMIT` is not standard SQL (PostgreSQL lacks it), so the
+/// chunk is chosen by a subquery on the age index and deleted by primary key.
+pub(crate) const PURGE_KEYS: &str = "\
+    DELETE FROM idempotency_keys WHERE (publisher_id, idempotency_key) IN ( \
+        SELECT publisher_id, idempotency_key FROM idempotency_keys \
+        WHERE created_at_micros < $1 ORDER BY created_at_micros LIMIT $2)";
 
 pub(crate) const PING: &str = "SELECT 1";
 
@@ -181,9 +196,10 @@ pub(crate) fn unread_count_value(count: i64) -> Result<u64, RepositoryError> {
 /// `writer: Pool<$database>` (every write goes through it),
 /// `reader: Pool<$database>` (every read) and `inserts: GroupCommit` (the
 /// queue that writes new notifications in batches). `$list_inbox` is the database's
-/// form of [`LIST_INBOX`].
+/// form of [`LIST_INBOX`]; `$lock_counter` is [`LOCK_COUNTER`] where
+/// transactions run concurrently, `None` where they cannot.
 macro_rules! impl_notification_repository {
-    ($repository:ty, $database:ty, list_inbox: $list_inbox:expr) => {
+    ($repository:ty, $database:ty, list_inbox: $list_inbox:expr, lock_counter: $lock_counter:expr) => {
         // An unnamed const: a scope for the `use`s, invisible outside.
         const _: () = {
             use ::async_trait::async_trait;
@@ -200,6 +216,23 @@ macro_rules! impl_notification_repository {
             use $crate::storage::idempotency_row::{unix_micros, IdempotencyRow};
             use $crate::storage::row::{into_notifications, metadata_column, NotificationRow};
             use $crate::storage::sql_repository::{self as sql, unread_count_value};
+
+            /// Takes the user's counter row first, before any notification
+            /// row (see the module's comment).
+            async fn lock_counter(
+                tx: &mut Transaction<'static, $database>,
+                user_id: Uuid,
+            ) -> Result<(), RepositoryError> {
+                let statement: Option<&str> = $lock_counter;
+                if let Some(statement) = statement {
+                    ::sqlx::query(statement)
+                        .bind(user_id)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(repository_error)?;
+                }
+                Ok(())
+            }
 
             /// Adds `delta` to the user's unread counter inside `tx`; returns
             /// the count afterwards (0 for a user who never had a counter).
@@ -299,6 +332,7 @@ macro_rules! impl_notification_repository {
                     expired_before: OffsetDateTime,
                 ) -> Result<IdempotentInsert, RepositoryError> {
                     let mut tx = self.writer.begin().await.map_err(repository_error)?;
+                    lock_counter(&mut tx, notification.user_id().into_uuid()).await?;
                     for _ in 0..sql::MAX_CLAIM_ATTEMPTS {
                         // The key row first: a request that loses the race
                         // waits on it before touching any notification or
@@ -333,9 +367,11 @@ macro_rules! impl_notification_repository {
                 async fn purge_idempotency_keys(
                     &self,
                     older_than: OffsetDateTime,
+                    limit: u32,
                 ) -> Result<u64, RepositoryError> {
                     let purged = ::sqlx::query(sql::PURGE_KEYS)
                         .bind(unix_micros(older_than))
+                        .bind(i64::from(limit))
                         .execute(&self.writer)
                         .await
                         .map_err(repository_error)?
@@ -389,6 +425,7 @@ macro_rules! impl_notification_repository {
                 ) -> Result<Option<u64>, RepositoryError> {
                     let user_id = notification.user_id().into_uuid();
                     let mut tx = self.writer.begin().await.map_err(repository_error)?;
+                    lock_counter(&mut tx, user_id).await?;
                     let changed = ::sqlx::query(sql::UPDATE_STATUS)
                         .bind(notification.status().as_str())
                         .bind(notification.read_at())
@@ -418,6 +455,7 @@ macro_rules! impl_notification_repository {
                 ) -> Result<ReadAllOutcome, RepositoryError> {
                     let user_id = user_id.into_uuid();
                     let mut tx = self.writer.begin().await.map_err(repository_error)?;
+                    lock_counter(&mut tx, user_id).await?;
                     let updated = ::sqlx::query(sql::MARK_ALL_READ)
                         .bind(read_at)
                         .bind(user_id)
@@ -445,6 +483,7 @@ macro_rules! impl_notification_repository {
                 ) -> Result<Option<u64>, RepositoryError> {
                     let user_id = user_id.into_uuid();
                     let mut tx = self.writer.begin().await.map_err(repository_error)?;
+                    lock_counter(&mut tx, user_id).await?;
                     let deleted: Option<String> = ::sqlx::query_scalar(sql::DELETE_NOTIFICATION)
                         .bind(id.into_uuid())
                         .bind(user_id)

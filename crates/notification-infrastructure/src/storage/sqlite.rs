@@ -13,6 +13,7 @@ use super::group_commit::GroupCommit;
 use super::sql_repository::impl_notification_repository;
 use super::sqlite_batch::SqliteBatchWriter;
 use super::sqlite_checkpointer;
+use super::write_limits::WriteLimits;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -47,8 +48,13 @@ impl SqliteNotificationRepository {
     /// should have one connection; for an in-memory database pass the same
     /// single-connection pool twice. [`super::connect`] does all of this.
     pub fn new(writer: SqlitePool, reader: SqlitePool) -> Self {
+        Self::with_limits(writer, reader, WriteLimits::default())
+    }
+
+    /// [`Self::new`] with other bounds on the queue of writes.
+    pub fn with_limits(writer: SqlitePool, reader: SqlitePool, limits: WriteLimits) -> Self {
         // One batch at a time: SQLite has one writer connection anyway.
-        let inserts = GroupCommit::new(SqliteBatchWriter(writer.clone()), 1);
+        let inserts = GroupCommit::new(SqliteBatchWriter(writer.clone()), 1, limits);
         Self {
             writer,
             reader,
@@ -61,6 +67,7 @@ impl SqliteNotificationRepository {
     pub(crate) async fn open(
         location: &SqliteLocation,
         url: &DatabaseUrl,
+        limits: WriteLimits,
     ) -> Result<Self, StorageError> {
         let connect_error = |source| StorageError::Connect {
             url: url.to_string(),
@@ -80,7 +87,7 @@ impl SqliteNotificationRepository {
                     .connect_with(connect_options().filename(":memory:"))
                     .await
                     .map_err(connect_error)?;
-                Self::new(pool.clone(), pool)
+                Self::with_limits(pool.clone(), pool, limits)
             }
             SqliteLocation::File(path) => {
                 create_parent_folder(path, url)?;
@@ -105,7 +112,7 @@ impl SqliteNotificationRepository {
                     .connect_with(options)
                     .await
                     .map_err(connect_error)?;
-                let repository = Self::new(writer, reader);
+                let repository = Self::with_limits(writer, reader, limits);
                 sqlite_checkpointer::spawn(
                     repository.reader.clone(),
                     Arc::downgrade(&repository.alive),
@@ -123,6 +130,11 @@ impl SqliteNotificationRepository {
         Ok(repository)
     }
 
+    /// How many writes wait for a batch (see `WriteLimits`).
+    pub fn queued_writes(&self) -> usize {
+        self.inserts.queued_writes()
+    }
+
     /// Closes both pools, waiting for connections in use to come back, so the
     /// last one checkpoints the write-ahead log into the database file.
     pub async fn close(&self) {
@@ -134,7 +146,8 @@ impl SqliteNotificationRepository {
 impl_notification_repository!(
     SqliteNotificationRepository,
     sqlx::Sqlite,
-    list_inbox: super::sql_repository::LIST_INBOX_SQLITE
+    list_inbox: super::sql_repository::LIST_INBOX_SQLITE,
+    lock_counter: None
 );
 
 /// Settings every connection gets.
@@ -179,7 +192,7 @@ mod tests {
 
     async fn memory_database() -> SqliteNotificationRepository {
         let url = DatabaseUrl::parse("sqlite::memory:").unwrap();
-        SqliteNotificationRepository::open(&SqliteLocation::Memory, &url)
+        SqliteNotificationRepository::open(&SqliteLocation::Memory, &url, WriteLimits::default())
             .await
             .unwrap()
     }
@@ -273,6 +286,37 @@ mod tests {
             );
             assert!(!plan.contains("TEMP B-TREE"), "sorts: {statement}\n{plan}");
         }
+    }
+
+    #[tokio::test]
+    async fn a_create_answered_with_an_error_is_not_stored() {
+        use notification_domain::{
+            now, Notification, NotificationDraft, NotificationRepository, RepositoryError, UserId,
+        };
+        let repository = memory_database().await;
+        // Makes reading the counters fail while inserting still works: on
+        // this connection `unread_counters` now names a temporary table
+        // without the count column, while the trigger keeps writing the real
+        // one (a trigger's tables are those of its own schema).
+        sqlx::query("CREATE TEMP TABLE unread_counters (user_id BLOB)")
+            .execute(&repository.writer)
+            .await
+            .unwrap();
+        let user = UserId::from_uuid(Uuid::now_v7());
+        let draft = NotificationDraft::parse(user, "t", "m", None, None).unwrap();
+        let notification = Notification::new(draft, NotificationId::new(), now());
+
+        let answer = repository.insert(&notification).await;
+
+        assert!(
+            matches!(answer, Err(RepositoryError::Other(_))),
+            "{answer:?}"
+        );
+        assert_eq!(
+            repository.get(user, notification.id()).await.unwrap(),
+            None,
+            "a failed create stores nothing, so a retry cannot duplicate it"
+        );
     }
 
     #[tokio::test]

@@ -7,8 +7,9 @@
 //! whole batch at once. They are inserted into the view `new_notifications`,
 //! whose trigger stores each row and counts it (migration
 //! `20260103000000_create_new_notifications_view.sql`): one statement, hence
-//! one transaction. The counts are then read on the same connection, the only
-//! one that writes, so they are the counts right after the batch.
+//! one transaction, all or nothing. The counters are read just before, on
+//! the same connection, the only one that writes, so the counts right after
+//! the batch are those plus what the batch adds.
 //!
 //! Every value is written exactly as sqlx writes it for a single row
 //! (`super::sql_repository::INSERT_NOTIFICATION`), so the rows read back the
@@ -62,18 +63,25 @@ impl BatchInsert for SqliteBatchWriter {
         )?;
 
         // Both statements on one connection: the writer pool has only this
-        // one, so no other write comes between them.
+        // one, so no other write comes between them. The counts are read
+        // before the batch, not after: the INSERT is the batch's only write
+        // and its last statement, so when anything fails nothing is stored,
+        // and the batch can be written again row by row without meeting its
+        // own duplicates. (Read after the commit, a failed read used to leave
+        // a stored batch answered as failed, and its retry fail on the rows
+        // it had stored.)
         let mut writer = self.0.acquire().await.map_err(repository_error)?;
+        let before: Vec<(Uuid, i64)> = sqlx::query_as(UNREAD_COUNTS)
+            .bind(users)
+            .fetch_all(&mut *writer)
+            .await
+            .map_err(repository_error)?;
         sqlx::query(INSERT_NOTIFICATIONS)
             .bind(rows)
             .execute(&mut *writer)
             .await
             .map_err(repository_error)?;
-        let totals: Vec<(Uuid, i64)> = sqlx::query_as(UNREAD_COUNTS)
-            .bind(users)
-            .fetch_all(&mut *writer)
-            .await
-            .map_err(repository_error)?;
+        let totals = increments.totals_after(before);
         increments.counts_after_each(batch, totals)
     }
 }

@@ -46,6 +46,18 @@ impl UnreadIncrements {
         &self.amounts
     }
 
+    /// Every user's `(user, count after the whole batch)` from the counts
+    /// read just before it (a user without a counter row has none), for a
+    /// database that cannot return the counters it changed.
+    pub(crate) fn totals_after(&self, before: Vec<(Uuid, i64)>) -> Vec<(Uuid, i64)> {
+        let before: HashMap<Uuid, i64> = before.into_iter().collect();
+        self.users
+            .iter()
+            .zip(&self.amounts)
+            .map(|(user, amount)| (*user, before.get(user).copied().unwrap_or(0) + amount))
+            .collect()
+    }
+
     /// Each notification's unread count right after it, in batch order, from
     /// every user's `(user, count after the whole batch)`.
     pub(crate) fn counts_after_each(
@@ -118,6 +130,15 @@ mod tests {
             .counts_after_each(&batch, vec![(a, 7), (b, 1)])
             .unwrap();
         assert_eq!(counts, [6, 1, 6, 7]);
+    }
+
+    #[test]
+    fn the_totals_after_a_batch_are_the_counts_before_plus_what_it_adds() {
+        let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let batch = [new_for(a), new_for(b), read_for(a), new_for(a)];
+        let increments = UnreadIncrements::of(&batch);
+        // b never had a counter.
+        assert_eq!(increments.totals_after(vec![(a, 5)]), [(a, 7), (b, 1)]);
     }
 
     #[test]

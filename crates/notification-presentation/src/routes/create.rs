@@ -43,7 +43,9 @@ use crate::state::ApiState;
                                       `Idempotency-Key` was already used by this publisher for a different \
                                       request (`idempotency_key_reused`, `field: \"Idempotency-Key\"`)",
          body = ErrorResponse),
-        (status = 503, description = "Storage unavailable", body = ErrorResponse),
+        (status = 503, description = "Storage unavailable, or its writers too far behind to take \
+            the create in time; nothing was stored", body = ErrorResponse,
+            headers(("Retry-After" = u32, description = "Seconds to wait before trying again"))),
     )
 )]
 pub async fn create_notification(

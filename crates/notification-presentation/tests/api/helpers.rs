@@ -335,11 +335,17 @@ impl NotificationRepository for InMemoryRepository {
     async fn purge_idempotency_keys(
         &self,
         older_than: OffsetDateTime,
+        limit: u32,
     ) -> Result<u64, RepositoryError> {
         self.check()?;
         let mut keys = self.keys.lock().unwrap();
+        let mut budget = limit;
         let before = keys.len();
-        keys.retain(|_, (recorded_at, _)| *recorded_at >= older_than);
+        keys.retain(|_, (recorded_at, _)| {
+            let expired = *recorded_at < older_than && budget > 0;
+            budget -= u32::from(expired);
+            !expired
+        });
         Ok((before - keys.len()) as u64)
     }
 
