@@ -96,7 +96,7 @@ pids_args() {
 
 # Drops and recreates the bench database; prints its URL.
 fresh_postgres() {
-    psql "$PG_ADMIN_URL" -q -v ON_ERROR_STOP=1 \
+    PGOPTIONS="-c client_min_messages=warning" psql "$PG_ADMIN_URL" -q -v ON_ERROR_STOP=1 \
         -c "DROP DATABASE IF EXISTS $PG_BENCH_DB WITH (FORCE)" \
         -c "CREATE DATABASE $PG_BENCH_DB"
     echo "${PG_ADMIN_URL%/*}/$PG_BENCH_DB"

@@ -71,7 +71,7 @@ trap stop_servers EXIT
 
 # nginx with nchan, one worker process (no master) so its pid is the server's.
 start_nchan() { # name
-    local dir=$OUT/nginx
+    local dir=$PWD/$OUT/nginx
     mkdir -p "$dir/tmp"
     cat >"$dir/nginx.conf" <<CONF
 load_module $NGINX_MODULE;
