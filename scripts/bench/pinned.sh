@@ -70,6 +70,8 @@ fi
 trap stop_servers EXIT
 
 # nginx with nchan, one worker process (no master) so its pid is the server's.
+# Stopped that way it aborts at exit (bash reports "Aborted"): the run is over
+# by then and its figures are already written.
 start_nchan() { # name
     local dir=$PWD/$OUT/nginx
     mkdir -p "$dir/tmp"
