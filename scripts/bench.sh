@@ -6,8 +6,8 @@
 #   scripts/bench.sh pinned [sqlite|postgres|nchan|all]
 #       The pinned benchmark: scenarios S1 and S2, server on core 0, load
 #       tool on core 1, a fresh server and database per run, three runs,
-#       medians in target/bench/pinned-<time>/table.md. `all` takes about
-#       15 minutes. Run it on a quiet machine.
+#       medians in target/bench/pinned-<time>/table.md. `all` (18 runs)
+#       takes about 4 minutes after the build. Run it on a quiet machine.
 #   scripts/bench.sh smoke [sqlite|postgres|nchan|all]
 #       The same steps at a tiny scale (under a minute): proves the tools work.
 #   scripts/bench.sh full
