@@ -181,7 +181,13 @@ export class Subscription extends EventTarget {
       if (socket !== this.socket) return;
       this.queue = this.queue.then(() => this.handle(socket, event.data));
     };
-    socket.onerror = () => {}; // a close event always follows and carries what is known
+    socket.onerror = () => {
+      // After an open, the close event that follows carries the code. Before it,
+      // a failed handshake is all there is to know, and some implementations
+      // (Node 20's undici) fire no close event after it.
+      if (socket !== this.socket || opened) return;
+      this.queue = this.queue.then(() => this.closed(socket, 1006, '', false));
+    };
     socket.onclose = (event) => {
       if (socket !== this.socket) return;
       // Let the messages that arrived before the close be handled first.

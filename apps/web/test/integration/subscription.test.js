@@ -81,9 +81,13 @@ test('since_seq resumes exactly after the last applied change (contract §7)', {
   await server.publish(userId, { title: 'before' });
   const subscription = subscribe(userId, { authMode: 'query', sinceSeq: 0 });
   try {
-    const replayed = await nextEvent(subscription, 'notification');
-    assert.equal(replayed.seq, 1);
+    const first = nextEvent(subscription, 'notification');
+    await nextState(subscription, 'live');
+    // Something live too, so that a server without since_seq answers as well (with the wrong one).
+    await server.publish(userId, { title: 'after' });
+    const replayed = await first;
     assert.equal(replayed.notification.title, 'before');
+    assert.equal(replayed.seq, 1);
   } finally {
     subscription.stop();
   }

@@ -327,3 +327,13 @@ test('an upgrade that gets no answer is abandoned and retried', async () => {
   assert.equal((await offline).error.name, 'NetworkError');
   assert.equal(ws.closedByClient.code, 1000);
 });
+
+test('a failed handshake reported only as an error event is handled like a refused upgrade', async () => {
+  const { subscription, socket } = setup();
+  const ws = await socket;
+  const offline = nextState(subscription, 'offline');
+  ws.onerror({});
+  assert.equal((await offline).code, 1006);
+  ws.serverClose(1006);
+  assert.equal(subscription.state, 'offline', 'the close that may follow is not counted twice');
+});
