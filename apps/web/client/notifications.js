@@ -156,7 +156,9 @@ export class NotificationClient {
     subscription.addEventListener('state', (event) => {
       if (event.detail.state === 'stopped') this.subscriptions.delete(subscription);
     });
-    subscription.start();
+    // Started after the caller's synchronous code, so listeners it adds right
+    // away see the first state too.
+    queueMicrotask(() => subscription.start());
     return subscription;
   }
 

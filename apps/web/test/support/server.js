@@ -50,7 +50,8 @@ export class TestServer {
     return new Promise((resolvePromise, reject) => {
       const onData = (chunk) => {
         this.output += chunk;
-        const match = /listening.*?addr=(\S+)/.exec(this.output.split('\n').filter((l) => l.includes('listening')).at(-1) ?? '');
+        // Our own log line (`listening addr=…`), not actix's "listening on: …".
+        const match = /\blistening addr=(\S+)/.exec(this.output);
         if (match) {
           child.stdout.off('data', onData);
           child.stderr.off('data', onData);

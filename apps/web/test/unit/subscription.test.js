@@ -261,7 +261,7 @@ test('a hidden page closes the socket after the grace period and resumes when sh
 test('a page hidden from the start connects only once shown', async () => {
   const visibility = new FakeVisibility(true);
   const { subscription, socket } = setup({ visibility });
-  assert.equal(subscription.state, 'paused');
+  assert.deepEqual(await nextState(subscription, 'paused'), { state: 'paused', previous: 'idle' }, 'listeners added right after subscribe() see the first state');
   assert.equal(FakeWebSocket.instances.length, 0);
   visibility.set(false);
   await socket;
