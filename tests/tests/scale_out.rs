@@ -2,6 +2,8 @@
 //! out"): a socket may sit on any node and a change may be made through any
 //! node; each socket gets each message exactly once.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
 use std::time::Duration;
 
 use notification_e2e::ws::{Closed, Connect};

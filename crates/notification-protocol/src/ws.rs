@@ -1,12 +1,12 @@
 //! WebSocket messages (contract §5).
 
-use notification_domain::{
-    DomainEvent, NotificationChange, NotificationCreated, NotificationStatus, NotificationUpdated,
-};
+#[cfg(feature = "domain")]
+use notification_domain::{NotificationChange, NotificationCreated, NotificationUpdated};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::kinds::NotificationStatus;
 use crate::resource::NotificationResource;
 use crate::rest::{ErrorBody, ErrorCode};
 
@@ -92,6 +92,7 @@ impl ServerMessage {
     }
 }
 
+#[cfg(feature = "domain")]
 impl From<&NotificationCreated> for ServerMessage {
     fn from(event: &NotificationCreated) -> Self {
         Self::Notification {
@@ -101,6 +102,7 @@ impl From<&NotificationCreated> for ServerMessage {
     }
 }
 
+#[cfg(feature = "domain")]
 impl From<&NotificationUpdated> for ServerMessage {
     fn from(event: &NotificationUpdated) -> Self {
         let (update_type, data) = match event.change {
@@ -143,15 +145,6 @@ impl From<&NotificationUpdated> for ServerMessage {
             update_type,
             data,
             unread_count: event.unread_count,
-        }
-    }
-}
-
-impl From<&DomainEvent> for ServerMessage {
-    fn from(event: &DomainEvent) -> Self {
-        match event {
-            DomainEvent::NotificationCreated(e) => e.into(),
-            DomainEvent::NotificationUpdated(e) => e.into(),
         }
     }
 }
