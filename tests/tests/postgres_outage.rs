@@ -178,8 +178,9 @@ async fn while_postgres_is_down_requests_fail_fast_with_503_and_the_service_reco
     // The outage, in the middle of the load.
     tokio::task::block_in_place(|| database.stop());
     let down_since = Instant::now();
-    // Readiness fails, and so does a resume (its `since` cannot be looked up):
-    // the client tries again later with the same `since`.
+    // Readiness fails, and so does a resume (its `since` cannot be looked up,
+    // after the upgrade: 1011): the client tries again later with the same
+    // `since`.
     let ((ready_status, ready_body, ready_took), resume_attempt) = tokio::join!(
         readyz(&app.base_url),
         app.ws_connect(Connect {
@@ -191,9 +192,11 @@ async fn while_postgres_is_down_requests_fail_fast_with_503_and_the_service_reco
     assert_eq!(ready_status, 503, "/readyz during the outage");
     assert_service_unavailable(&ready_body);
     assert!(ready_took < ANSWER_WITHIN, "/readyz took {ready_took:?}");
+    let mut resume_attempt = resume_attempt.expect("the upgrade reads no database");
+    let closed = resume_attempt.expect_close().await;
     assert_eq!(
-        resume_attempt.err(),
-        Some(503),
+        (closed.code, closed.reason.as_str()),
+        (1011, "replay failed, reconnect with the same since"),
         "a resume during the outage"
     );
     // A socket without `since` needs no database.

@@ -14,12 +14,11 @@ use tokio::task::JoinHandle;
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::HttpServer;
-use notification_application::realtime::NotificationEventHandler;
 use notification_application::NotificationService;
 use notification_domain::{EventPublisher, EventSubscriber};
 use notification_infrastructure::background::BackgroundTasks;
 use notification_infrastructure::events::{InProcessEventBus, RedisBusError, RedisEventBus};
-use notification_infrastructure::realtime::{Hub, HubConnectionManager, HubPushService};
+use notification_infrastructure::realtime::{Hub, HubGate, Pusher};
 use notification_infrastructure::storage::{self, StorageError};
 use notification_presentation::auth::{JwtKey, JwtSettings, TokenVerifier};
 use notification_presentation::websocket::{AllowedOrigins, WebSocketOptions};
@@ -110,9 +109,7 @@ impl Application {
         let repository = storage::connect(&settings.database_url).await?;
         let purger = storage::spawn_idempotency_purger(repository.clone(), IDEMPOTENCY_PURGE_EVERY);
         let hub = Hub::new(&settings.realtime);
-        let pusher = Arc::new(NotificationEventHandler::new(Arc::new(
-            HubPushService::new(hub.clone()),
-        )));
+        let pusher = Arc::new(Pusher::new(hub.clone()));
         let (event_bus, redis) = event_bus(&settings.event_bus, pusher, &tasks).await?;
         let service = NotificationService::new(repository, event_bus);
         let metrics = telemetry::metrics_handle();
@@ -123,7 +120,12 @@ impl Application {
         let (jwt, dev_tokens) = jwt_settings(&settings.auth)?;
         let tokens =
             Arc::new(TokenVerifier::new(jwt).map_err(|e| StartupError::Auth(e.to_string()))?);
-        let connections = Arc::new(HubConnectionManager::new(hub.clone(), tokens.clone()));
+        let connections = Arc::new(HubGate::new(
+            hub.clone(),
+            settings.realtime,
+            tokens.clone(),
+            service.clone(),
+        ));
         let state = ApiState {
             service: service.clone(),
             tokens,
@@ -138,7 +140,6 @@ impl Application {
                     .realtime
                     .max_message_size
                     .max(settings.realtime.max_auth_message_size),
-                write_timeout: settings.realtime.write_timeout,
             },
         };
 

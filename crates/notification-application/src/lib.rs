@@ -14,8 +14,9 @@
 //!   that must happen once.
 //! - [`error`]: [`ServiceError`], what a use case can fail with.
 //! - [`page`]: the keyset-paginated listing result.
-//! - [`realtime`]: real-time delivery: the push, socket, authentication and
-//!   connection ports, their settings, and the event handler that pushes.
+//! - [`realtime`]: real-time delivery: the connection gate, socket and
+//!   session-authentication ports and their settings (pushing needs no port:
+//!   the hub subscribes to the domain's events itself).
 
 pub mod error;
 pub mod idempotency;

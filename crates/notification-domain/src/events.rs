@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 
 use crate::ids::{NotificationId, UserId};
 use crate::notification::Notification;
+use crate::status_change::StatusChange;
 
 /// A notification was stored for its user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +35,18 @@ pub enum NotificationChange {
         read_at: OffsetDateTime,
         updated: u64,
     },
+}
+
+impl NotificationChange {
+    /// The status change this is, when it is one (not a delete or a read-all).
+    pub fn status_change(&self) -> Option<StatusChange> {
+        match self {
+            Self::Read { .. } => Some(StatusChange::Read),
+            Self::Unread => Some(StatusChange::Unread),
+            Self::Archived { .. } => Some(StatusChange::Archive),
+            Self::Deleted | Self::AllRead { .. } => None,
+        }
+    }
 }
 
 /// One or all of a user's notifications changed.

@@ -9,6 +9,8 @@
 //!   [`Message`], [`Metadata`]) and the [`NotificationDraft`] built from them.
 //! - [`notification`]: the [`Notification`] entity, its [`NotificationType`] and
 //!   [`NotificationStatus`], and the status transitions.
+//! - [`status_change`]: [`StatusChange`], the kinds of change to one
+//!   notification's status.
 //! - [`events`]: the domain events [`NotificationCreated`] and
 //!   [`NotificationUpdated`] that the application publishes after each change.
 //! - [`idempotency`] and [`fingerprint`]: [`IdempotencyKey`] and
@@ -31,6 +33,7 @@ pub mod ids;
 pub mod notification;
 pub mod publisher;
 pub mod repository;
+pub mod status_change;
 pub mod timestamp;
 
 pub use content::{Message, Metadata, NotificationDraft, Title};
@@ -44,6 +47,7 @@ pub use ids::{NotificationId, UserId};
 pub use notification::{Notification, NotificationStatus, NotificationType, StoredNotification};
 pub use publisher::{EventPublisher, EventSubscriber};
 pub use repository::{ListQuery, NotificationRepository, ReadAllOutcome, StatusFilter};
+pub use status_change::StatusChange;
 pub use timestamp::now;
 
 #[cfg(any(test, feature = "mocks"))]

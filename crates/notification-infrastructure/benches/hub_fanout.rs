@@ -2,8 +2,8 @@
 //! serialized notification for every socket of a user, reported as socket
 //! deliveries per second.
 //!
-//! Nothing drains the mailboxes here (their loops are the pumps, which need a
-//! socket), so each mailbox is filled at most to `WS_SEND_BUFFER` (256, the
+//! Nothing drains the mailboxes here (their readers are the conversations,
+//! which need a socket), so each mailbox is filled at most to `WS_SEND_BUFFER` (256, the
 //! default) and then the sockets are registered again, outside the timed
 //! part. The measured work is what a push costs the publishing thread: shard
 //! lock, user lookup, one mailbox lock, queue push and wake-up per socket.

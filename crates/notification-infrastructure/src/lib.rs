@@ -12,8 +12,9 @@
 //!   [`storage::spawn_idempotency_purger`] forgets expired idempotency keys.
 //! - [`events`]: event buses implementing `EventPublisher`; the
 //!   [`events::InProcessEventBus`] hands each event to this process's subscribers.
-//! - [`realtime`]: WebSocket delivery: the hub of live connections, the push
-//!   service and the per-connection loop.
+//! - [`realtime`]: WebSocket delivery: the hub of live connections, its
+//!   pusher (an event subscriber), its connection gate and each connection's
+//!   conversation.
 //! - `testing` (feature `test-support`): fresh PostgreSQL and SQLite databases for
 //!   this crate's and the end-to-end tests, and private Redis and PostgreSQL
 //!   servers for outage tests.

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use metrics_exporter_prometheus::PrometheusHandle;
-use notification_application::realtime::ConnectionManager;
+use notification_application::realtime::ConnectionGate;
 use notification_application::NotificationService;
 
 use crate::auth::TokenVerifier;
@@ -19,7 +19,8 @@ pub struct ApiState {
     /// Renders `GET /metrics`; `None` when no recorder is installed (the route
     /// then answers 404).
     pub metrics: Option<PrometheusHandle>,
-    /// The live-connection side of the hub: admits and serves WebSockets.
-    pub connections: Arc<dyn ConnectionManager>,
+    /// The live-connection side of the hub: admits WebSockets, whose
+    /// conversations it then runs.
+    pub connections: Arc<dyn ConnectionGate>,
     pub websocket: WebSocketOptions,
 }

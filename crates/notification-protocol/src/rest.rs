@@ -70,6 +70,9 @@ pub enum ErrorCode {
     InvalidMessage,
     /// WebSocket only: `?since=` names no notification of this user.
     UnknownSince,
+    /// WebSocket only: more in-band `auth` messages than a connection may
+    /// send per minute; the message was not checked.
+    RateLimited,
 }
 
 /// The `error` member of every error body.

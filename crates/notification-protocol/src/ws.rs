@@ -1,7 +1,9 @@
 //! WebSocket messages (contract §5).
 
 #[cfg(feature = "domain")]
-use notification_domain::{NotificationChange, NotificationCreated, NotificationUpdated};
+use notification_domain::{
+    NotificationChange, NotificationCreated, NotificationUpdated, StatusChange,
+};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -43,6 +45,41 @@ pub enum UpdateType {
     Archive,
     Delete,
     ReadAll,
+}
+
+impl UpdateType {
+    /// The wire spelling (`update_type`), e.g. for logs and metric labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Unread => "unread",
+            Self::Archive => "archive",
+            Self::Delete => "delete",
+            Self::ReadAll => "read_all",
+        }
+    }
+
+    /// What a domain change is reported as.
+    #[cfg(feature = "domain")]
+    pub fn of(change: &NotificationChange) -> Self {
+        match (change.status_change(), change) {
+            (Some(status_change), _) => Self::from(status_change),
+            (None, NotificationChange::AllRead { .. }) => Self::ReadAll,
+            (None, _) => Self::Delete,
+        }
+    }
+}
+
+/// The domain's kinds of status change, mapped to the wire once.
+#[cfg(feature = "domain")]
+impl From<StatusChange> for UpdateType {
+    fn from(change: StatusChange) -> Self {
+        match change {
+            StatusChange::Read => Self::Read,
+            StatusChange::Unread => Self::Unread,
+            StatusChange::Archive => Self::Archive,
+        }
+    }
 }
 
 /// The changed fields of a `notification_update`; absent fields did not change
@@ -105,44 +142,32 @@ impl From<&NotificationCreated> for ServerMessage {
 #[cfg(feature = "domain")]
 impl From<&NotificationUpdated> for ServerMessage {
     fn from(event: &NotificationUpdated) -> Self {
-        let (update_type, data) = match event.change {
-            NotificationChange::Read { read_at } => (
-                UpdateType::Read,
-                UpdateData {
-                    status: Some(NotificationStatus::Read),
-                    read_at: Some(read_at),
-                    ..UpdateData::default()
-                },
-            ),
-            NotificationChange::Unread => (
-                UpdateType::Unread,
-                UpdateData {
-                    status: Some(NotificationStatus::Unread),
-                    ..UpdateData::default()
-                },
-            ),
-            NotificationChange::Archived { archived_at } => (
-                UpdateType::Archive,
-                UpdateData {
-                    status: Some(NotificationStatus::Archived),
-                    archived_at: Some(archived_at),
-                    ..UpdateData::default()
-                },
-            ),
-            NotificationChange::Deleted => (UpdateType::Delete, UpdateData::default()),
-            NotificationChange::AllRead { read_at, updated } => (
-                UpdateType::ReadAll,
-                UpdateData {
-                    status: Some(NotificationStatus::Read),
-                    read_at: Some(read_at),
-                    updated: Some(updated),
-                    ..UpdateData::default()
-                },
-            ),
+        let data = match event.change {
+            NotificationChange::Read { read_at } => UpdateData {
+                status: Some(NotificationStatus::Read),
+                read_at: Some(read_at),
+                ..UpdateData::default()
+            },
+            NotificationChange::Unread => UpdateData {
+                status: Some(NotificationStatus::Unread),
+                ..UpdateData::default()
+            },
+            NotificationChange::Archived { archived_at } => UpdateData {
+                status: Some(NotificationStatus::Archived),
+                archived_at: Some(archived_at),
+                ..UpdateData::default()
+            },
+            NotificationChange::Deleted => UpdateData::default(),
+            NotificationChange::AllRead { read_at, updated } => UpdateData {
+                status: Some(NotificationStatus::Read),
+                read_at: Some(read_at),
+                updated: Some(updated),
+                ..UpdateData::default()
+            },
         };
         Self::NotificationUpdate {
             notification_id: event.notification_id.map(|id| id.into_uuid()),
-            update_type,
+            update_type: UpdateType::of(&event.change),
             data,
             unread_count: event.unread_count,
         }
@@ -202,6 +227,28 @@ mod tests {
             all["data"],
             json!({"status": "READ", "read_at": "2025-12-31T18:05:00Z", "updated": 7})
         );
+    }
+
+    #[test]
+    fn update_type_spelling_is_its_serde_spelling() {
+        let at = datetime!(2025-12-31 18:05 UTC);
+        for change in [
+            NotificationChange::Read { read_at: at },
+            NotificationChange::Unread,
+            NotificationChange::Archived { archived_at: at },
+            NotificationChange::Deleted,
+            NotificationChange::AllRead {
+                read_at: at,
+                updated: 1,
+            },
+        ] {
+            let update_type = UpdateType::of(&change);
+            assert_eq!(
+                serde_json::to_value(update_type).unwrap(),
+                json!(update_type.as_str())
+            );
+        }
+        assert_eq!(UpdateType::from(StatusChange::Archive).as_str(), "archive");
     }
 
     #[test]

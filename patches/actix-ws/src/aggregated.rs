@@ -100,10 +100,10 @@ impl AggregatedMessageStream {
     }
 }
 
+/// Patched: an over-long fragmented message is reported like an over-long
+/// frame (`ProtocolError::Overflow`), so callers need not match error text.
 fn size_error() -> Poll<Option<Result<AggregatedMessage, ProtocolError>>> {
-    Poll::Ready(Some(Err(ProtocolError::Io(io::Error::other(
-        "Exceeded maximum continuation size",
-    )))))
+    Poll::Ready(Some(Err(ProtocolError::Overflow)))
 }
 
 impl Stream for AggregatedMessageStream {
@@ -264,8 +264,33 @@ mod tests {
 
     use futures_core::Stream;
 
-    use super::{AggregatedMessage, Bytes, Item, Message, MessageStream};
+    use super::{AggregatedMessage, Bytes, Item, Message, MessageStream, ProtocolError};
     use crate::stream::tests::payload_pair;
+
+    #[tokio::test]
+    async fn an_over_long_fragmented_message_is_an_overflow() {
+        std::future::poll_fn(move |cx| {
+            let (mut tx, rx) = payload_pair(8);
+            let message_stream = MessageStream::new(rx)
+                .aggregate_continuations()
+                .max_continuation_size(4);
+            let mut stream = std::pin::pin!(message_stream);
+
+            let fut = tx.send(Message::Continuation(Item::FirstText(Bytes::from_static(
+                b"12345",
+            ))));
+            let fut = std::pin::pin!(fut);
+            assert!(fut.poll(cx).is_ready(), "Sending should not yield");
+
+            assert!(matches!(
+                stream.as_mut().poll_next(cx),
+                Poll::Ready(Some(Err(ProtocolError::Overflow)))
+            ));
+
+            Poll::Ready(())
+        })
+        .await
+    }
 
     #[tokio::test]
     async fn aggregates_continuations() {

@@ -61,6 +61,17 @@ async fn every_bad_token_is_refused_with_401_before_the_upgrade() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_that_is_no_upgrade_is_refused_with_400_before_its_token_is_checked() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let plain_get = app
+        .request(reqwest::Method::GET, "/ws/notifications?token=forged", None)
+        .await;
+    assert_eq!(plain_get.status().as_u16(), 400);
+    let body: serde_json::Value = plain_get.json().await.expect("the error body");
+    assert_eq!(body["error"]["code"], "bad_request");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_foreign_origin_is_refused_with_403() {
     let database = Backend::Sqlite.database_url().await;
     let app = spawn_app_with(
@@ -104,6 +115,16 @@ async fn one_connection_over_the_per_user_limit_is_refused_with_429() {
         })
         .await;
     assert_eq!(third.err(), Some(429));
+    // The limit is checked before `since` is looked up: even a `since` no
+    // storage could answer is refused by the limit first.
+    let resume = app
+        .ws_connect(Connect {
+            query_token: Some(&token),
+            query: Some(&format!("since={}", Uuid::now_v7())),
+            ..Connect::default()
+        })
+        .await;
+    assert_eq!(resume.err(), Some(429));
 
     // Another user is not affected by this user's limit.
     let (_, other) = app.new_user();

@@ -55,6 +55,40 @@ async fn a_message_over_the_size_limit_closes_with_1009() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_binary_frame_over_the_size_limit_closes_with_1009() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let (_, token) = app.new_user();
+    let mut socket = app.ws(&token).await;
+    socket.send_binary(vec![0; 600]).await;
+    assert_eq!(socket.expect_close().await.code, 1009);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth_messages_past_ten_a_minute_are_rate_limited() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let (_, token) = app.new_user();
+    let mut socket = app.ws(&token).await;
+    for _ in 0..10 {
+        socket
+            .send_text(r#"{"type":"auth","token":"not-a-jwt"}"#)
+            .await;
+        assert_eq!(
+            socket.expect("error").await["error"]["code"],
+            "unauthorized"
+        );
+    }
+    socket
+        .send_text(&json!({"type": "auth", "token": token}).to_string())
+        .await;
+    assert_eq!(
+        socket.expect("error").await["error"]["code"],
+        "rate_limited"
+    );
+    socket.send_text(r#"{"type":"ping"}"#).await;
+    socket.expect("pong").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_auth_message_may_be_longer_than_the_normal_limit() {
     let app = spawn_app(Backend::Sqlite).await;
     let user = Uuid::now_v7();

@@ -1,46 +1,33 @@
-//! Real-time delivery: the ports between the use cases, the hub that holds live
-//! WebSocket connections, and the web layer that accepts them.
+//! Real-time delivery: the ports between the web layer and the hub that holds
+//! live WebSocket connections.
 //!
-//! The path of one pushed change reads in this order:
+//! Pushing a change needs no port here: the hub's pusher subscribes to the
+//! event bus itself (a domain `EventSubscriber`). The path of one connection:
 //!
-//! - [`event_handler`]: [`NotificationEventHandler`], the domain
-//!   [`EventSubscriber`](notification_domain::EventSubscriber) that turns each
-//!   event into a push.
-//! - [`push`]: [`PushService`], the port that reaches a user's open sockets.
-//!
-//! And the path of one connection:
-//!
-//! - [`connections`]: [`ConnectionManager`], the only thing the web layer sees
-//!   of the hub: reserve a slot before the upgrade ([`Admission`]), then serve
-//!   the socket until it closes.
-//! - [`socket`]: [`ClientSocket`], the transport port the connection loop talks
+//! - [`gate`]: [`ConnectionGate`], the only thing the web layer sees of the
+//!   hub: one `admit` call before the upgrade returns an
+//!   [`AdmittedConnection`] or a typed [`Refusal`]; the admitted connection
+//!   then runs its whole conversation on the socket.
+//! - [`socket`]: [`ClientSocket`], the transport port the conversation talks
 //!   to, with no web types in it; the web layer adapts its WebSocket to it.
 //! - [`session_auth`]: [`SessionAuthenticator`], which checks the token of an
-//!   in-band `{"type":"auth"}` refresh.
+//!   in-band `{"type":"auth"}` refresh ([`TokenRejected`] when invalid).
 //! - [`settings`]: [`RealtimeSettings`], the contract's `WS_*` settings.
 //!
 //! With the `mocks` feature, mockall mocks of the ports are exported for other
 //! crates' tests.
 
-pub mod connections;
-pub mod event_handler;
-pub mod push;
+pub mod gate;
 pub mod session_auth;
 pub mod settings;
 pub mod socket;
 
-pub use connections::{
-    Admission, AdmissionError, AdmittedSlot, ConnectionFuture, ConnectionManager,
-};
-pub use event_handler::NotificationEventHandler;
-pub use push::PushService;
-pub use session_auth::{SessionAuthenticator, SessionClaims};
+pub use gate::{AdmittedConnection, ConnectionFuture, ConnectionGate, ConnectionRequest, Refusal};
+pub use session_auth::{SessionAuthenticator, SessionClaims, TokenRejected};
 pub use settings::RealtimeSettings;
 pub use socket::{ClientSocket, InboundFrame, OutboundFrame, SharedText, SocketError};
 
 #[cfg(any(test, feature = "mocks"))]
-pub use connections::MockConnectionManager;
-#[cfg(any(test, feature = "mocks"))]
-pub use push::MockPushService;
+pub use gate::MockConnectionGate;
 #[cfg(any(test, feature = "mocks"))]
 pub use session_auth::MockSessionAuthenticator;

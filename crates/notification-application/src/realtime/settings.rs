@@ -17,6 +17,9 @@ pub struct RealtimeSettings {
     /// Largest `auth` message: tokens can be longer than `max_message_size`.
     /// Also the largest frame the transport needs to accept.
     pub max_auth_message_size: usize,
+    /// In-band `auth` messages a connection may send per minute; each costs a
+    /// signature check, so more are answered with `rate_limited` unchecked.
+    pub max_auth_per_minute: u32,
     /// `WS_SEND_BUFFER`: messages queued per connection; overflow closes with 1013.
     pub send_buffer: usize,
     /// `WS_MAX_CONNECTIONS_PER_USER`: one more upgrade is refused with 429.
@@ -31,6 +34,7 @@ impl Default for RealtimeSettings {
             write_timeout: Duration::from_secs(10),
             max_message_size: 512,
             max_auth_message_size: 8 * 1024,
+            max_auth_per_minute: 10,
             send_buffer: 256,
             max_connections_per_user: 16,
         }
@@ -49,5 +53,6 @@ mod tests {
         assert_eq!(s.write_timeout, Duration::from_secs(10));
         assert_eq!((s.max_message_size, s.max_auth_message_size), (512, 8192));
         assert_eq!((s.send_buffer, s.max_connections_per_user), (256, 16));
+        assert_eq!(s.max_auth_per_minute, 10);
     }
 }

@@ -15,15 +15,18 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InboundFrame {
     Text(String),
-    /// Binary frames carry nothing in this protocol; their content is dropped.
-    Binary,
+    /// Binary frames carry nothing in this protocol; their content is
+    /// dropped, only its size is kept (above `WS_MAX_MESSAGE_SIZE` → 1009).
+    Binary {
+        size: usize,
+    },
     /// A protocol-level ping; answered with a pong carrying the same payload.
     Ping(Vec<u8>),
     Pong,
     Close,
-    /// The transport refused a message larger than its own frame limit (for
-    /// actix-ws, `ProtocolError::Overflow`); closes with 1009 like any
-    /// message over the size limit.
+    /// The transport refused a message larger than its own frame or
+    /// continuation limit (for actix-ws, `ProtocolError::Overflow`); closes
+    /// with 1009 like any message over the size limit.
     TooLarge,
 }
 

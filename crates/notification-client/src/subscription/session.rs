@@ -186,9 +186,10 @@ impl Driver {
                         return Ok(Some(Ended::Retry(reason)));
                     }
                 }
-                ErrorCode::Unauthorized if session.awaiting_auth => {
-                    // The socket keeps its old expiry; the server closes with
-                    // 1008 then, and the token path takes over.
+                ErrorCode::Unauthorized | ErrorCode::RateLimited if session.awaiting_auth => {
+                    // The socket keeps its old expiry (a rate-limited `auth`
+                    // was not even checked); the server closes with 1008
+                    // then, and the token path takes over.
                     session.awaiting_auth = false;
                     tracing::warn!(message = %error.message, "the server refused the refreshed token");
                 }

@@ -3,6 +3,9 @@
 /// The reason text of the 1012 close (docs/protocol.md).
 pub const RESYNC_REASON: &str = "events may have been missed; resume with since";
 
+/// The reason text of the 1011 close (docs/protocol.md).
+pub const REPLAY_FAILED_REASON: &str = "replay failed, reconnect with the same since";
+
 /// Why a connection loop ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CloseReason {
@@ -30,6 +33,10 @@ pub enum CloseReason {
     /// "events may have been missed; resume with since". The client
     /// reconnects at once with `since` and the replay fills the gap.
     Resync,
+    /// Storage failed while looking up or replaying `since`: 1011 "replay
+    /// failed, reconnect with the same since" (nothing is lost: the client
+    /// retries with the same `since`).
+    ReplayFailed,
     /// A write did not complete within `write_timeout`; dropped without a
     /// close frame (the socket is not taking writes).
     WriteTimeout,
@@ -50,6 +57,7 @@ impl CloseReason {
             Self::SlowConsumer => Some((1013, "slow consumer")),
             Self::ShuttingDown => Some((1001, "server shutting down")),
             Self::Resync => Some((1012, RESYNC_REASON)),
+            Self::ReplayFailed => Some((1011, REPLAY_FAILED_REASON)),
             Self::StreamEnded | Self::WriteTimeout | Self::WriteFailed => None,
         }
     }
@@ -67,6 +75,7 @@ impl CloseReason {
             Self::SlowConsumer => "slow_consumer",
             Self::ShuttingDown => "shutdown",
             Self::Resync => "resync",
+            Self::ReplayFailed => "replay_failed",
             Self::WriteTimeout => "write_timeout",
             Self::WriteFailed => "write_failed",
         }

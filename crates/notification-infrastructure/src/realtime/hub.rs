@@ -11,7 +11,7 @@ use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use notification_application::realtime::{AdmissionError, RealtimeSettings, SharedText};
+use notification_application::realtime::{RealtimeSettings, Refusal, SharedText};
 use notification_domain::UserId;
 use tokio::sync::Notify;
 
@@ -40,11 +40,23 @@ struct HubInner {
 }
 
 /// One registered connection: its place in the hub and its mailbox.
-/// Dropping it unregisters the connection at once.
+/// Dropping it unregisters the connection at once; it counts as live (for
+/// [`Hub::drained`]) until then, or until the [`Departure`] of
+/// [`Registration::leave`] is dropped.
 pub struct Registration {
     hub: Arc<HubInner>,
     user_id: UserId,
     mailbox: Arc<Mailbox>,
+    /// Set by `leave`, whose [`Departure`] then does the counting.
+    departed: bool,
+}
+
+/// A connection that has left the hub (nothing more is queued for it) but is
+/// still saying goodbye: it counts as live until this is dropped, so
+/// [`Hub::drained`] waits for its close frame.
+#[must_use = "the connection stops counting as live when this is dropped"]
+pub struct Departure {
+    hub: Arc<HubInner>,
 }
 
 impl Hub {
@@ -66,7 +78,7 @@ impl Hub {
     /// Registers one more connection of `user_id`; the per-user limit is
     /// checked and the slot taken under one lock, so concurrent upgrades
     /// never exceed it.
-    pub fn register(&self, user_id: UserId) -> Result<Registration, AdmissionError> {
+    pub fn register(&self, user_id: UserId) -> Result<Registration, Refusal> {
         let mailbox = Arc::new(Mailbox::new(self.inner.settings.send_buffer));
         {
             let mut shard = self.inner.shard(user_id);
@@ -74,12 +86,12 @@ impl Hub {
             // visits the shards, so a registration either sees the flag or
             // is in a shard when `shutdown` visits it.
             if self.inner.shutting_down.load(Ordering::SeqCst) {
-                return Err(AdmissionError::ShuttingDown);
+                return Err(Refusal::ShuttingDown);
             }
             let limit = self.inner.settings.max_connections_per_user;
             let held = shard.get(&user_id).map_or(0, Vec::len);
             if held >= limit {
-                return Err(AdmissionError::TooManyConnections { limit });
+                return Err(Refusal::TooManyConnections { limit });
             }
             shard.entry(user_id).or_default().push(Arc::clone(&mailbox));
         }
@@ -88,6 +100,7 @@ impl Hub {
             hub: Arc::clone(&self.inner),
             user_id,
             mailbox,
+            departed: false,
         })
     }
 
@@ -103,11 +116,6 @@ impl Hub {
                 .filter(|mailbox| mailbox.push(text))
                 .count()
         })
-    }
-
-    /// The settings the hub was built with; its connections are served with them.
-    pub fn settings(&self) -> &RealtimeSettings {
-        &self.inner.settings
     }
 
     /// How many connections `user_id` holds on this node.
@@ -156,7 +164,8 @@ impl Hub {
         self.inner.shutting_down.load(Ordering::SeqCst)
     }
 
-    /// Resolves once no connection is registered (at once if none is).
+    /// Resolves once no connection is live: every one has left the hub and
+    /// written its close frame (or given up on it). At once if none is.
     pub async fn drained(&self) {
         loop {
             let emptied = self.inner.emptied.notified();
@@ -188,22 +197,21 @@ impl HubInner {
         lock(&self.shards[index])
     }
 
-    fn unregister(&self, user_id: UserId, mailbox: &Arc<Mailbox>) {
-        let removed = {
-            let mut shard = self.shard(user_id);
-            let Some(mailboxes) = shard.get_mut(&user_id) else {
-                return;
-            };
-            let before = mailboxes.len();
-            mailboxes.retain(|held| !Arc::ptr_eq(held, mailbox));
-            let removed = before != mailboxes.len();
-            if mailboxes.is_empty() {
-                shard.remove(&user_id);
-            }
-            removed
-        };
-        if removed && self.total.fetch_sub(1, Ordering::SeqCst) == 1 {
+    /// One live connection fewer; wakes [`Hub::drained`] at zero.
+    fn stop_counting(&self) {
+        if self.total.fetch_sub(1, Ordering::SeqCst) == 1 {
             self.emptied.notify_waiters();
+        }
+    }
+
+    fn unregister(&self, user_id: UserId, mailbox: &Arc<Mailbox>) {
+        let mut shard = self.shard(user_id);
+        let Some(mailboxes) = shard.get_mut(&user_id) else {
+            return;
+        };
+        mailboxes.retain(|held| !Arc::ptr_eq(held, mailbox));
+        if mailboxes.is_empty() {
+            shard.remove(&user_id);
         }
     }
 }
@@ -219,9 +227,13 @@ impl Registration {
         self.user_id
     }
 
-    /// The settings of the hub this connection is registered in.
-    pub fn settings(&self) -> &RealtimeSettings {
-        &self.hub.settings
+    /// Leaves the hub at once (nothing more is queued for this connection)
+    /// and returns what keeps it counted as live while it says goodbye.
+    pub fn leave(mut self) -> Departure {
+        self.departed = true;
+        Departure {
+            hub: Arc::clone(&self.hub),
+        }
     }
 
     pub(crate) fn mailbox(&self) -> &Mailbox {
@@ -232,6 +244,15 @@ impl Registration {
 impl Drop for Registration {
     fn drop(&mut self) {
         self.hub.unregister(self.user_id, &self.mailbox);
+        if !self.departed {
+            self.hub.stop_counting();
+        }
+    }
+}
+
+impl Drop for Departure {
+    fn drop(&mut self) {
+        self.hub.stop_counting();
     }
 }
 
@@ -288,7 +309,7 @@ mod tests {
         let _second = hub.register(alice).unwrap();
         assert_eq!(
             hub.register(alice).unwrap_err(),
-            AdmissionError::TooManyConnections { limit: 2 }
+            Refusal::TooManyConnections { limit: 2 }
         );
         assert!(hub.register(user()).is_ok(), "other users are not limited");
         drop(first);
@@ -421,10 +442,7 @@ mod tests {
         assert!(hub.is_shutting_down());
         assert_eq!(pending(&a), Some(MailboxEvent::ShutDown));
         assert_eq!(pending(&b), Some(MailboxEvent::ShutDown));
-        assert_eq!(
-            hub.register(alice).unwrap_err(),
-            AdmissionError::ShuttingDown
-        );
+        assert_eq!(hub.register(alice).unwrap_err(), Refusal::ShuttingDown);
     }
 
     #[test]

@@ -35,6 +35,8 @@ struct State {
     shut_down: bool,
     /// Takes no more messages; closes once the queue is written.
     resync: bool,
+    /// See [`Mailbox::hold`].
+    held: bool,
 }
 
 /// The bounded queue between pushers (any thread) and one connection loop.
@@ -104,24 +106,31 @@ impl Mailbox {
     /// unless this returns, and the state is checked before every wait.
     pub(crate) async fn next(&self) -> MailboxEvent {
         loop {
-            if let Some(event) = self.try_next() {
-                return event;
+            {
+                let mut state = self.lock();
+                if state.shut_down {
+                    return MailboxEvent::ShutDown;
+                } else if state.overflowed {
+                    return MailboxEvent::Overflowed;
+                } else if !state.held {
+                    if let Some(text) = state.queue.pop_front() {
+                        return MailboxEvent::Message(text);
+                    } else if state.resync {
+                        return MailboxEvent::Resync;
+                    }
+                }
             }
             self.wakeup.notified().await;
         }
     }
 
-    fn try_next(&self) -> Option<MailboxEvent> {
-        let mut state = self.lock();
-        if state.shut_down {
-            Some(MailboxEvent::ShutDown)
-        } else if state.overflowed {
-            Some(MailboxEvent::Overflowed)
-        } else if let Some(text) = state.queue.pop_front() {
-            Some(MailboxEvent::Message(text))
-        } else {
-            state.resync.then_some(MailboxEvent::Resync)
-        }
+    /// While held, `next` gives only what closes the connection at once
+    /// (shutdown, overflow) and leaves messages (and a resync) queued: a
+    /// `since` replay holds its mailbox so that what is pushed meanwhile
+    /// follows it. Pushes are still accepted and counted against the capacity.
+    pub(crate) fn hold(&self, held: bool) {
+        self.lock().held = held;
+        self.wakeup.notify_one();
     }
 
     #[cfg(test)]
@@ -216,6 +225,26 @@ mod tests {
         assert!(mailbox.resync());
         mailbox.shut_down();
         assert_eq!(pending(&mailbox), Some(MailboxEvent::ShutDown));
+    }
+
+    #[test]
+    fn a_held_mailbox_keeps_messages_and_resyncs_but_not_shutdown_or_overflow() {
+        let mailbox = Mailbox::new(1);
+        mailbox.hold(true);
+        assert!(mailbox.push(&"a".into()));
+        assert!(mailbox.resync());
+        assert_eq!(pending(&mailbox), None, "neither a message nor a resync");
+        mailbox.hold(false);
+        assert_eq!(pending(&mailbox), Some(MailboxEvent::Message("a".into())));
+        mailbox.hold(true);
+        mailbox.shut_down();
+        assert_eq!(pending(&mailbox), Some(MailboxEvent::ShutDown));
+
+        let overflowing = Mailbox::new(1);
+        overflowing.hold(true);
+        assert!(overflowing.push(&"a".into()));
+        assert!(!overflowing.push(&"b".into()));
+        assert_eq!(pending(&overflowing), Some(MailboxEvent::Overflowed));
     }
 
     #[tokio::test]

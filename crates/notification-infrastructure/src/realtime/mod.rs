@@ -2,37 +2,48 @@
 //! layer adapts its socket to the application's `ClientSocket` port.
 //!
 //! The path of one push, in order:
-//! - [`push`]: [`HubPushService`] builds the contract's message from a domain
-//!   event, serializes it once, and hands it to the hub;
+//! - [`pusher`]: [`Pusher`], the hub's subscriber on the event bus, builds the
+//!   contract's message from a domain event, serializes it once, and hands it
+//!   to the hub;
 //! - [`hub`]: [`Hub`], the sharded registry of live connections per user,
 //!   queues it for each of the user's connections ([`Registration`]);
 //! - `mailbox`: each connection's bounded queue (overflow → 1013);
-//! - [`pump`]: [`run_connection`], the per-connection loop that writes it to
-//!   the socket, answers the client, pings, and closes on silence, token
-//!   expiry, overflow, shutdown or resync (after the event bus lost events,
-//!   [`Hub::resync_all`] → 1012).
+//! - `conversation`: the connection's whole conversation, which writes it to
+//!   the socket, replays `since`, answers the client, pings, and closes on
+//!   silence, token expiry, overflow, shutdown or resync (after the event bus
+//!   lost events, [`Hub::resync_all`] → 1012).
 //!
-//! Around them: [`manager`] ([`HubConnectionManager`], the application's
-//! `ConnectionManager`), `client_message` (size limits and parsing of client
-//! messages), `deadlines` (one timer for pings, silence and expiry) and
-//! [`close`] ([`CloseReason`] and its close frames).
+//! And of one connection: [`gate`] ([`HubGate`], the application's
+//! `ConnectionGate`) admits it into the hub and starts its conversation.
+//!
+//! Around them: `replay` (the `since` replay, step by step), `outbound` (the
+//! one encoding of a server message and the one bounded write),
+//! `client_message` (size limits and parsing of client messages),
+//! `auth_budget` (in-band `auth` messages per minute), `deadlines` (one timer
+//! for pings, silence and expiry) and [`close`] ([`CloseReason`] and its
+//! close frames).
 
+mod auth_budget;
 mod client_message;
 pub mod close;
+mod conversation;
 mod deadlines;
+pub mod gate;
 pub mod hub;
 mod mailbox;
-pub mod manager;
-pub mod pump;
-pub mod push;
+mod outbound;
+pub mod pusher;
+mod replay;
 
+#[cfg(test)]
+mod conversation_tests;
 #[cfg(test)]
 mod fake_socket;
 #[cfg(test)]
-mod pump_tests;
+mod replay_tests;
 
 pub use close::CloseReason;
-pub use hub::{Hub, Registration, SHARDS};
-pub use manager::HubConnectionManager;
-pub use pump::run_connection;
-pub use push::HubPushService;
+pub use gate::HubGate;
+pub use hub::{Departure, Hub, Registration, SHARDS};
+pub use pusher::Pusher;
+pub use replay::{REPLAY_GRACE, REPLAY_PAGE};

@@ -21,21 +21,16 @@ impl ActixSocket {
     }
 }
 
-/// actix-ws reports an over-long fragmented message as an I/O error with
-/// this text; a single over-long frame is `ProtocolError::Overflow`.
-const CONTINUATION_OVERFLOW: &str = "Exceeded maximum continuation size";
-
 fn inbound(item: Result<AggregatedMessage, ProtocolError>) -> Result<InboundFrame, SocketError> {
     match item {
         Ok(AggregatedMessage::Text(text)) => Ok(InboundFrame::Text(text.to_string())),
-        Ok(AggregatedMessage::Binary(_)) => Ok(InboundFrame::Binary),
+        Ok(AggregatedMessage::Binary(bytes)) => Ok(InboundFrame::Binary { size: bytes.len() }),
         Ok(AggregatedMessage::Ping(payload)) => Ok(InboundFrame::Ping(payload.to_vec())),
         Ok(AggregatedMessage::Pong(_)) => Ok(InboundFrame::Pong),
         Ok(AggregatedMessage::Close(_)) => Ok(InboundFrame::Close),
+        // A single over-long frame, or (patched actix-ws, see
+        // patches/actix-ws/PATCH.md) an over-long fragmented message.
         Err(ProtocolError::Overflow) => Ok(InboundFrame::TooLarge),
-        Err(ProtocolError::Io(error)) if error.to_string() == CONTINUATION_OVERFLOW => {
-            Ok(InboundFrame::TooLarge)
-        }
         Err(error) => Err(SocketError::Transport(Box::new(error))),
     }
 }

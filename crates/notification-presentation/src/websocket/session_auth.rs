@@ -1,13 +1,17 @@
-//! The JWT verifier, offered to the connection loop for in-band `auth`.
+//! The JWT verifier, offered to the conversation for in-band `auth`.
 
-use notification_application::realtime::{SessionAuthenticator, SessionClaims};
+use notification_application::realtime::{SessionAuthenticator, SessionClaims, TokenRejected};
 
-use crate::auth::TokenVerifier;
+use crate::auth::{AuthError, TokenVerifier};
 
 impl SessionAuthenticator for TokenVerifier {
-    fn authenticate(&self, token: &str) -> Result<SessionClaims, String> {
-        // AuthError's text describes the problem, never the token.
-        let user = self.verify(token).map_err(|error| error.to_string())?;
+    fn authenticate(&self, token: &str) -> Result<SessionClaims, TokenRejected> {
+        let user = self.verify(token).map_err(|error| match error {
+            AuthError::Expired => TokenRejected::Expired,
+            AuthError::MissingToken | AuthError::MalformedHeader | AuthError::Invalid { .. } => {
+                TokenRejected::Invalid
+            }
+        })?;
         Ok(SessionClaims {
             user_id: user.user_id(),
             expires_at: user.expires_at(),

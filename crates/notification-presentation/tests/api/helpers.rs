@@ -1,7 +1,7 @@
 //! The app under test, on the real SQLite adapter (an in-memory database per
 //! app) with a recording publisher, plus token and request helpers.
 
-use notification_application::realtime::MockConnectionManager;
+use notification_application::realtime::MockConnectionGate;
 use notification_presentation::websocket::{AllowedOrigins, WebSocketOptions};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -166,11 +166,10 @@ impl TestApp {
                 tokens,
                 metrics: None,
                 // REST tests never open a socket: any call would fail the test.
-                connections: Arc::new(MockConnectionManager::new()),
+                connections: Arc::new(MockConnectionGate::new()),
                 websocket: WebSocketOptions {
                     allowed_origins: AllowedOrigins::any(),
                     max_frame_size: 8 * 1024,
-                    write_timeout: std::time::Duration::from_secs(10),
                 },
             },
             publisher,

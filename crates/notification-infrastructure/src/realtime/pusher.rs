@@ -1,84 +1,89 @@
-//! [`HubPushService`]: the application's `PushService`, backed by the [`Hub`].
+//! [`Pusher`]: the hub's subscriber on the event bus. Each domain event
+//! becomes the contract's message, serialized once, queued for every
+//! connection of its user on this node; a gap in the events has every
+//! connection on this node closed with 1012 so its client resumes.
 
 use async_trait::async_trait;
-use notification_application::realtime::{PushService, SharedText};
-use notification_domain::{NotificationCreated, NotificationUpdated, UserId};
-use notification_protocol::ServerMessage;
+use notification_domain::{DomainEvent, EventSubscriber};
+use notification_protocol::{ServerMessage, UpdateType};
 use time::OffsetDateTime;
 
 use crate::realtime::hub::Hub;
+use crate::realtime::outbound::encode;
 
-/// Builds the contract's message for an event, serializes it once, and queues
-/// the same bytes for every connection of the user on this node. After a gap
-/// in the events it has every connection on this node closed with 1012.
+/// Subscribes to the event bus and pushes every event to its user's sockets.
 ///
 /// Metrics: `ws_messages_pushed_total`, `ws_push_latency_seconds`,
 /// `ws_resyncs_total` (gaps handled; the sockets closed are counted in
 /// `ws_connections_closed_total{reason="resync"}`).
 #[derive(Debug, Clone)]
-pub struct HubPushService {
+pub struct Pusher {
     hub: Hub,
 }
 
-impl HubPushService {
+impl Pusher {
     pub fn new(hub: Hub) -> Self {
         Self { hub }
-    }
-
-    fn push(
-        &self,
-        user_id: UserId,
-        occurred_at: OffsetDateTime,
-        kind: &'static str,
-        message: impl FnOnce() -> ServerMessage,
-    ) -> usize {
-        // Most events find no connection on a given node: skip serializing.
-        // A connection opened right now gets this change through `since`.
-        if self.hub.connections_of(user_id) == 0 {
-            return 0;
-        }
-        let text = match serde_json::to_string(&message()) {
-            Ok(text) => SharedText::from(text),
-            Err(error) => {
-                tracing::error!(%user_id, error = %error, "push message not serializable");
-                return 0;
-            }
-        };
-        let reached = self.hub.send_to_user(user_id, &text);
-        if reached > 0 {
-            metrics::counter!("ws_messages_pushed_total", "type" => kind)
-                .increment(u64::try_from(reached).unwrap_or(u64::MAX));
-            let latency = (OffsetDateTime::now_utc() - occurred_at).as_seconds_f64();
-            metrics::histogram!("ws_push_latency_seconds").record(latency.max(0.0));
-        }
-        reached
     }
 }
 
 #[async_trait]
-impl PushService for HubPushService {
-    async fn send_notification(&self, event: &NotificationCreated) -> usize {
-        self.push(
-            event.notification.user_id(),
-            event.occurred_at,
-            "notification",
-            || ServerMessage::from(event),
-        )
+impl EventSubscriber for Pusher {
+    /// Queues the event's message for the user's connections on this node
+    /// (none, on a multi-node deployment, is normal).
+    async fn handle(&self, event: &DomainEvent) {
+        let user_id = event.user_id();
+        // Most events find no connection on a given node: skip serializing.
+        // A connection opened right now gets this change through `since`.
+        if self.hub.connections_of(user_id) == 0 {
+            return;
+        }
+        let (kind, message) = match event {
+            DomainEvent::NotificationCreated(created) => {
+                ("notification", ServerMessage::from(created))
+            }
+            DomainEvent::NotificationUpdated(updated) => {
+                ("notification_update", ServerMessage::from(updated))
+            }
+        };
+        let Some(text) = encode(&message) else {
+            return;
+        };
+        let sockets = self.hub.send_to_user(user_id, &text);
+        if sockets > 0 {
+            metrics::counter!("ws_messages_pushed_total", "type" => kind)
+                .increment(u64::try_from(sockets).unwrap_or(u64::MAX));
+            let latency = (OffsetDateTime::now_utc() - event.occurred_at()).as_seconds_f64();
+            metrics::histogram!("ws_push_latency_seconds").record(latency.max(0.0));
+        }
+        match event {
+            DomainEvent::NotificationCreated(created) => tracing::debug!(
+                %user_id,
+                notification_id = %created.notification.id(),
+                sockets,
+                "notification pushed"
+            ),
+            DomainEvent::NotificationUpdated(updated) => tracing::debug!(
+                %user_id,
+                notification_id = updated.notification_id.map(tracing::field::display),
+                update_type = UpdateType::of(&updated.change).as_str(),
+                sockets,
+                "notification update pushed"
+            ),
+        }
     }
 
-    async fn send_notification_update(&self, event: &NotificationUpdated) -> usize {
-        self.push(
-            event.user_id,
-            event.occurred_at,
-            "notification_update",
-            || ServerMessage::from(event),
-        )
-    }
-
-    async fn resync_all(&self) -> usize {
-        let told = self.hub.resync_all();
+    /// The sockets stayed open while events were lost: without this, their
+    /// clients would never learn they missed something. Each socket is
+    /// closed with 1012 (after what was queued before) and its client
+    /// resumes with `since`; sockets opened afterwards are not affected.
+    async fn on_gap(&self) {
+        let sockets = self.hub.resync_all();
         metrics::counter!("ws_resyncs_total").increment(1);
-        told
+        tracing::warn!(
+            sockets,
+            "events may have been missed; every socket on this node was told to resume with since"
+        );
     }
 }
 
@@ -86,9 +91,11 @@ impl PushService for HubPushService {
 mod tests {
     use super::*;
     use crate::realtime::mailbox::MailboxEvent;
+    use futures_util::FutureExt;
     use notification_application::realtime::RealtimeSettings;
     use notification_domain::{
-        Notification, NotificationChange, NotificationDraft, NotificationId,
+        Notification, NotificationChange, NotificationCreated, NotificationDraft, NotificationId,
+        NotificationUpdated, UserId,
     };
     use serde_json::{json, Value};
     use time::macros::datetime;
@@ -118,10 +125,9 @@ mod tests {
     async fn pushed_update(update: NotificationUpdated) -> Value {
         let hub = hub();
         let connection = hub.register(user()).unwrap();
-        let reached = HubPushService::new(hub.clone())
-            .send_notification_update(&update)
+        Pusher::new(hub.clone())
+            .handle(&DomainEvent::from(update))
             .await;
-        assert_eq!(reached, 1);
         let MailboxEvent::Message(text) = connection.mailbox().next().await else {
             panic!("expected a message");
         };
@@ -150,11 +156,10 @@ mod tests {
             occurred_at: datetime!(2025-12-31 18:00 UTC),
         };
 
-        let reached = HubPushService::new(hub.clone())
-            .send_notification(&event)
+        Pusher::new(hub.clone())
+            .handle(&DomainEvent::from(event))
             .await;
 
-        assert_eq!(reached, 1);
         let MailboxEvent::Message(text) = connection.mailbox().next().await else {
             panic!("expected a message");
         };
@@ -230,11 +235,13 @@ mod tests {
         let phone = hub.register(user()).unwrap();
         let laptop = hub.register(user()).unwrap();
 
-        let reached = HubPushService::new(hub.clone())
-            .send_notification_update(&update(NotificationChange::Deleted, true))
+        Pusher::new(hub.clone())
+            .handle(&DomainEvent::from(update(
+                NotificationChange::Deleted,
+                true,
+            )))
             .await;
 
-        assert_eq!(reached, 2);
         let (MailboxEvent::Message(a), MailboxEvent::Message(b)) =
             (phone.mailbox().next().await, laptop.mailbox().next().await)
         else {
@@ -248,16 +255,15 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn resync_all_tells_every_connection_of_every_user() {
+    async fn a_gap_tells_every_connection_of_every_user_to_resync() {
         let hub = hub();
         let mine = hub.register(user()).unwrap();
         let theirs = hub
             .register(UserId::from_uuid(uuid::Uuid::new_v4()))
             .unwrap();
 
-        let told = HubPushService::new(hub.clone()).resync_all().await;
+        Pusher::new(hub.clone()).on_gap().await;
 
-        assert_eq!(told, 2);
         assert_eq!(mine.mailbox().next().await, MailboxEvent::Resync);
         assert_eq!(theirs.mailbox().next().await, MailboxEvent::Resync);
     }
@@ -265,12 +271,16 @@ mod tests {
     #[tokio::test]
     async fn a_user_with_no_connection_here_is_reached_by_nothing() {
         let hub = hub();
-        let _someone_else = hub
+        let someone_else = hub
             .register(UserId::from_uuid(uuid::Uuid::new_v4()))
             .unwrap();
-        let reached = HubPushService::new(hub)
-            .send_notification_update(&update(NotificationChange::Unread, true))
+        Pusher::new(hub)
+            .handle(&DomainEvent::from(update(NotificationChange::Unread, true)))
             .await;
-        assert_eq!(reached, 0);
+        assert_eq!(
+            someone_else.mailbox().next().now_or_never(),
+            None,
+            "another user's connection hears nothing"
+        );
     }
 }

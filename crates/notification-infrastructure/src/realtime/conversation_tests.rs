@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use notification_application::realtime::{
-    InboundFrame, OutboundFrame, RealtimeSettings, SessionAuthenticator, SessionClaims, SocketError,
+    ClientSocket, InboundFrame, OutboundFrame, RealtimeSettings, SessionAuthenticator,
+    SessionClaims, SocketError, TokenRejected,
 };
 use notification_domain::UserId;
 use serde_json::json;
@@ -16,10 +17,28 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::realtime::close::CloseReason;
+use crate::realtime::conversation::{converse, Conversation};
 use crate::realtime::deadlines::unix_now;
 use crate::realtime::fake_socket::{connected_pair, FakeClient};
-use crate::realtime::hub::Hub;
-use crate::realtime::pump::run_connection;
+use crate::realtime::hub::{Hub, Registration};
+
+/// A conversation without a `since` replay.
+async fn run_connection(
+    socket: Box<dyn ClientSocket>,
+    registration: Registration,
+    claims: SessionClaims,
+    settings: RealtimeSettings,
+    authenticator: Arc<dyn SessionAuthenticator>,
+) -> CloseReason {
+    let conversation = Conversation {
+        registration,
+        claims,
+        settings,
+        authenticator,
+        replay: None,
+    };
+    converse(socket, conversation).await
+}
 
 /// Accepts the tokens it was given, rejects every other one.
 #[derive(Default)]
@@ -37,11 +56,8 @@ impl Tokens {
 }
 
 impl SessionAuthenticator for Tokens {
-    fn authenticate(&self, token: &str) -> Result<SessionClaims, String> {
-        self.0
-            .get(token)
-            .copied()
-            .ok_or_else(|| "invalid signature".to_owned())
+    fn authenticate(&self, token: &str) -> Result<SessionClaims, TokenRejected> {
+        self.0.get(token).copied().ok_or(TokenRejected::Invalid)
     }
 }
 
@@ -49,7 +65,7 @@ struct Connection {
     hub: Hub,
     user: UserId,
     client: FakeClient,
-    pump: JoinHandle<CloseReason>,
+    conversation: JoinHandle<CloseReason>,
     started: Instant,
 }
 
@@ -73,7 +89,7 @@ fn connect_as(
         expires_at: unix_now() + ttl_secs,
     };
     let (socket, client) = connected_pair();
-    let pump = spawn_local(run_connection(
+    let conversation = spawn_local(run_connection(
         Box::new(socket),
         registration,
         claims,
@@ -84,7 +100,7 @@ fn connect_as(
         hub,
         user,
         client,
-        pump,
+        conversation,
         started: Instant::now(),
     }
 }
@@ -110,7 +126,7 @@ fn quiet() -> RealtimeSettings {
 impl Connection {
     /// Waits for the loop to end and checks it left the hub.
     async fn ended(self) -> (CloseReason, FakeClient) {
-        let reason = self.pump.await.unwrap();
+        let reason = self.conversation.await.unwrap();
         assert_eq!(self.hub.connections_of(self.user), 0, "still registered");
         assert_eq!(self.hub.total_connections(), 0);
         (reason, self.client)
@@ -213,7 +229,7 @@ async fn an_unknown_type_gets_an_error_and_the_connection_stays_open() {
 async fn a_binary_frame_gets_an_error() {
     local(async {
         let mut c = connect_default();
-        c.client.send(InboundFrame::Binary);
+        c.client.send(InboundFrame::Binary { size: 512 });
         assert_eq!(
             c.client.next_json().await["error"]["code"],
             "invalid_message"
@@ -223,31 +239,24 @@ async fn a_binary_frame_gets_an_error() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_message_over_the_size_limit_closes_with_1009() {
+async fn every_kind_of_message_over_the_size_limit_closes_with_1009() {
     local(async {
-        let mut c = connect_default();
-        let padded = format!(r#"{{"type":"ping","pad":"{}"}}"#, "x".repeat(512));
-        c.client.send_text(padded);
-        assert_eq!(
-            c.client.next_close().await,
-            (1009, "message too big".into())
-        );
-        let (reason, _) = c.ended().await;
-        assert_eq!(reason, CloseReason::MessageTooBig);
-    })
-    .await;
-}
-
-#[tokio::test(start_paused = true)]
-async fn a_frame_the_transport_refused_as_too_large_closes_with_1009() {
-    local(async {
-        let mut c = connect_default();
-        c.client.send(InboundFrame::TooLarge);
-        assert_eq!(
-            c.client.next_close().await,
-            (1009, "message too big".into())
-        );
-        assert_eq!(c.ended().await.0, CloseReason::MessageTooBig);
+        let padded_text = format!(r#"{{"type":"ping","pad":"{}"}}"#, "x".repeat(512));
+        for too_big in [
+            InboundFrame::Text(padded_text),
+            InboundFrame::Binary { size: 513 },
+            // Refused by the transport itself (frame or fragmented message).
+            InboundFrame::TooLarge,
+        ] {
+            let mut c = connect_default();
+            c.client.send(too_big);
+            assert_eq!(
+                c.client.next_close().await,
+                (1009, "message too big".into())
+            );
+            let (reason, _) = c.ended().await;
+            assert_eq!(reason, CloseReason::MessageTooBig);
+        }
     })
     .await;
 }
@@ -500,22 +509,22 @@ async fn a_connection_opened_after_a_resync_keeps_serving() {
                 user_id: user,
                 expires_at: unix_now() + 3600,
             };
-            let pump = spawn_local(run_connection(
+            let conversation = spawn_local(run_connection(
                 Box::new(socket),
                 hub.register(user).unwrap(),
                 claims,
                 settings,
                 Arc::new(Tokens::default()),
             ));
-            (client, pump)
+            (client, conversation)
         };
-        let (mut old, old_pump) = serve(&hub);
+        let (mut old, old_conversation) = serve(&hub);
 
         assert_eq!(hub.resync_all(), 1);
-        let (mut new, _new_pump) = serve(&hub);
+        let (mut new, _new_conversation) = serve(&hub);
 
         assert_eq!(old.next_close().await.0, 1012);
-        assert_eq!(old_pump.await.unwrap(), CloseReason::Resync);
+        assert_eq!(old_conversation.await.unwrap(), CloseReason::Resync);
         assert_eq!(hub.send_to_user(user, &r#"{"n":2}"#.into()), 1);
         assert_eq!(new.next_json().await, json!({"n": 2}));
         new.send_text(r#"{"type":"ping"}"#);
@@ -572,6 +581,60 @@ async fn a_write_that_does_not_complete_in_time_drops_the_connection() {
 
         assert_eq!(reason, CloseReason::WriteTimeout);
         assert_eq!(Instant::now() - started, Duration::from_secs(10));
+    })
+    .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn auth_messages_past_the_limit_per_minute_are_refused_unchecked() {
+    local(async {
+        let user = new_user();
+        let mut c = connect_as(
+            user,
+            quiet(),
+            3600,
+            Tokens::default().with("good", user, 7200),
+        );
+        for _ in 0..10 {
+            c.client.send_text(r#"{"type":"auth","token":"bad"}"#);
+            assert_eq!(c.client.next_json().await["error"]["code"], "unauthorized");
+        }
+        c.client.send_text(r#"{"type":"auth","token":"good"}"#);
+        assert_eq!(
+            c.client.next_json().await["error"]["code"],
+            "rate_limited",
+            "the 11th auth of the minute is not checked, even with a good token"
+        );
+
+        tokio::time::advance(Duration::from_secs(60)).await;
+        c.client.send_text(r#"{"type":"auth","token":"good"}"#);
+        assert_eq!(c.client.next_json().await["type"], "auth_ok");
+    })
+    .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_hub_is_not_drained_before_the_1001_frame_is_written() {
+    local(async {
+        let mut c = connect_default();
+        c.client.send_text(r#"{"type":"ping"}"#);
+        assert_eq!(c.client.next_json().await["type"], "pong");
+        c.client.stall_writes();
+
+        c.hub.shutdown();
+        let drained = c.hub.clone();
+        let drained = spawn_local(async move { drained.drained().await });
+        tokio::time::advance(Duration::from_secs(9)).await;
+        tokio::task::yield_now().await;
+        assert!(
+            !drained.is_finished(),
+            "drained while the 1001 frame was still being written"
+        );
+        assert_eq!(c.hub.connections_of(c.user), 0, "left the hub at once");
+
+        // The write gives up after WS_WRITE_TIMEOUT (10 s); then it is drained.
+        drained.await.unwrap();
+        assert_eq!(c.conversation.await.unwrap(), CloseReason::ShuttingDown);
     })
     .await;
 }

@@ -1,11 +1,17 @@
-//! [`run_connection`]: the loop that serves one live WebSocket.
+//! [`converse`]: the whole conversation of one WebSocket, `since` replay
+//! included.
 //!
-//! One `select!` over three sources: the connection's mailbox (pushes, hub
-//! shutdown and resync), the client's frames, and one timer (pings, silence, token
-//! expiry; see `Deadlines`). Every write is bounded by `write_timeout`.
-//! A step that ends the connection returns the [`CloseReason`]; the loop then
-//! unregisters from the hub first (so nothing more is queued for it), sends
-//! the close frame, and records why it ended.
+//! One `select!` over four sources: the connection's mailbox (pushes, hub
+//! shutdown and resync), the client's frames, the replay while it runs, and
+//! one timer (pings, silence, token expiry; see `Deadlines`). The replay is a
+//! state of the conversation, not a phase before it: shutdown, overflow,
+//! pings and client messages are handled while it runs; pushed messages wait
+//! in the mailbox until it ends, so they follow it in order.
+//! Every write goes through `outbound` (one encoding, one bounded write). A
+//! step that ends the connection returns the [`CloseReason`]; the
+//! conversation then leaves the hub (so nothing more is queued for it), sends
+//! the close frame, and only then stops counting as live (so a shutdown's
+//! `Hub::drained` waits for every 1001 frame).
 //!
 //! Choices the contract leaves open:
 //! - silence past `pong_timeout` closes with 1000 "pong timeout" (the server
@@ -14,7 +20,9 @@
 //!   resume with since", once what was queued before has been written;
 //! - an `auth` message whose token is invalid is answered with an `error`
 //!   message of code `unauthorized`, and the connection keeps its current
-//!   token until that one expires;
+//!   token until that one expires; more than `max_auth_per_minute` `auth`
+//!   messages in a minute are answered with `rate_limited`, unchecked;
+//! - storage failing during the `since` lookup or replay closes with 1011;
 //! - a client Close is answered with Close 1000; a transport protocol error
 //!   with Close 1002; a write that times out or fails gets no close frame.
 
@@ -22,38 +30,55 @@ use std::sync::Arc;
 
 use notification_application::realtime::{
     ClientSocket, InboundFrame, OutboundFrame, RealtimeSettings, SessionAuthenticator,
-    SessionClaims, SharedText, SocketError,
+    SessionClaims, SocketError,
 };
 use notification_domain::UserId;
 use notification_protocol::{ErrorCode, ServerMessage};
-use tokio::time::{sleep_until, timeout, Instant};
+use tokio::time::{sleep_until, Instant};
 
+use crate::realtime::auth_budget::AuthBudget;
 use crate::realtime::client_message::{read_client_message, ClientRequest};
 use crate::realtime::close::CloseReason;
 use crate::realtime::deadlines::{unix_now, Deadlines, Due};
 use crate::realtime::hub::Registration;
-use crate::realtime::mailbox::MailboxEvent;
+use crate::realtime::mailbox::{Mailbox, MailboxEvent};
+use crate::realtime::outbound;
+use crate::realtime::replay::{Replay, ReplayStep};
 
-/// The outcome of one step of the loop: `Err` ends the connection.
+/// The outcome of one step of the conversation: `Err` ends it.
 type Step = Result<(), CloseReason>;
 
-/// Serves one connection until it ends, and returns why it ended. The
-/// registration is dropped (the connection leaves the hub) before the close
-/// frame is written, on every path.
-///
-/// `claims` are those the upgrade was authenticated with; if they name another
-/// user than the registration, the connection closes at once with 1008.
-pub async fn run_connection(
-    socket: Box<dyn ClientSocket>,
-    registration: Registration,
-    claims: SessionClaims,
-    settings: RealtimeSettings,
-    authenticator: Arc<dyn SessionAuthenticator>,
+/// An admitted connection, ready for its socket.
+pub(crate) struct Conversation {
+    pub(crate) registration: Registration,
+    /// The claims the upgrade was authenticated with; if they name another
+    /// user than the registration, the connection closes at once with 1008.
+    pub(crate) claims: SessionClaims,
+    pub(crate) settings: RealtimeSettings,
+    /// Checks the tokens of in-band `auth` refreshes.
+    pub(crate) authenticator: Arc<dyn SessionAuthenticator>,
+    /// `?since=`: replayed first, while the rest of the conversation goes on.
+    pub(crate) replay: Option<Replay>,
+}
+
+/// Runs the conversation until it ends, and returns why it ended. The
+/// connection leaves the hub before the close frame is written, and counts as
+/// live until after it, on every path.
+pub(crate) async fn converse(
+    mut socket: Box<dyn ClientSocket>,
+    conversation: Conversation,
 ) -> CloseReason {
     let _open = OpenConnection::count();
+    let Conversation {
+        registration,
+        claims,
+        settings,
+        authenticator,
+        replay,
+    } = conversation;
     let user_id = registration.user_id();
     let mut connection = Connection {
-        socket,
+        socket: socket.as_mut(),
         settings,
         authenticator,
         user_id,
@@ -62,37 +87,47 @@ pub async fn run_connection(
             settings.pong_timeout,
             claims.expires_at,
         ),
+        auth_budget: AuthBudget::per_minute(settings.max_auth_per_minute),
+        replay,
     };
     tracing::debug!(%user_id, "websocket opened");
     let reason = if claims.user_id == user_id {
-        connection.serve(&registration).await
+        // Pushes wait behind the replay: they follow it in order.
+        registration.mailbox().hold(connection.replay.is_some());
+        connection.serve(registration.mailbox()).await
     } else {
         CloseReason::SubjectMismatch
     };
-    drop(registration);
-    connection.close(reason).await;
+    let departure = registration.leave();
+    outbound::close(connection.socket, reason, settings.write_timeout).await;
+    drop(departure);
     record_close(user_id, reason);
     reason
 }
 
-struct Connection {
-    socket: Box<dyn ClientSocket>,
+struct Connection<'s> {
+    socket: &'s mut dyn ClientSocket,
     settings: RealtimeSettings,
     authenticator: Arc<dyn SessionAuthenticator>,
     user_id: UserId,
     deadlines: Deadlines,
+    auth_budget: AuthBudget,
+    /// `Some` while the `since` replay runs.
+    replay: Option<Replay>,
 }
 
-impl Connection {
-    async fn serve(&mut self, registration: &Registration) -> CloseReason {
+impl Connection<'_> {
+    async fn serve(&mut self, mailbox: &Mailbox) -> CloseReason {
         let timer = sleep_until(self.deadlines.next());
         tokio::pin!(timer);
         loop {
+            let replaying = self.replay.is_some();
             // The losing branches' futures are dropped before a handler runs,
-            // so handlers may use the socket; `recv` and `next` are cancel-safe.
+            // so handlers may use the socket; every source is cancel-safe.
             let step = tokio::select! {
-                event = registration.mailbox().next() => self.on_mail(event).await,
+                event = mailbox.next() => self.on_mail(event).await,
                 frame = self.socket.recv() => self.on_frame(frame).await,
+                step = replay_step(&mut self.replay), if replaying => self.on_replay(step, mailbox).await,
                 () = &mut timer => {
                     let step = self.on_timer().await;
                     timer.as_mut().reset(self.deadlines.next());
@@ -112,10 +147,34 @@ impl Connection {
 
     async fn on_mail(&mut self, event: MailboxEvent) -> Step {
         match event {
-            MailboxEvent::Message(text) => self.send(OutboundFrame::Text(text)).await,
+            MailboxEvent::Message(text) => {
+                outbound::send(
+                    self.socket,
+                    OutboundFrame::Text(text),
+                    self.settings.write_timeout,
+                )
+                .await
+            }
             MailboxEvent::Overflowed => Err(CloseReason::SlowConsumer),
             MailboxEvent::ShutDown => Err(CloseReason::ShuttingDown),
             MailboxEvent::Resync => Err(CloseReason::Resync),
+        }
+    }
+
+    async fn on_replay(&mut self, step: ReplayStep, mailbox: &Mailbox) -> Step {
+        match step {
+            ReplayStep::Send(message) => self.reply(&message).await,
+            ReplayStep::Finished { sent } => {
+                tracing::debug!(user_id = %self.user_id, sent, "replayed since");
+                self.replay = None;
+                mailbox.hold(false);
+                Ok(())
+            }
+            ReplayStep::Failed(error) => {
+                // The client retries with the same `since`: nothing is lost.
+                tracing::warn!(user_id = %self.user_id, %error, "replay failed; closing with 1011");
+                Err(CloseReason::ReplayFailed)
+            }
         }
     }
 
@@ -131,14 +190,24 @@ impl Connection {
         self.deadlines.heard_from_client(Instant::now());
         match frame {
             InboundFrame::Text(text) => self.on_text(&text).await,
-            InboundFrame::Binary => {
+            InboundFrame::Binary { size } if size > self.settings.max_message_size => {
+                Err(CloseReason::MessageTooBig)
+            }
+            InboundFrame::Binary { .. } => {
                 self.reply(&ServerMessage::error(
                     ErrorCode::InvalidMessage,
                     "binary frames are not supported: send JSON text",
                 ))
                 .await
             }
-            InboundFrame::Ping(payload) => self.send(OutboundFrame::Pong(payload)).await,
+            InboundFrame::Ping(payload) => {
+                outbound::send(
+                    self.socket,
+                    OutboundFrame::Pong(payload),
+                    self.settings.write_timeout,
+                )
+                .await
+            }
             InboundFrame::Pong => Ok(()),
             InboundFrame::Close => Err(CloseReason::ClientClosed),
             InboundFrame::TooLarge => Err(CloseReason::MessageTooBig),
@@ -163,6 +232,15 @@ impl Connection {
     }
 
     async fn on_auth(&mut self, token: &str) -> Step {
+        if !self.auth_budget.try_spend(Instant::now()) {
+            tracing::debug!(user_id = %self.user_id, "websocket auth rate-limited");
+            return self
+                .reply(&ServerMessage::error(
+                    ErrorCode::RateLimited,
+                    "too many auth messages this minute; the current token stays in force",
+                ))
+                .await;
+        }
         match self.authenticator.authenticate(token) {
             Ok(claims) if claims.user_id == self.user_id => {
                 self.deadlines.token_refreshed(claims.expires_at);
@@ -194,41 +272,39 @@ impl Connection {
             Due::Silence => Err(CloseReason::PongTimeout),
             Due::Ping => {
                 self.deadlines.pinged(now);
-                self.send(OutboundFrame::Ping).await
+                outbound::send(
+                    self.socket,
+                    OutboundFrame::Ping,
+                    self.settings.write_timeout,
+                )
+                .await
             }
             Due::Nothing => Ok(()),
         }
     }
 
-    /// Sends a message built for this connection alone (pong, auth_ok, error).
+    /// Sends a message built for this connection alone (replay, pong,
+    /// auth_ok, error).
     async fn reply(&mut self, message: &ServerMessage) -> Step {
-        match serde_json::to_string(message) {
-            Ok(text) => self.send(OutboundFrame::Text(SharedText::from(text))).await,
-            Err(error) => {
-                // Unreachable for these types; keep the connection.
-                tracing::error!(error = %error, "websocket reply not serializable");
-                Ok(())
+        match outbound::encode(message) {
+            Some(text) => {
+                outbound::send(
+                    self.socket,
+                    OutboundFrame::Text(text),
+                    self.settings.write_timeout,
+                )
+                .await
             }
+            None => Ok(()),
         }
     }
+}
 
-    async fn send(&mut self, frame: OutboundFrame) -> Step {
-        match timeout(self.settings.write_timeout, self.socket.send(frame)).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(CloseReason::WriteFailed),
-            Err(_elapsed) => Err(CloseReason::WriteTimeout),
-        }
-    }
-
-    /// Best effort: the client may already be gone.
-    async fn close(&mut self, reason: CloseReason) {
-        if let Some((code, text)) = reason.close_frame() {
-            let frame = OutboundFrame::Close {
-                code,
-                reason: text.to_owned(),
-            };
-            let _ = timeout(self.settings.write_timeout, self.socket.send(frame)).await;
-        }
+async fn replay_step(replay: &mut Option<Replay>) -> ReplayStep {
+    match replay {
+        Some(replay) => replay.next().await,
+        // The branch is disabled when there is no replay.
+        None => std::future::pending().await,
     }
 }
 
