@@ -1,9 +1,12 @@
-//! The command line: `idle` and `load` scenarios, plus the hidden `worker`
-//! subcommand the tool runs itself as when one process is not enough.
+//! The command line: `idle` and `load` scenarios, `table` (medians of
+//! several runs), plus the hidden `worker` subcommand the tool runs itself
+//! as when one process is not enough.
 
 use std::net::Ipv4Addr;
 
 use clap::{Args, Parser, Subcommand};
+
+use crate::node::Target;
 
 /// Most sockets one load-generator process opens: the open-files limit is
 /// 20,000 per process here, and each process also needs descriptors for its
@@ -28,6 +31,10 @@ pub enum Command {
     /// Open the sockets, publish at an open-loop rate and report latency,
     /// throughput and missing messages.
     Load(LoadArgs),
+    /// Print the medians of the load reports in a folder as a markdown table
+    /// (files named `<scenario>.<server>.run<k>.json`, one row per scenario
+    /// and server).
+    Table(TableArgs),
     /// One load-generator process, driven by a coordinator over stdin/stdout.
     #[command(hide = true)]
     Worker,
@@ -42,6 +49,15 @@ pub struct IdleArgs {
     /// memory after the first ping/pong).
     #[arg(long, default_value_t = 0.0)]
     pub hold: f64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TableArgs {
+    /// The folder holding the runs' JSON reports.
+    pub folder: std::path::PathBuf,
+    /// Also write the table to this file.
+    #[arg(long)]
+    pub output: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -77,6 +93,10 @@ pub struct CommonArgs {
     /// Loopback addresses only.
     #[arg(long = "url", default_value = "http://127.0.0.1:8080")]
     pub urls: Vec<String>,
+    /// What kind of server the nodes are: this service, or nginx with nchan
+    /// (the comparison peer of the pinned benchmark).
+    #[arg(long, value_enum, default_value_t = Target::Service)]
+    pub target: Target,
     /// PID of a server node, to sample its RSS and CPU time from /proc
     /// (repeat for several nodes; the samples are summed).
     #[arg(long = "server-pid")]

@@ -143,6 +143,7 @@ pub async fn run(
             sockets: common.sockets(),
             processes: plans.len(),
             nodes: common.urls.clone(),
+            target: common.target,
             source_addrs_per_process: common.source_addrs,
             connect_concurrency: common.connect_concurrency,
             settle_secs: common.settle,
@@ -170,7 +171,7 @@ async fn check_servers(common: &CommonArgs) -> anyhow::Result<()> {
         .timeout(Duration::from_secs(5))
         .build()?;
     for url in &common.urls {
-        let node = Node::resolve(url)?;
+        let node = Node::resolve(url, common.target)?;
         let response = client
             .get(node.health_url.clone())
             .send()

@@ -7,14 +7,14 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
+use url::Url;
+
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Error as WsError;
 use tokio_tungstenite::WebSocketStream;
-
-use crate::node::Node;
 
 pub type Socket = WebSocketStream<TcpStream>;
 
@@ -23,27 +23,34 @@ pub type Socket = WebSocketStream<TcpStream>;
 /// process must fit in memory next to the server.
 const READ_BUFFER: usize = 4 * 1024;
 
-/// Opens a socket to `node` from `source`, authenticated with `token` in the
-/// `Authorization` header. The error is a short reason, counted in the report.
+/// Opens a socket to `url` (served at `addr`) from `source`, authenticated
+/// with `token` in the `Authorization` header. The error is a short reason,
+/// counted in the report.
 pub async fn dial(
-    node: &Node,
+    addr: SocketAddr,
+    url: &Url,
     source: Ipv4Addr,
     token: &str,
     timeout: Duration,
 ) -> Result<Socket, String> {
-    match tokio::time::timeout(timeout, handshake(node, source, token)).await {
+    match tokio::time::timeout(timeout, handshake(addr, url, source, token)).await {
         Ok(result) => result,
         Err(_elapsed) => Err("timeout".to_owned()),
     }
 }
 
-async fn handshake(node: &Node, source: Ipv4Addr, token: &str) -> Result<Socket, String> {
+async fn handshake(
+    addr: SocketAddr,
+    url: &Url,
+    source: Ipv4Addr,
+    token: &str,
+) -> Result<Socket, String> {
     let socket = TcpSocket::new_v4().map_err(|e| format!("socket: {}", e.kind()))?;
     socket
         .bind(SocketAddr::from((source, 0)))
         .map_err(|e| format!("bind {source}: {}", e.kind()))?;
     let stream = socket
-        .connect(node.addr)
+        .connect(addr)
         .await
         .map_err(|e| format!("connect: {}", e.kind()))?;
     // Frames are small and latency is what we measure.
@@ -51,8 +58,7 @@ async fn handshake(node: &Node, source: Ipv4Addr, token: &str) -> Result<Socket,
         .set_nodelay(true)
         .map_err(|e| format!("nodelay: {}", e.kind()))?;
 
-    let mut request = node
-        .ws_url
+    let mut request = url
         .as_str()
         .into_client_request()
         .map_err(|e| format!("request: {e}"))?;

@@ -92,7 +92,11 @@ impl Fleet {
                             return;
                         };
                         let owner = &users[user];
-                        dial(&nodes[owner.node], source, &owner.token, timeout).await
+                        let node = &nodes[owner.node];
+                        match node.ws_url(owner.id) {
+                            Ok(url) => dial(node.addr, &url, source, &owner.token, timeout).await,
+                            Err(error) => Err(format!("socket URL: {error}")),
+                        }
                     };
                     match attempt {
                         Ok(socket) => {

@@ -4,7 +4,8 @@
 //! loopback source addresses and, past ~19,000 sockets, several processes),
 //! optionally publishes through the REST API at an open-loop rate, and
 //! reports the server's memory per socket, CPU per delivery, end-to-end
-//! latency and every missing or duplicated message. See docs/benchmarks.md.
+//! latency and every missing or duplicated message; `table` turns several
+//! runs' reports into one table of medians. See docs/benchmarks.md.
 //!
 //! - `cli`: the command line; `plan`: each process's share of the run;
 //! - `coordinator`: phases, server samples and the merged report;
@@ -13,7 +14,8 @@
 //! - `fleet` (opening sockets, `dial`), `receiver` (what each socket gets),
 //!   `publisher` and `load` (the open-loop schedule), `ledger` (sent vs received);
 //! - `latency` (HDR histograms), `procfs` (RSS and CPU samples), `clock`,
-//!   `node`, `users`, `report`.
+//!   `node` (a server under test: this service or nchan), `users`, `report`;
+//! - `table`: the medians of several runs.
 
 mod cli;
 mod clock;
@@ -30,6 +32,7 @@ mod procfs;
 mod publisher;
 mod receiver;
 mod report;
+mod table;
 mod users;
 mod worker;
 
@@ -38,12 +41,15 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 
-use crate::cli::{Cli, Command, CommonArgs};
+use crate::cli::{Cli, Command, CommonArgs, TableArgs};
 use crate::coordinator::Scenario;
 use crate::report::Report;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Table(args) = &cli.command {
+        return finish(table(args));
+    }
     // Every socket is a descriptor: take all the hard limit allows.
     let open_files = match rlimit::increase_nofile_limit(u64::MAX) {
         Ok(limit) => limit,
@@ -75,8 +81,13 @@ fn main() -> ExitCode {
                 let scenario = Scenario::Load(args);
                 coordinate(&args.common, scenario, open_files, args.max_in_flight).await
             }
+            Command::Table(args) => table(args),
         }
     });
+    finish(result)
+}
+
+fn finish(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -103,6 +114,15 @@ async fn coordinate(
     }
     let report = coordinator::run(common, scenario, open_files).await?;
     publish(common, &report)
+}
+
+fn table(args: &TableArgs) -> anyhow::Result<()> {
+    let markdown = table::render(&table::read_rows(&args.folder)?);
+    if let Some(path) = &args.output {
+        std::fs::write(path, &markdown).with_context(|| format!("writing {}", path.display()))?;
+    }
+    print!("{markdown}");
+    Ok(())
 }
 
 fn publish(common: &CommonArgs, report: &Report) -> anyhow::Result<()> {

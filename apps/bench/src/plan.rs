@@ -7,6 +7,7 @@ use std::net::Ipv4Addr;
 use serde::{Deserialize, Serialize};
 
 use crate::cli::{CommonArgs, LoadArgs};
+use crate::node::Target;
 
 /// Everything one worker process needs; sent as the first line of its stdin
 /// (not on its command line, where the secret would show in `ps`).
@@ -20,6 +21,8 @@ pub struct WorkerPlan {
     pub devices: usize,
     /// Base URLs of the server nodes.
     pub nodes: Vec<String>,
+    /// What kind of server they are.
+    pub target: Target,
     /// This worker's client source addresses.
     pub source_addrs: Vec<Ipv4Addr>,
     pub jwt_secret: String,
@@ -61,6 +64,7 @@ pub fn split(common: &CommonArgs, load: Option<&LoadArgs>) -> anyhow::Result<Vec
                 users,
                 devices: common.devices,
                 nodes: common.urls.clone(),
+                target: common.target,
                 source_addrs,
                 jwt_secret: common.jwt_secret.clone(),
                 token_ttl_secs: common.token_ttl,

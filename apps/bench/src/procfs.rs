@@ -71,12 +71,10 @@ fn parse_stat(stat: &str) -> Option<(u64, u64)> {
 }
 
 fn clock_ticks_per_second() -> f64 {
-    // SAFETY: sysconf has no preconditions.
-    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if ticks > 0 {
-        ticks as f64
-    } else {
-        100.0
+    // The kernel passes it in the auxiliary vector; rustix reads it safely.
+    match rustix::param::clock_ticks_per_second() {
+        0 => 100.0,
+        ticks => ticks as f64,
     }
 }
 

@@ -1,22 +1,20 @@
-//! [`Publisher`]: creates notifications through the REST API on an
-//! open-loop schedule: request i leaves at start + i / rate whether or not
-//! earlier ones were answered, so a slow server shows up as latency and
-//! skipped requests instead of quietly lowering the rate.
+//! [`Publisher`]: creates notifications through the REST API (or publishes
+//! to nchan) on an open-loop schedule: request i leaves at start + i / rate
+//! whether or not earlier ones were answered, so a slow server shows up as
+//! latency and skipped requests instead of quietly lowering the rate.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use notification_protocol::CreateNotificationRequest;
 use rand::Rng;
 use reqwest::header::{HeaderValue, AUTHORIZATION};
-use reqwest::StatusCode;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
 use crate::clock;
 use crate::latency::{self, ShardedHistogram};
 use crate::ledger::Ledger;
-use crate::node::Node;
+use crate::node::{Node, Target};
 use crate::receiver::{SENT_AT_KEY, SEQ_KEY};
 use crate::users::User;
 
@@ -87,12 +85,15 @@ impl Publisher {
         }
         self.in_flight.fetch_add(1, Ordering::Relaxed);
         self.ledger.sent(seq, user);
-        let target = &self.users[user];
-        let request = self
-            .client
-            .post(self.nodes[target.node].create_url.clone())
-            .header(AUTHORIZATION, self.authorization.clone());
-        let user_id = target.id;
+        let owner = &self.users[user];
+        let node = &self.nodes[owner.node];
+        let target = node.target;
+        let user_id = owner.id;
+        let request = node.publish_url(user_id).map(|url| {
+            self.client
+                .post(url)
+                .header(AUTHORIZATION, self.authorization.clone())
+        });
         let devices = self.devices_per_user[user];
         let (ledger, expected, in_flight, create_latency) = (
             self.ledger.clone(),
@@ -102,14 +103,19 @@ impl Publisher {
         );
         tokio::spawn(async move {
             let sent_ns = clock::now_ns();
-            let body = create_body(user_id, seq as u64, sent_ns);
-            let outcome = match request.json(&body).send().await {
-                // Read the body so the connection goes back to the pool.
-                Ok(response) if response.status() == StatusCode::CREATED => {
-                    response.bytes().await.map(drop).map_err(|e| describe(&e))
+            let outcome = match request {
+                Ok(request) => {
+                    let body = publish_body(target, user_id, seq as u64, sent_ns);
+                    match request.json(&body).send().await {
+                        // Read the body so the connection goes back to the pool.
+                        Ok(response) if target.accepted(response.status()) => {
+                            response.bytes().await.map(drop).map_err(|e| describe(&e))
+                        }
+                        Ok(response) => Err(format!("http {}", response.status().as_u16())),
+                        Err(error) => Err(describe(&error)),
+                    }
                 }
-                Ok(response) => Err(format!("http {}", response.status().as_u16())),
-                Err(error) => Err(describe(&error)),
+                Err(error) => Err(format!("publish URL: {error}")),
             };
             create_latency.record(seq, clock::now_ns().saturating_sub(sent_ns));
             if outcome.is_ok() {
@@ -121,18 +127,39 @@ impl Publisher {
     }
 }
 
-/// The create request: small, stamped with the sequence number and the
-/// send time on this process's clock.
-fn create_body(user_id: uuid::Uuid, seq: u64, sent_ns: u64) -> CreateNotificationRequest {
+/// What is published for create `seq`, stamped with the sequence number and
+/// the send time on this process's clock: a create request for the service;
+/// for nchan, which forwards the body as it is, the frame the service would
+/// send for it (same envelope, similar size), so one receiver reads both.
+fn publish_body(target: Target, user_id: uuid::Uuid, seq: u64, sent_ns: u64) -> Value {
     let mut metadata = Map::new();
     metadata.insert(SEQ_KEY.to_owned(), Value::from(seq));
     metadata.insert(SENT_AT_KEY.to_owned(), Value::from(sent_ns));
-    CreateNotificationRequest {
-        user_id,
-        title: "Benchmark".to_owned(),
-        message: format!("Notification {seq} of the load test"),
-        notification_type: None,
-        metadata: Some(metadata),
+    let title = "Benchmark";
+    let message = format!("Notification {seq} of the load test");
+    match target {
+        Target::Service => json!({
+            "user_id": user_id,
+            "title": title,
+            "message": message,
+            "metadata": metadata,
+        }),
+        Target::Nchan => json!({
+            "type": "notification",
+            "data": {
+                "notification_id": uuid::Uuid::new_v4(),
+                "user_id": user_id,
+                "title": title,
+                "message": message,
+                "type": "INFO",
+                "status": "UNREAD",
+                "metadata": metadata,
+                "created_at": "2026-01-01T00:00:00Z",
+                "read_at": null,
+                "archived_at": null
+            },
+            "unread_count": seq + 1
+        }),
     }
 }
 
@@ -149,13 +176,27 @@ fn describe(error: &reqwest::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::receiver::{Deliveries, Inbox};
+    use notification_protocol::CreateNotificationRequest;
 
     #[test]
-    fn the_body_carries_the_stamps_the_receiver_reads() {
+    fn the_create_request_carries_the_stamps_the_receiver_reads() {
         let user = uuid::Uuid::new_v4();
-        let body = serde_json::to_value(create_body(user, 42, 7_000)).unwrap();
-        assert_eq!(body["user_id"], user.to_string());
-        assert_eq!(body["metadata"][SEQ_KEY], 42);
-        assert_eq!(body["metadata"][SENT_AT_KEY], 7_000);
+        let body = publish_body(Target::Service, user, 42, 7_000);
+        let request: CreateNotificationRequest = serde_json::from_value(body).unwrap();
+        assert_eq!(request.user_id, user);
+        let metadata = request.metadata.unwrap();
+        assert_eq!(metadata[SEQ_KEY], 42);
+        assert_eq!(metadata[SENT_AT_KEY], 7_000);
+    }
+
+    #[test]
+    fn an_nchan_message_is_received_as_a_delivered_notification() {
+        let body = publish_body(Target::Nchan, uuid::Uuid::new_v4(), 42, 7_000);
+        let deliveries = Deliveries::default();
+        let inbox = Inbox::new(0, 0);
+        deliveries.on_text(&inbox, &body.to_string(), 9_000);
+        assert_eq!(deliveries.delivered.load(Ordering::Relaxed), 1);
+        assert!(inbox.seen().contains(&42));
     }
 }

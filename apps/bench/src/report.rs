@@ -10,6 +10,7 @@ use crate::fleet::ConnectOutcome;
 use crate::latency::{LatencySummary, Recorded};
 use crate::ledger::PublishCounts;
 use crate::load::LoadOutcome;
+use crate::node::Target;
 use crate::procfs::ProcessSample;
 
 #[derive(Debug, Clone, Serialize)]
@@ -36,6 +37,7 @@ pub struct RunSettings {
     pub sockets: usize,
     pub processes: usize,
     pub nodes: Vec<String>,
+    pub target: Target,
     pub source_addrs_per_process: usize,
     pub connect_concurrency: usize,
     pub settle_secs: f64,

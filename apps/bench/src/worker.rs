@@ -29,7 +29,7 @@ pub async fn run() -> anyhow::Result<()> {
     let nodes: Arc<[Node]> = plan
         .nodes
         .iter()
-        .map(|url| Node::resolve(url))
+        .map(|url| Node::resolve(url, plan.target))
         .collect::<anyhow::Result<Vec<_>>>()?
         .into();
     let tokens = Tokens::new(&plan.jwt_secret, Duration::from_secs(plan.token_ttl_secs))?;
