@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the servers the tests talk to are up: PostgreSQL on 127.0.0.1:5432
-# (or TEST_POSTGRES_URL's host) and Redis on 127.0.0.1:6379. Starts a local one
-# that is down when this machine has it installed; otherwise fails loudly.
+# (unless TEST_POSTGRES_URL names another) and Redis at TEST_REDIS_URL (default
+# redis://127.0.0.1:6379). Starts a local one that is down when this machine has
+# it installed and the URL points at this machine; otherwise fails loudly.
 set -euo pipefail
 
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
@@ -31,21 +32,43 @@ ensure_postgres() {
     wait_for PostgreSQL 127.0.0.1 5432
 }
 
+# Host and port of a redis:// URL (user, password and database left out).
+redis_address() { # url -> "host port"
+    local rest=${1#*://}
+    rest=${rest##*@}
+    rest=${rest%%/*}
+    local host=${rest%:*} port=6379
+    [ "$host" != "$rest" ] && port=${rest##*:}
+    echo "${host:-127.0.0.1} $port"
+}
+
+is_local() { [ "$1" = 127.0.0.1 ] || [ "$1" = localhost ]; }
+
 ensure_redis() {
-    port_open 127.0.0.1 6379 && return 0
-    if command -v redis-server >/dev/null 2>&1; then
-        echo "starting Redis…"
-        redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
-    else
-        echo "error: Redis is not running on 127.0.0.1:6379 and redis-server is not installed." >&2
+    local url=${TEST_REDIS_URL:-redis://127.0.0.1:6379} host port
+    read -r host port <<<"$(redis_address "$url")"
+    port_open "$host" "$port" && return 0
+    if ! is_local "$host"; then
+        echo "error: Redis is not reachable at $host:$port (TEST_REDIS_URL)." >&2
         return 1
     fi
-    wait_for Redis 127.0.0.1 6379
+    if command -v redis-server >/dev/null 2>&1; then
+        echo "starting Redis on port $port…"
+        redis-server --daemonize yes --bind 127.0.0.1 --port "$port" --save "" --appendonly no
+    else
+        echo "error: Redis is not running on $host:$port and redis-server is not installed." >&2
+        echo "       Install it (Debian: apt install redis-server) or point TEST_REDIS_URL at one." >&2
+        return 1
+    fi
+    wait_for Redis 127.0.0.1 "$port"
 }
 
 if [ -n "${TEST_POSTGRES_URL:-}" ]; then
     echo "using TEST_POSTGRES_URL for PostgreSQL tests"
 else
     ensure_postgres
+fi
+if [ -n "${TEST_REDIS_URL:-}" ]; then
+    echo "using TEST_REDIS_URL for Redis tests"
 fi
 ensure_redis

@@ -4,6 +4,7 @@ use clap::Parser;
 use notification_api::cli::Cli;
 use notification_api::ShutdownHandle;
 use notification_api::{Application, Settings};
+use notification_application::NotificationService;
 use notification_infrastructure::testing::{fresh_postgres_database, fresh_sqlite_url};
 use reqwest::{Method, Response};
 use serde_json::{json, Value};
@@ -36,6 +37,9 @@ pub struct TestApp {
     pub base_url: String,
     pub database_url: String,
     pub client: reqwest::Client,
+    /// The service the REST handlers use, as another bounded context in the
+    /// same binary gets it ([`Application::notification_service`]).
+    pub service: NotificationService,
     shutdown: ShutdownHandle,
 }
 
@@ -67,11 +71,13 @@ pub async fn spawn_app_with(database_url: &str, flags: &[&str]) -> TestApp {
         .expect("the server builds");
     let base_url = application.base_url();
     let shutdown = application.shutdown_handle();
+    let service = application.notification_service();
     tokio::spawn(application.run_until_stopped());
     TestApp {
         base_url,
         database_url: database_url.to_owned(),
         client: reqwest::Client::new(),
+        service,
         shutdown,
     }
 }

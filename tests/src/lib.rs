@@ -9,6 +9,9 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`); when it is unreachable they
 //! fail, they never skip.
 
+// Test support: a panic here is a failed test, with the message saying why.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 pub mod app;
 pub mod tokens;
 pub mod ws;

@@ -7,6 +7,8 @@
 //! The database is a private PostgreSQL of this test's own: stopping the shared
 //! test server would break every other test running at the same time.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 

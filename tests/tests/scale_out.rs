@@ -2,6 +2,8 @@
 //! out"): a socket may sit on any node and a change may be made through any
 //! node; each socket gets each message exactly once.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
 use std::time::Duration;
 
 use notification_e2e::ws::{Closed, Connect};
@@ -163,4 +165,21 @@ async fn both_nodes_survive_a_redis_restart_and_readyz_shows_the_outage() {
     for socket in [&mut on_a, &mut on_b] {
         assert_eq!(socket.expect("notification").await["data"], after);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_node_has_stopped_its_event_bus_by_the_time_stop_returns() {
+    let redis = PrivateRedis::start();
+    let database = Backend::Sqlite.database_url().await;
+    let app = spawn_app_with(&database, &["--event-bus-url", &redis.url()]).await;
+    assert!(app.service.check_ready().await.is_ok());
+
+    app.stop().await;
+
+    // The subscription task has ended (not merely been asked to): the bus no
+    // longer reports itself subscribed, though Redis is still up.
+    assert!(
+        app.service.check_ready().await.is_err(),
+        "the event bus still listens after shutdown"
+    );
 }

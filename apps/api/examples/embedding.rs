@@ -1,14 +1,18 @@
 //! Another bounded context in the same binary creates notifications through
 //! the application service: no HTTP, no hub, no SQL. See docs/embedding.md.
 //!
+//! It takes the very `NotificationService` the REST handlers use from
+//! `Application::notification_service`, so what billing creates is stored
+//! and pushed to the customer's open sockets exactly like a
+//! `POST /api/v1/notifications`.
+//!
 //! Run with `cargo run -p notification-api --example embedding`.
 
-use std::sync::Arc;
-
+use clap::Parser;
+use notification_api::cli::Cli;
+use notification_api::{Application, Settings};
 use notification_application::NotificationService;
 use notification_domain::{NotificationDraft, NotificationType, UserId};
-use notification_infrastructure::events::InProcessEventBus;
-use notification_infrastructure::storage::{self, DatabaseUrl};
 
 /// The billing context: it knows about payments, not about sockets.
 struct Billing {
@@ -32,7 +36,11 @@ impl Billing {
             Some(NotificationType::Success),
             Some(serde_json::json!({ "amount_cents": cents })),
         )?;
-        let notification = self.notifications.create(draft).await?;
+        let notification = self
+            .notifications
+            .create(draft, None)
+            .await?
+            .into_notification();
         println!("billing: notified {customer} ({})", notification.id());
         Ok(())
     }
@@ -40,23 +48,31 @@ impl Billing {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // In the real binary these come from `Application::build`; the service is
-    // the same object the REST handlers use, so sockets hear about it at once.
-    let storage = storage::connect(&DatabaseUrl::parse("sqlite::memory:")?).await?;
-    let bus = Arc::new(InProcessEventBus::new());
-    let service = NotificationService::new(storage.repository(), bus);
-
+    // The settings the binary reads from its flags and environment; here an
+    // in-memory database, a free port and dev-mode tokens.
+    let cli = Cli::try_parse_from([
+        "notification-api",
+        "--bind-addr",
+        "127.0.0.1:0",
+        "--database-url",
+        "sqlite::memory:",
+    ])?;
+    let application = Application::build(Settings::from_args(&cli.config)?).await?;
     let billing = Billing {
-        notifications: service.clone(),
+        notifications: application.notification_service(),
     };
+    let service = application.notification_service();
+    let shutdown = application.shutdown_handle();
+    let server = tokio::spawn(application.run_until_stopped());
+
     let customer = UserId::from_uuid(uuid::Uuid::now_v7());
     billing.payment_received(customer, 12_345).await?;
-
     println!(
         "unread for {customer}: {}",
         service.unread_count(customer).await?
     );
-    // Last, once nothing writes any more.
-    storage.close().await;
+
+    shutdown.shutdown().await;
+    server.await??;
     Ok(())
 }

@@ -1,5 +1,10 @@
 //! Builds the running service from [`Settings`]: storage, event bus, use cases
 //! and the HTTP server, in the order a notification flows through them.
+//!
+//! Every task that runs beside the requests (the event bus's subscription,
+//! metrics upkeep, storage's own tasks) is spawned on one [`BackgroundTasks`]
+//! made here; [`ShutdownHandle::shutdown`] cancels and awaits them all once
+//! the HTTP server has stopped.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -48,6 +53,7 @@ pub struct Application {
     server: Server,
     shutdown: ShutdownHandle,
     dev_tokens: Option<DevTokens>,
+    service: NotificationService,
 }
 
 /// Stops the application gracefully: every socket gets close 1001, then the
@@ -59,13 +65,18 @@ pub struct ShutdownHandle {
     /// Half of `SHUTDOWN_TIMEOUT` for the sockets to say goodbye; the HTTP
     /// server's own drain gets the other half.
     socket_drain: Duration,
-    /// Background tasks (the idempotency purge), stopped after the server.
+    /// The Redis bus, when configured: its subscription stops first, so that
+    /// no event arrives for sockets that are gone.
+    redis: Option<Arc<RedisEventBus>>,
+    /// Background tasks (the idempotency purge, metrics upkeep), stopped after the server.
     tasks: BackgroundTasks,
     /// Closed last, once nothing writes any more.
     storage: Storage,
 }
 
 impl ShutdownHandle {
+    /// Sockets first (close 1001), then the HTTP server, then the event bus
+    /// and every background task, awaited until each has ended.
     pub async fn shutdown(&self) {
         tracing::info!(sockets = self.hub.total_connections(), "shutting down");
         self.hub.shutdown();
@@ -79,6 +90,9 @@ impl ShutdownHandle {
             );
         }
         self.server.stop(true).await;
+        if let Some(redis) = &self.redis {
+            redis.shutdown().await;
+        }
         self.tasks.shutdown().await;
         self.storage.close().await;
     }
@@ -91,14 +105,18 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         // The path of a notification, from the inside out: storage, the event
         // bus, the hub that pushes, then the service that ties them together.
+        let tasks = BackgroundTasks::new();
         let storage = storage::connect(&settings.database_url).await?;
         let repository = storage.repository();
-        let tasks = BackgroundTasks::new();
         storage::spawn_idempotency_purger(repository.clone(), IDEMPOTENCY_PURGE_EVERY, &tasks);
         let hub = Hub::new(&settings.realtime);
         let pusher = Arc::new(Pusher::new(hub.clone()));
-        let event_bus = event_bus(&settings.event_bus, pusher).await?;
+        let (event_bus, redis) = event_bus(&settings.event_bus, pusher, &tasks).await?;
         let service = NotificationService::new(repository, event_bus);
+        let metrics = telemetry::metrics_handle();
+        if let Some(handle) = &metrics {
+            telemetry::spawn_upkeep(handle.clone(), &tasks);
+        }
 
         let (jwt, dev_tokens) = jwt_settings(&settings.auth)?;
         let tokens =
@@ -110,9 +128,9 @@ impl Application {
             service.clone(),
         ));
         let state = ApiState {
-            service,
+            service: service.clone(),
             tokens,
-            metrics: telemetry::metrics_handle(),
+            metrics,
             connections,
             websocket: WebSocketOptions {
                 allowed_origins: settings
@@ -144,6 +162,7 @@ impl Application {
             hub,
             server: server.handle(),
             socket_drain: half,
+            redis,
             tasks,
             storage,
         };
@@ -154,7 +173,15 @@ impl Application {
             server,
             shutdown,
             dev_tokens,
+            service,
         })
+    }
+
+    /// The very service the REST handlers use, for other bounded contexts in
+    /// the same binary: what they create is stored and pushed to open sockets
+    /// exactly as a `POST /api/v1/notifications` is.
+    pub fn notification_service(&self) -> NotificationService {
+        self.service.clone()
     }
 
     pub fn port(&self) -> u16 {
@@ -237,22 +264,24 @@ async fn termination_signal() {
     }
 }
 
-/// The configured event bus, with `subscriber` (the hub's pusher) subscribed.
+/// The configured event bus, with `subscriber` (the hub's pusher) subscribed,
+/// and the Redis bus again when it is the one (shutdown stops it).
 async fn event_bus(
     settings: &EventBusSettings,
     subscriber: Arc<dyn EventSubscriber>,
-) -> Result<Arc<dyn EventPublisher>, StartupError> {
+    tasks: &BackgroundTasks,
+) -> Result<(Arc<dyn EventPublisher>, Option<Arc<RedisEventBus>>), StartupError> {
     Ok(match settings {
         EventBusSettings::InProcess => {
             let bus = InProcessEventBus::new();
             bus.subscribe(subscriber);
-            Arc::new(bus)
+            (Arc::new(bus), None)
         }
         EventBusSettings::Redis(url) => {
-            let bus = RedisEventBus::connect(url).await?;
+            let bus = Arc::new(RedisEventBus::connect(url, tasks).await?);
             bus.subscribe(subscriber);
             tracing::info!("event bus: Redis");
-            Arc::new(bus)
+            (bus.clone(), Some(bus))
         }
     })
 }

@@ -5,6 +5,9 @@ use std::sync::OnceLock;
 
 use std::time::Duration;
 
+use notification_infrastructure::background::BackgroundTasks;
+use tokio::time::MissedTickBehavior;
+
 use metrics_exporter_prometheus::{Matcher, PrometheusHandle};
 use notification_presentation::metrics::prometheus_builder;
 use tracing_subscriber::EnvFilter;
@@ -13,6 +16,9 @@ use tracing_subscriber::EnvFilter;
 const LATENCY_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
+
+/// How often the recorder's histograms are drained.
+const UPKEEP_EVERY: Duration = Duration::from_secs(5);
 
 /// Installs the global tracing subscriber with `filter` (the `RUST_LOG` syntax).
 /// A second call is a no-op, so tests may build several applications.
@@ -27,7 +33,8 @@ pub fn init_tracing(filter: &str) {
 }
 
 /// The process-wide Prometheus recorder. `metrics` has one global recorder, so
-/// every application built in this process (tests build many) shares it.
+/// every application built in this process (tests build many) shares it; each
+/// application runs its [upkeep](spawn_upkeep) for as long as it runs.
 pub fn metrics_handle() -> Option<PrometheusHandle> {
     static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
     HANDLE
@@ -36,10 +43,7 @@ pub fn metrics_handle() -> Option<PrometheusHandle> {
                 .and_then(|b| b.set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS))
                 .ok()?;
             match builder.install_recorder() {
-                Ok(handle) => {
-                    spawn_upkeep(handle.clone());
-                    Some(handle)
-                }
+                Ok(handle) => Some(handle),
                 Err(error) => {
                     tracing::warn!(%error, "metrics recorder not installed; /metrics will be empty");
                     None
@@ -50,15 +54,17 @@ pub fn metrics_handle() -> Option<PrometheusHandle> {
 }
 
 /// The recorder leaves draining its histograms to the caller; without this
-/// their memory grows between scrapes.
-fn spawn_upkeep(handle: PrometheusHandle) {
-    let spawned = std::thread::Builder::new()
-        .name("metrics-upkeep".into())
-        .spawn(move || loop {
-            std::thread::sleep(Duration::from_secs(5));
-            handle.run_upkeep();
-        });
-    if let Err(error) = spawned {
-        tracing::warn!(%error, "metrics upkeep thread not started");
-    }
+/// their memory grows between scrapes. Runs until `tasks` shut down.
+pub fn spawn_upkeep(handle: PrometheusHandle, tasks: &BackgroundTasks) {
+    let cancelled = tasks.token();
+    tasks.spawn(async move {
+        let mut every = tokio::time::interval(UPKEEP_EVERY);
+        every.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = cancelled.cancelled() => break,
+                _ = every.tick() => handle.run_upkeep(),
+            }
+        }
+    });
 }

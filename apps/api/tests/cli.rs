@@ -1,5 +1,7 @@
 //! The binary from the outside: exit codes and output of its commands.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
 use std::process::{Command, Output};
 
 const SECRET: &str = "cli-test-secret-that-is-at-least-32-bytes";

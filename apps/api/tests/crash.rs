@@ -7,6 +7,8 @@
 //! are not counted: their notification may or may not be stored (the client
 //! never heard), which is what `Idempotency-Key` retries are for.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};

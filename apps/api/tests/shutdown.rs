@@ -1,6 +1,8 @@
 //! Graceful shutdown of the real process: SIGTERM → close 1001 on every
 //! socket, then exit 0 within SHUTDOWN_TIMEOUT.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
 mod support;
 
 use std::time::Duration;

@@ -7,9 +7,11 @@
 //!   reading and changing notifications, from REST handlers and from other
 //!   bounded contexts alike. Every change is stored first, then its domain
 //!   event is published; a repeat that changes nothing publishes nothing.
-//!   [`NotificationService::create_idempotent`] creates once per publisher
-//!   and idempotency key and answers a repeat with the first result
-//!   ([`CreateOutcome`]).
+//!   [`NotificationService::create`] decides whether a create is idempotent:
+//!   given an [`Idempotency`] it creates once per publisher and key and
+//!   answers a repeat with the first result ([`CreateOutcome`]).
+//! - [`idempotency`]: [`Idempotency`], the publisher and key of a create
+//!   that must happen once.
 //! - [`error`]: [`ServiceError`], what a use case can fail with.
 //! - [`page`]: the keyset-paginated listing result.
 //! - [`realtime`]: real-time delivery: the connection gate, socket and
@@ -17,12 +19,14 @@
 //!   the hub subscribes to the domain's events itself).
 
 pub mod error;
+pub mod idempotency;
 pub mod outcome;
 pub mod page;
 pub mod realtime;
 pub mod service;
 
 pub use error::{ReadinessError, ServiceError};
+pub use idempotency::Idempotency;
 pub use outcome::CreateOutcome;
 pub use page::{Page, PageRequest, MAX_PAGE_SIZE};
 pub use service::NotificationService;

@@ -1,8 +1,8 @@
-//! [`CreateOutcome`]: what an idempotent create did.
+//! [`CreateOutcome`]: what a create did.
 
 use notification_domain::Notification;
 
-/// The result of [`NotificationService::create_idempotent`](crate::NotificationService::create_idempotent).
+/// The result of [`NotificationService::create`](crate::NotificationService::create).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CreateOutcome {
     /// A new notification was stored and announced.

@@ -3,14 +3,15 @@
 use std::sync::Arc;
 
 use notification_domain::{
-    now, DomainEvent, EventPublisher, IdempotencyClaim, IdempotencyKey, IdempotentInsert,
-    ListQuery, Notification, NotificationChange, NotificationCreated, NotificationDraft,
-    NotificationId, NotificationRepository, NotificationStatus, NotificationUpdated,
-    RequestFingerprint, UserId, IDEMPOTENCY_KEY_TTL,
+    now, DomainEvent, EventPublisher, IdempotencyClaim, IdempotentInsert, ListQuery, Notification,
+    NotificationChange, NotificationCreated, NotificationDraft, NotificationId,
+    NotificationRepository, NotificationStatus, NotificationUpdated, RequestFingerprint, UserId,
+    IDEMPOTENCY_KEY_TTL,
 };
 use time::OffsetDateTime;
 
 use crate::error::{ReadinessError, ServiceError};
+use crate::idempotency::Idempotency;
 use crate::outcome::CreateOutcome;
 use crate::page::{Page, PageRequest, MAX_PAGE_SIZE};
 
@@ -68,31 +69,27 @@ impl NotificationService {
 
     /// Stores a new notification for `draft.user_id`, then publishes
     /// [`NotificationCreated`]. The notification is durable when this returns.
-    #[tracing::instrument(skip_all, fields(user_id = %draft.user_id))]
-    pub async fn create(&self, draft: NotificationDraft) -> Result<Notification, ServiceError> {
-        let notification = Notification::new(draft, NotificationId::new(), now());
-        let unread_count = self.repository.insert(&notification).await?;
-        self.announce_created(&notification, unread_count).await;
-        Ok(notification)
-    }
-
-    /// [`create`](Self::create), once per `publisher` and `key` within
-    /// [`IDEMPOTENCY_KEY_TTL`].
     ///
-    /// The first call stores and publishes as `create` does
-    /// ([`CreateOutcome::Created`]). A repeat with the same request returns
-    /// the notification as first created, stores and publishes nothing
-    /// ([`CreateOutcome::Replayed`]), also when the two calls race: the
-    /// repository lets exactly one of them store. The same key with a
+    /// Without `idempotency` every call creates ([`CreateOutcome::Created`]).
+    /// With it, the first call creates; a repeat by the same publisher with
+    /// the same key and the same request within [`IDEMPOTENCY_KEY_TTL`]
+    /// returns the notification as first created and stores and publishes
+    /// nothing ([`CreateOutcome::Replayed`]), also when the two calls race:
+    /// the repository lets exactly one of them store. The same key with a
     /// different request is [`ServiceError::IdempotencyKeyReused`]. "The same
     /// request" means the same [`RequestFingerprint`] of the validated draft.
-    #[tracing::instrument(skip_all, fields(user_id = %draft.user_id, %publisher))]
-    pub async fn create_idempotent(
+    #[tracing::instrument(skip_all, fields(user_id = %draft.user_id, idempotent = idempotency.is_some()))]
+    pub async fn create(
         &self,
         draft: NotificationDraft,
-        publisher: UserId,
-        key: IdempotencyKey,
+        idempotency: Option<Idempotency>,
     ) -> Result<CreateOutcome, ServiceError> {
+        let Some(Idempotency { publisher, key }) = idempotency else {
+            let notification = Notification::new(draft, NotificationId::new(), now());
+            let unread_count = self.repository.insert(&notification).await?;
+            self.announce_created(&notification, unread_count).await;
+            return Ok(CreateOutcome::Created(notification));
+        };
         let claim = IdempotencyClaim {
             publisher,
             key,

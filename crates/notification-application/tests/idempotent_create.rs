@@ -1,9 +1,11 @@
-//! Unit tests of `NotificationService::create_idempotent`, with mockall mocks
+//! Unit tests of `NotificationService::create` with an `Idempotency`, with mockall mocks
 //! of the ports.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::sync::Arc;
 
-use notification_application::{CreateOutcome, NotificationService, ServiceError};
+use notification_application::{CreateOutcome, Idempotency, NotificationService, ServiceError};
 use notification_domain::{
     DomainEvent, IdempotencyKey, IdempotencyRecord, IdempotentInsert, MockEventPublisher,
     MockNotificationRepository, Notification, NotificationDraft, NotificationId, PublishError,
@@ -70,7 +72,10 @@ async fn a_new_key_stores_the_notification_with_its_claim_then_publishes_created
         .returning(|_| Ok(()));
 
     let outcome = service(repo, publisher)
-        .create_idempotent(draft(user_id, "Paid"), publisher_id, key())
+        .create(
+            draft(user_id, "Paid"),
+            Some(Idempotency::new(publisher_id, key())),
+        )
         .await
         .unwrap();
 
@@ -92,7 +97,10 @@ async fn a_repeat_returns_the_first_notification_and_publishes_nothing() {
     });
 
     let outcome = service(repo, no_publish())
-        .create_idempotent(draft(user_id, "  Paid  "), user(), key())
+        .create(
+            draft(user_id, "  Paid  "),
+            Some(Idempotency::new(user(), key())),
+        )
         .await
         .unwrap();
 
@@ -114,7 +122,10 @@ async fn the_same_key_with_a_different_request_is_refused_and_publishes_nothing(
     });
 
     let result = service(repo, no_publish())
-        .create_idempotent(draft(user_id, "Refunded"), user(), key())
+        .create(
+            draft(user_id, "Refunded"),
+            Some(Idempotency::new(user(), key())),
+        )
         .await;
 
     assert!(matches!(result, Err(ServiceError::IdempotencyKeyReused)));
@@ -127,7 +138,7 @@ async fn storage_down_is_unavailable_and_publishes_nothing() {
         .returning(|_, _, _| Err(RepositoryError::Unavailable("connection refused".into())));
 
     let result = service(repo, no_publish())
-        .create_idempotent(draft(user(), "Paid"), user(), key())
+        .create(draft(user(), "Paid"), Some(Idempotency::new(user(), key())))
         .await;
 
     assert!(matches!(result, Err(ServiceError::Unavailable(_))));
@@ -145,7 +156,7 @@ async fn a_failed_publish_still_creates_because_the_notification_is_stored() {
         .returning(|_| Err(PublishError::Unavailable("redis down".into())));
 
     let outcome = service(repo, publisher)
-        .create_idempotent(draft(user(), "Paid"), user(), key())
+        .create(draft(user(), "Paid"), Some(Idempotency::new(user(), key())))
         .await;
 
     assert!(matches!(outcome, Ok(CreateOutcome::Created(_))));

@@ -1,5 +1,7 @@
 //! Unit tests of every use case, with mockall mocks of the ports.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
 use std::sync::Arc;
 
 use mockall::predicate::eq;
@@ -68,9 +70,11 @@ async fn create_stores_then_publishes_created_with_the_unread_count() {
         .returning(|_| Ok(()));
 
     let created = service(repo, publisher)
-        .create(draft(user_id))
+        .create(draft(user_id), None)
         .await
         .unwrap();
+    assert!(!created.is_replay());
+    let created = created.into_notification();
     assert_eq!(created.title(), "Nova transação");
 }
 
@@ -78,7 +82,9 @@ async fn create_stores_then_publishes_created_with_the_unread_count() {
 async fn create_publishes_nothing_when_the_store_fails() {
     let mut repo = MockNotificationRepository::new();
     repo.expect_insert().returning(|_| Err(unavailable()));
-    let result = service(repo, no_publish()).create(draft(user())).await;
+    let result = service(repo, no_publish())
+        .create(draft(user()), None)
+        .await;
     assert!(matches!(result, Err(ServiceError::Unavailable(_))));
 }
 
@@ -91,7 +97,10 @@ async fn create_succeeds_when_publishing_fails_because_the_notification_is_store
         .expect_publish()
         .times(1)
         .returning(|_| Err(PublishError::Unavailable("redis down".into())));
-    assert!(service(repo, publisher).create(draft(user())).await.is_ok());
+    assert!(service(repo, publisher)
+        .create(draft(user()), None)
+        .await
+        .is_ok());
 }
 
 #[tokio::test]

@@ -3,17 +3,17 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// Identifies one notification. A UUIDv7: ids sort by creation time, which the
 /// repositories use for keyset pagination and for "everything after this id".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct NotificationId(Uuid);
 
 impl NotificationId {
-    /// A fresh id for a notification created now.
+    /// A fresh id for a notification created now. Deliberately no `Default`:
+    /// a random value is no default, and `..Default::default()` would hide it.
+    #[allow(clippy::new_without_default)]
     pub fn new() -> Self {
         Self(Uuid::now_v7())
     }
@@ -45,15 +45,8 @@ impl NotificationId {
     }
 }
 
-impl Default for NotificationId {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 /// Identifies the user who owns notifications: the `sub` of their token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct UserId(Uuid);
 
 impl UserId {

@@ -21,7 +21,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::content::{Message, Metadata, NotificationDraft, Title};
@@ -30,8 +29,7 @@ use crate::ids::{NotificationId, UserId};
 use crate::timestamp::truncate_to_micros;
 
 /// What kind of news a notification carries; clients pick an icon or colour.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum NotificationType {
     #[default]
     Info,
@@ -41,8 +39,7 @@ pub enum NotificationType {
 }
 
 /// Where a notification stands in its user's inbox.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NotificationStatus {
     Unread,
     Read,

@@ -12,6 +12,8 @@
 //! - `many_users/{threads}`: every thread pushes to its own 4,096 users (one
 //!   socket each) at the same time, so the shards are shared by all.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
 use std::hint::black_box;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};

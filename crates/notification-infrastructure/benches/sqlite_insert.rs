@@ -7,6 +7,8 @@
 //! - `concurrent/16` and `concurrent/256`: 16 or 256 inserts in flight, as
 //!   under load; the repository writes what is queued together (group commit).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

@@ -1,8 +1,8 @@
 //! # notification-infrastructure
 //!
-//! The adapters that give the domain's ports a real world to talk to. Nothing
-//! here holds business rules: each module implements a port of
-//! `notification-domain` on top of one technology.
+//! The adapters that give the domain's and the application's ports a real
+//! world to talk to, on top of one technology each. Nothing here holds
+//! business rules.
 //!
 //! - [`background`]: [`background::BackgroundTasks`], the one lifetime of every
 //!   task the service runs beside its requests.
@@ -25,5 +25,7 @@ pub mod events;
 pub mod realtime;
 pub mod storage;
 
+// Test support: a panic there is a failed test, with the message saying why.
 #[cfg(feature = "test-support")]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 pub mod testing;

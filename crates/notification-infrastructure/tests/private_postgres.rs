@@ -1,6 +1,8 @@
 //! The private PostgreSQL of outage tests really goes away and comes back,
 //! keeping its data.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
 use notification_infrastructure::testing::PrivatePostgres;
 use sqlx::{Connection, Executor, PgConnection};
 

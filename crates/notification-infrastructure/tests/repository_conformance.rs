@@ -6,6 +6,8 @@
 //! of one run share one fresh database, kept apart by random user ids, so they
 //! can run in parallel. PostgreSQL being down fails the `postgres::` tests.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -1,6 +1,8 @@
 //! JWT verification (HS256), as every REST request and WebSocket upgrade
 //! does it: signature, algorithm, `exp`/`nbf`, and a UUID `sub`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
 use std::hint::black_box;
 use std::time::Duration;
 

@@ -11,8 +11,8 @@ use crate::{health, metrics, openapi, routes, telemetry, websocket};
 /// The whole HTTP app. Call it inside `HttpServer::new(move || app(state.clone()))`.
 ///
 /// Every handler reads `web::Data<ApiState>`; the auth extractors read
-/// `web::Data<TokenVerifier>`. A new route (e.g. the WebSocket upgrade) is one
-/// more `.route(...)` line here.
+/// `web::Data<TokenVerifier>`. Every route of the service is listed here,
+/// the WebSocket upgrade included.
 pub fn app(
     state: ApiState,
 ) -> App<

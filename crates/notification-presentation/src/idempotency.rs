@@ -3,7 +3,8 @@
 //!
 //! The key's rules are the domain's [`IdempotencyKey`]; this module reads it
 //! from the request and names errors after the header. The create handler
-//! passes it to [`create_once`](crate::routes::create::create_once).
+//! passes it on to `NotificationService::create`, which decides what a
+//! repeat means.
 
 use actix_web::http::header::HeaderMap;
 use notification_domain::ValidationError;

@@ -10,10 +10,8 @@ use crate::auth::TokenVerifier;
 use crate::websocket::WebSocketOptions;
 
 /// Shared state of the HTTP app. Cheap to clone (every field is a handle), so
-/// the binary builds it once and calls `app(state.clone())` per worker.
-///
-/// A new dependency of a handler (the WebSocket hub, for instance) becomes one
-/// more field here; handlers read it from `web::Data<ApiState>`.
+/// the binary builds it once and calls `app(state.clone())` per worker;
+/// handlers read it from `web::Data<ApiState>`.
 #[derive(Clone)]
 pub struct ApiState {
     pub service: NotificationService,

@@ -1,13 +1,16 @@
 //! Request telemetry, in one place: a tracing line and two metrics per request.
 //!
-//! Requests are labelled with their route *pattern*
-//! (`/api/v1/notifications/{id}`), never the raw path or query string: that
-//! keeps label cardinality bounded and keeps `?token=` out of logs.
+//! Every label takes its value from a fixed set, whatever a client sends, so
+//! no request can add series for ever: the method is one of
+//! [`METHOD_LABELS`] (anything else is `other`), the route is the matched
+//! *pattern* (`/api/v1/notifications/{id}`) or [`UNMATCHED_ROUTE`], never the
+//! raw path or query string (which also keeps `?token=` out of logs).
 
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::Error;
 
@@ -21,6 +24,20 @@ pub const HTTP_DURATION_BUCKETS: &[f64] = &[
 ];
 /// The `route` label of requests no route matched.
 pub const UNMATCHED_ROUTE: &str = "unmatched";
+/// The `method` labels of the methods this API answers; every other method
+/// (made-up ones included) is [`OTHER_METHOD`].
+pub const METHOD_LABELS: [&str; 5] = ["GET", "POST", "DELETE", "HEAD", "OPTIONS"];
+/// The `method` label of any method not in [`METHOD_LABELS`].
+pub const OTHER_METHOD: &str = "other";
+
+/// The `method` label of `method`: itself when it is one of
+/// [`METHOD_LABELS`], otherwise [`OTHER_METHOD`].
+pub fn method_label(method: &Method) -> &'static str {
+    METHOD_LABELS
+        .into_iter()
+        .find(|label| method.as_str() == *label)
+        .unwrap_or(OTHER_METHOD)
+}
 
 /// Middleware (`actix_web::middleware::from_fn(telemetry::record)`).
 pub async fn record(
@@ -28,7 +45,7 @@ pub async fn record(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let started = Instant::now();
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let result = next.call(req).await;
     let elapsed = started.elapsed();
     // The pattern is known only after routing, i.e. on the way back.
@@ -51,7 +68,7 @@ pub async fn record(
     );
     metrics::counter!(
         HTTP_REQUESTS_TOTAL,
-        "method" => method.clone(),
+        "method" => method,
         "route" => route.clone(),
         "status" => status.to_string()
     )
@@ -63,4 +80,18 @@ pub async fn record(
     )
     .record(elapsed.as_secs_f64());
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_methods_keep_their_name_and_every_other_is_other() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::OPTIONS), "OPTIONS");
+        assert_eq!(method_label(&Method::PATCH), OTHER_METHOD);
+        let made_up = Method::from_bytes(b"BREW").unwrap();
+        assert_eq!(method_label(&made_up), OTHER_METHOD);
+    }
 }

@@ -2,6 +2,8 @@
 //! interest cache is process-wide, so a scoped subscriber only sees every event
 //! reliably when no other test runs in the same process at the same time.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
@@ -39,7 +41,7 @@ async fn the_request_log_names_the_route_pattern_and_never_the_query_token() {
         .with_max_level(tracing::Level::DEBUG)
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let secret_token = app.user_token(Uuid::now_v7());
 
     let reply = app

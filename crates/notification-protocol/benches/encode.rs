@@ -1,6 +1,8 @@
 //! Encoding each server → client message to its JSON text, as the server
 //! does once per push (the same bytes then go to every socket of the user).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
 use std::hint::black_box;
 use std::time::Duration;
 

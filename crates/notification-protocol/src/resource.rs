@@ -1,10 +1,11 @@
 //! The notification resource (contract §3).
 
-use notification_domain::{Notification, NotificationStatus, NotificationType};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use uuid::Uuid;
+
+use crate::kinds::{NotificationStatus, NotificationType};
 
 /// A notification as clients see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,15 +43,16 @@ pub struct NotificationResource {
     pub archived_at: Option<OffsetDateTime>,
 }
 
-impl From<&Notification> for NotificationResource {
-    fn from(n: &Notification) -> Self {
+#[cfg(feature = "domain")]
+impl From<&notification_domain::Notification> for NotificationResource {
+    fn from(n: &notification_domain::Notification) -> Self {
         Self {
             notification_id: n.id().into_uuid(),
             user_id: n.user_id().into_uuid(),
             title: n.title().to_owned(),
             message: n.message().to_owned(),
-            notification_type: n.notification_type(),
-            status: n.status(),
+            notification_type: n.notification_type().into(),
+            status: n.status().into(),
             metadata: n.metadata().as_map().clone(),
             created_at: n.created_at(),
             read_at: n.read_at(),
@@ -62,7 +64,7 @@ impl From<&Notification> for NotificationResource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use notification_domain::{NotificationDraft, NotificationId, UserId};
+    use notification_domain::{Notification, NotificationDraft, NotificationId, UserId};
     use serde_json::json;
     use time::macros::datetime;
 

@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::kinds::NotificationType;
 use crate::resource::NotificationResource;
-use notification_domain::NotificationType;
 
 /// Body of `POST /api/v1/notifications`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -110,7 +110,8 @@ impl ErrorResponse {
     }
 }
 
-/// Hand-written schemas for the domain enums, which carry no utoipa derive.
+/// Hand-written schemas for the type and status, inlined where they are used
+/// (as the published document always had them).
 #[cfg(feature = "openapi")]
 pub(crate) mod openapi {
     use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};

@@ -1,13 +1,14 @@
 //! WebSocket messages (contract §5).
 
+#[cfg(feature = "domain")]
 use notification_domain::{
-    DomainEvent, NotificationChange, NotificationCreated, NotificationStatus, NotificationUpdated,
-    StatusChange,
+    NotificationChange, NotificationCreated, NotificationUpdated, StatusChange,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::kinds::NotificationStatus;
 use crate::resource::NotificationResource;
 use crate::rest::{ErrorBody, ErrorCode};
 
@@ -59,6 +60,7 @@ impl UpdateType {
     }
 
     /// What a domain change is reported as.
+    #[cfg(feature = "domain")]
     pub fn of(change: &NotificationChange) -> Self {
         match (change.status_change(), change) {
             (Some(status_change), _) => Self::from(status_change),
@@ -69,6 +71,7 @@ impl UpdateType {
 }
 
 /// The domain's kinds of status change, mapped to the wire once.
+#[cfg(feature = "domain")]
 impl From<StatusChange> for UpdateType {
     fn from(change: StatusChange) -> Self {
         match change {
@@ -126,6 +129,7 @@ impl ServerMessage {
     }
 }
 
+#[cfg(feature = "domain")]
 impl From<&NotificationCreated> for ServerMessage {
     fn from(event: &NotificationCreated) -> Self {
         Self::Notification {
@@ -135,6 +139,7 @@ impl From<&NotificationCreated> for ServerMessage {
     }
 }
 
+#[cfg(feature = "domain")]
 impl From<&NotificationUpdated> for ServerMessage {
     fn from(event: &NotificationUpdated) -> Self {
         let data = match event.change {
@@ -165,15 +170,6 @@ impl From<&NotificationUpdated> for ServerMessage {
             update_type: UpdateType::of(&event.change),
             data,
             unread_count: event.unread_count,
-        }
-    }
-}
-
-impl From<&DomainEvent> for ServerMessage {
-    fn from(event: &DomainEvent) -> Self {
-        match event {
-            DomainEvent::NotificationCreated(e) => e.into(),
-            DomainEvent::NotificationUpdated(e) => e.into(),
         }
     }
 }

@@ -2,6 +2,8 @@
 //! notification-e2e), on SQLite and on PostgreSQL, and with a Redis event bus
 //! that goes away.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
 mod bus_gap;
 mod dedupe;
 mod rest;

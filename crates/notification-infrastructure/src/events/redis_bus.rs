@@ -9,6 +9,7 @@
 //! The behaviour is described on [`RedisEventBus`].
 
 mod backoff;
+mod dispatch;
 mod subscription;
 
 use std::sync::{Arc, Mutex, PoisonError};
@@ -20,12 +21,14 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::io::tcp::TcpSettings;
 use redis::IntoConnectionInfo;
 use thiserror::Error;
-use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::timeout;
+use tokio_util::sync::CancellationToken;
 
+use self::dispatch::Overflow;
 use self::subscription::{Shared, Subscription};
 use super::wire;
+use crate::background::BackgroundTasks;
 
 /// The channel every node of a deployment shares unless told otherwise.
 pub const DEFAULT_CHANNEL: &str = "notifications:events";
@@ -53,6 +56,10 @@ pub struct RedisBusConfig {
     /// Linux: a connection whose sent data stays unacknowledged this long is
     /// closed by the kernel (TCP_USER_TIMEOUT) instead of after ~15 minutes.
     pub dead_peer_timeout: Duration,
+    /// Most messages heard but not yet handed to this node's subscribers.
+    /// Beyond it a message is dropped and the loss is a gap (`on_gap`), so a
+    /// node that falls behind holds a bounded backlog.
+    pub receive_buffer: usize,
 }
 
 impl Default for RedisBusConfig {
@@ -65,6 +72,7 @@ impl Default for RedisBusConfig {
             reconnect_delay_max: Duration::from_secs(5),
             keepalive_interval: Duration::from_secs(10),
             dead_peer_timeout: Duration::from_secs(10),
+            receive_buffer: 4096,
         }
     }
 }
@@ -79,6 +87,11 @@ impl RedisBusConfig {
         if self.channel.is_empty() {
             return Err(RedisBusError::InvalidConfig(
                 "the channel is empty".to_owned(),
+            ));
+        }
+        if self.receive_buffer == 0 {
+            return Err(RedisBusError::InvalidConfig(
+                "receive_buffer is zero".to_owned(),
             ));
         }
         let durations = [
@@ -141,37 +154,48 @@ pub enum RedisBusError {
 ///   before another started (on any node) before that one.
 /// - **Versioned messages.** Events are encoded by [`wire`](super::wire); a
 ///   message this node cannot decode is logged and skipped.
+/// - **Bounded backlog.** At most [`RedisBusConfig::receive_buffer`] messages
+///   wait for the subscribers; beyond that they are dropped
+///   ([`events_dropped`](Self::events_dropped)) and the loss is a gap like an
+///   outage: `on_gap` before the next event.
 ///
 /// Metrics: `event_bus_messages_received_total`, `event_bus_decode_failures_total`,
-/// `event_bus_reconnects_total` (counters) and `event_bus_connected` (gauge, 1
-/// while subscribed).
+/// `event_bus_reconnects_total`, `event_bus_events_dropped_total` (counters) and
+/// `event_bus_connected` (gauge, 1 while subscribed).
 ///
-/// Dropping the bus stops its subscription task.
+/// Its tasks run on the service's [`BackgroundTasks`] and stop when those shut
+/// down, on [`shutdown`](Self::shutdown), or when the bus is dropped.
 pub struct RedisEventBus {
     publisher: ConnectionManager,
     channel: String,
     command_timeout: Duration,
     shared: Arc<Shared>,
-    /// `true` asks the subscription task to stop; dropping it does too.
-    stop: watch::Sender<bool>,
-    task: Mutex<Option<JoinHandle<()>>>,
+    overflow: Arc<Overflow>,
+    /// Stops the subscription and dispatch tasks (a child of the service's token).
+    stop: CancellationToken,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl RedisEventBus {
-    /// Connects with the [default configuration](RedisBusConfig::default).
-    /// Must be called within a Tokio runtime.
+    /// Connects with the [default configuration](RedisBusConfig::default);
+    /// the bus's tasks run on `tasks`. Must be called within a Tokio runtime.
     ///
     /// # Errors
     /// [`RedisBusError::InvalidUrl`] when `url` is not a `redis://` URL this
     /// build can use, [`RedisBusError::Unreachable`] when Redis does not accept
     /// a connection and a subscription within the connect timeout.
-    pub async fn connect(url: &str) -> Result<Self, RedisBusError> {
-        Self::connect_with(url, RedisBusConfig::default()).await
+    pub async fn connect(url: &str, tasks: &BackgroundTasks) -> Result<Self, RedisBusError> {
+        Self::connect_with(url, RedisBusConfig::default(), tasks).await
     }
 
     /// Connects with `config`; see [`connect`](Self::connect). A `config` with
-    /// an empty channel or a zero duration is [`RedisBusError::InvalidConfig`].
-    pub async fn connect_with(url: &str, config: RedisBusConfig) -> Result<Self, RedisBusError> {
+    /// an empty channel, a zero duration or a zero buffer is
+    /// [`RedisBusError::InvalidConfig`].
+    pub async fn connect_with(
+        url: &str,
+        config: RedisBusConfig,
+        tasks: &BackgroundTasks,
+    ) -> Result<Self, RedisBusError> {
         config.validate()?;
         // Redis's URL errors never repeat the URL, so no password is printed.
         let info = url
@@ -194,14 +218,24 @@ impl RedisEventBus {
 
         let shared = Arc::new(Shared::default());
         shared.set_subscribed(true);
-        let (stop, stopped) = watch::channel(false);
+        let stop = tasks.token().child_token();
+        let (handover, queue, overflow) = dispatch::handover(config.receive_buffer);
         let subscription = Subscription {
             client,
             publisher: publisher.clone(),
             config: config.clone(),
             shared: shared.clone(),
+            handover,
         };
-        let task = tokio::spawn(subscription.run(connection, stopped));
+        let running = vec![
+            tasks.spawn(subscription.run(connection, stop.clone())),
+            tasks.spawn(dispatch::run(
+                shared.clone(),
+                queue,
+                overflow.clone(),
+                stop.clone(),
+            )),
+        ];
         tracing::info!(%address, channel = %config.channel, "event bus connected to Redis");
 
         Ok(Self {
@@ -209,9 +243,16 @@ impl RedisEventBus {
             channel: config.channel,
             command_timeout: config.command_timeout,
             shared,
+            overflow,
             stop,
-            task: Mutex::new(Some(task)),
+            tasks: Mutex::new(running),
         })
+    }
+
+    /// How many events heard were dropped because this node's subscribers
+    /// fell more than [`RedisBusConfig::receive_buffer`] behind.
+    pub fn events_dropped(&self) -> u64 {
+        self.overflow.dropped()
     }
 
     /// Adds a subscriber; it hears every event this node receives from now on.
@@ -221,20 +262,24 @@ impl RedisEventBus {
         self.shared.add_subscriber(subscriber);
     }
 
-    /// Stops the subscription task and waits for it to end. Local subscribers
-    /// hear nothing more and [`ping`](EventPublisher::ping) fails from then on.
+    /// Stops the subscription and dispatch tasks and waits for them to end.
+    /// Local subscribers hear nothing more and [`ping`](EventPublisher::ping)
+    /// fails from then on.
     pub async fn shutdown(&self) {
-        self.stop.send_replace(true);
-        let task = self
-            .task
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(task) = task {
+        self.stop.cancel();
+        let running =
+            std::mem::take(&mut *self.tasks.lock().unwrap_or_else(PoisonError::into_inner));
+        for task in running {
             if let Err(e) = task.await {
-                tracing::error!(error = %e, "event bus subscription task failed");
+                tracing::error!(error = %e, "event bus task failed");
             }
         }
+    }
+}
+
+impl Drop for RedisEventBus {
+    fn drop(&mut self) {
+        self.stop.cancel();
     }
 }
 
@@ -316,6 +361,10 @@ fn tcp_settings(config: &RedisBusConfig) -> TcpSettings {
 mod tests {
     use super::*;
 
+    async fn connect(url: &str) -> Result<RedisEventBus, RedisBusError> {
+        RedisEventBus::connect(url, &BackgroundTasks::new()).await
+    }
+
     #[tokio::test]
     async fn a_url_that_is_not_redis_is_rejected_before_any_connection() {
         for url in [
@@ -324,7 +373,7 @@ mod tests {
             "http://127.0.0.1:6379",
             "redis://0.0.0.0:6379",
         ] {
-            let err = RedisEventBus::connect(url).await.err();
+            let err = connect(url).await.err();
             assert!(
                 matches!(err, Some(RedisBusError::InvalidUrl(_))),
                 "{url:?} gave {err:?}"
@@ -334,9 +383,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_tls_url_is_rejected_as_unsupported_by_this_build() {
-        let err = RedisEventBus::connect("rediss://127.0.0.1:6379")
-            .await
-            .err();
+        let err = connect("rediss://127.0.0.1:6379").await.err();
         assert!(
             matches!(&err, Some(RedisBusError::InvalidUrl(m)) if m.contains("TLS")),
             "{err:?}"
@@ -356,9 +403,15 @@ mod tests {
                 command_timeout: Duration::ZERO,
                 ..RedisBusConfig::default()
             },
+            RedisBusConfig {
+                receive_buffer: 0,
+                ..RedisBusConfig::default()
+            },
         ];
         for config in configs {
-            let err = RedisEventBus::connect_with(url, config.clone()).await.err();
+            let err = RedisEventBus::connect_with(url, config.clone(), &BackgroundTasks::new())
+                .await
+                .err();
             assert!(
                 matches!(err, Some(RedisBusError::InvalidConfig(_))),
                 "{config:?} gave {err:?}"

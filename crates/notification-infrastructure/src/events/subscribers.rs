@@ -78,9 +78,4 @@ mod tests {
 
         subscribers.dispatch_gap().await;
     }
-
-    #[tokio::test]
-    async fn a_gap_with_no_subscriber_is_nothing() {
-        Subscribers::default().dispatch_gap().await;
-    }
 }

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use notification_domain::EventPublisher;
+use notification_infrastructure::background::BackgroundTasks;
 use notification_infrastructure::events::{RedisBusError, RedisEventBus};
 
 use crate::support::{event, eventually, node, recorder, subscriber_count, unique_config};
@@ -21,7 +22,9 @@ async fn connecting_to_a_redis_that_is_not_there_fails_with_its_address() {
         .port();
     let url = format!("redis://:secret@127.0.0.1:{port}");
 
-    let err = RedisEventBus::connect(&url).await.err();
+    let err = RedisEventBus::connect(&url, &BackgroundTasks::new())
+        .await
+        .err();
 
     let Some(err @ RedisBusError::Unreachable { .. }) = err else {
         panic!("expected Unreachable, got {err:?}");
@@ -67,4 +70,25 @@ async fn dropping_the_bus_stops_its_subscription() {
     )
     .await;
     assert!(kept.ping().await.is_ok());
+}
+
+#[tokio::test]
+async fn shutting_down_the_background_tasks_stops_the_subscription() {
+    let config = unique_config();
+    let tasks = BackgroundTasks::new();
+    let bus =
+        RedisEventBus::connect_with(&crate::support::shared_redis_url(), config.clone(), &tasks)
+            .await
+            .unwrap();
+    assert_eq!(subscriber_count(&config.channel).await, 1);
+
+    tasks.shutdown().await;
+
+    assert!(bus.ping().await.is_err(), "a stopped bus is not ready");
+    eventually(
+        "Redis sees the subscription closed",
+        Duration::from_secs(10),
+        || async { subscriber_count(&config.channel).await == 0 },
+    )
+    .await;
 }

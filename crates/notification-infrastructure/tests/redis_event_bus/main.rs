@@ -6,6 +6,9 @@
 //! `redis-server` program are required: without them these tests fail with a
 //! message saying so, they never skip.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
+mod backlog;
 mod fan_out;
 mod lifecycle;
 mod outage;

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use notification_domain::{EventPublisher, PublishError};
+use notification_infrastructure::background::BackgroundTasks;
 use notification_infrastructure::events::{RedisBusConfig, RedisEventBus};
 use tokio::time::Instant;
 
@@ -19,7 +20,7 @@ fn config() -> RedisBusConfig {
 }
 
 async fn node_on(redis: &PrivateRedis, config: &RedisBusConfig) -> RedisEventBus {
-    RedisEventBus::connect_with(&redis.url(), config.clone())
+    RedisEventBus::connect_with(&redis.url(), config.clone(), &BackgroundTasks::new())
         .await
         .unwrap_or_else(|e| panic!("the private redis-server at {}: {e}", redis.url()))
 }

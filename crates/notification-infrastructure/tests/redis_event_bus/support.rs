@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use notification_domain::{
     now, DomainEvent, EventSubscriber, NotificationChange, NotificationUpdated, UserId,
 };
+use notification_infrastructure::background::BackgroundTasks;
 use notification_infrastructure::events::{RedisBusConfig, RedisEventBus};
 use tokio::sync::mpsc;
 use tokio::time::{sleep, timeout, Instant};
@@ -48,7 +49,7 @@ pub fn show_logs() {
 pub async fn node(config: &RedisBusConfig) -> RedisEventBus {
     show_logs();
     let url = shared_redis_url();
-    RedisEventBus::connect_with(&url, config.clone())
+    RedisEventBus::connect_with(&url, config.clone(), &BackgroundTasks::new())
         .await
         .unwrap_or_else(|e| {
             panic!(

@@ -2,14 +2,13 @@
 
 use actix_web::http::header::{CONTENT_LENGTH, LOCATION};
 use actix_web::{web, HttpRequest, HttpResponse};
-use notification_application::{CreateOutcome, NotificationService, ServiceError};
-use notification_domain::{NotificationDraft, UserId};
+use notification_application::Idempotency;
 use notification_protocol::{CreateNotificationRequest, ErrorResponse, NotificationResource};
 
 use super::create_body::{parse_create_body, CREATE_BODY_LIMIT};
 use crate::auth::Publisher;
 use crate::error::ApiError;
-use crate::idempotency::{idempotency_key, IdempotencyKey, IDEMPOTENT_REPLAYED_HEADER};
+use crate::idempotency::{idempotency_key, IDEMPOTENT_REPLAYED_HEADER};
 use crate::state::ApiState;
 
 /// Create a notification (publisher tokens only).
@@ -57,7 +56,8 @@ pub async fn create_notification(
     let key = idempotency_key(req.headers())?;
     let body = read_body(&req, payload).await?;
     let draft = parse_create_body(&body)?;
-    let outcome = create_once(&state.service, draft, publisher.user().user_id(), key).await?;
+    let idempotency = key.map(|key| Idempotency::new(publisher.user().user_id(), key));
+    let outcome = state.service.create(draft, idempotency).await?;
     let notification = outcome.notification();
     let mut response = HttpResponse::Created();
     response.insert_header((
@@ -68,25 +68,6 @@ pub async fn create_notification(
         response.insert_header((IDEMPOTENT_REPLAYED_HEADER, "true"));
     }
     Ok(response.json(NotificationResource::from(notification)))
-}
-
-/// Creates the notification once per publisher and idempotency key.
-///
-/// Without a key every call creates. With one, a repeat of the same request
-/// by the same `publisher` (the `sub` of its token) within 24 h returns the
-/// first notification as [`CreateOutcome::Replayed`] and publishes nothing;
-/// the same key with a different request fails with
-/// [`ServiceError::IdempotencyKeyReused`].
-pub async fn create_once(
-    service: &NotificationService,
-    draft: NotificationDraft,
-    publisher: UserId,
-    key: Option<IdempotencyKey>,
-) -> Result<CreateOutcome, ServiceError> {
-    match key {
-        Some(key) => service.create_idempotent(draft, publisher, key).await,
-        None => service.create(draft).await.map(CreateOutcome::Created),
-    }
 }
 
 /// The whole body, up to [`CREATE_BODY_LIMIT`] bytes. Whatever the

@@ -31,7 +31,7 @@ async fn assert_accepted(app: &TestApp, token: &str) {
 
 #[actix_web::test]
 async fn a_request_without_a_token_gets_a_bare_bearer_challenge() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let reply = app.send(TestRequest::get().uri(PROTECTED)).await;
     reply.assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
     assert_eq!(reply.header("www-authenticate"), Some("Bearer"));
@@ -39,13 +39,13 @@ async fn a_request_without_a_token_gets_a_bare_bearer_challenge() {
 
 #[actix_web::test]
 async fn a_valid_user_token_is_accepted() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     assert_accepted(&app, &app.user_token(Uuid::now_v7())).await;
 }
 
 #[actix_web::test]
 async fn a_non_bearer_authorization_header_is_refused() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let reply = app
         .send(
             TestRequest::get()
@@ -58,7 +58,7 @@ async fn a_non_bearer_authorization_header_is_refused() {
 
 #[actix_web::test]
 async fn a_malformed_token_is_refused() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     for token in ["not-a-jwt", "a.b.c", "....", "eyJhbGciOiJIUzI1NiJ9.e30"] {
         assert_refused(&app, token).await;
     }
@@ -66,7 +66,7 @@ async fn a_malformed_token_is_refused() {
 
 #[actix_web::test]
 async fn a_token_signed_with_another_secret_is_refused() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let token = sign(
         &claims_for(Uuid::now_v7()),
         Algorithm::HS256,
@@ -77,7 +77,7 @@ async fn a_token_signed_with_another_secret_is_refused() {
 
 #[actix_web::test]
 async fn an_expired_token_is_refused_as_expired() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let claims = json!({"sub": Uuid::now_v7().to_string(), "exp": unix_now() - 120});
     let token = sign(&claims, Algorithm::HS256, &hs256_key(SECRET));
     assert_eq!(assert_refused(&app, &token).await, "token expired");
@@ -85,7 +85,7 @@ async fn an_expired_token_is_refused_as_expired() {
 
 #[actix_web::test]
 async fn an_alg_none_token_is_refused() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     // {"alg":"none","typ":"JWT"} . {"sub":"123e4567-…","exp":4102444800} . (no signature)
     let token = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.\
                  eyJzdWIiOiIxMjNlNDU2Ny1lODliLTEyZDMtYTQ1Ni00MjY2MTQxNzQwMDEiLCJleHAiOjQxMDI0NDQ4MDB9.";
@@ -94,7 +94,7 @@ async fn an_alg_none_token_is_refused() {
 
 #[actix_web::test]
 async fn claims_that_break_the_rules_are_refused() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let user = Uuid::now_v7().to_string();
     let exp = unix_now() + 3600;
     let cases = [
@@ -112,14 +112,14 @@ async fn claims_that_break_the_rules_are_refused() {
 
 #[actix_web::test]
 async fn a_past_nbf_is_accepted() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let claims = json!({"sub": Uuid::now_v7().to_string(), "exp": unix_now() + 3600, "nbf": unix_now() - 60});
     assert_accepted(&app, &sign(&claims, Algorithm::HS256, &hs256_key(SECRET))).await;
 }
 
 #[actix_web::test]
 async fn an_audience_is_ignored_when_none_is_configured() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let claims =
         json!({"sub": Uuid::now_v7().to_string(), "exp": unix_now() + 3600, "aud": "someone-else"});
     assert_accepted(&app, &sign(&claims, Algorithm::HS256, &hs256_key(SECRET))).await;
@@ -131,7 +131,8 @@ async fn a_configured_issuer_and_audience_must_be_present_and_match() {
         key: JwtKey::hs256(SECRET).unwrap(),
         issuer: Some("https://id.example".into()),
         audience: Some("notifications".into()),
-    });
+    })
+    .await;
     let base = || claims_for(Uuid::now_v7());
     let with = |extra: serde_json::Value| {
         let mut claims = base();
@@ -167,15 +168,16 @@ async fn a_configured_issuer_and_audience_must_be_present_and_match() {
     assert_accepted(&app, &app.user_token(Uuid::now_v7())).await;
 }
 
-fn rsa_app() -> TestApp {
+async fn rsa_app() -> TestApp {
     TestApp::with_settings(JwtSettings::new(
         JwtKey::from_public_key_pem(fixture("rsa_public.pem").as_bytes()).unwrap(),
     ))
+    .await
 }
 
 #[actix_web::test]
 async fn an_rs256_token_signed_with_the_configured_key_is_accepted() {
-    let app = rsa_app();
+    let app = rsa_app().await;
     let token = sign(
         &claims_for(Uuid::now_v7()),
         Algorithm::RS256,
@@ -186,7 +188,7 @@ async fn an_rs256_token_signed_with_the_configured_key_is_accepted() {
 
 #[actix_web::test]
 async fn an_rs256_token_signed_with_another_rsa_key_is_refused() {
-    let app = rsa_app();
+    let app = rsa_app().await;
     let token = sign(
         &claims_for(Uuid::now_v7()),
         Algorithm::RS256,
@@ -199,7 +201,7 @@ async fn an_rs256_token_signed_with_another_rsa_key_is_refused() {
 async fn an_hs256_token_keyed_with_the_rsa_public_key_is_refused() {
     // The classic algorithm confusion: the attacker knows the public key and
     // uses it as an HMAC secret.
-    let app = rsa_app();
+    let app = rsa_app().await;
     let public_pem = fixture("rsa_public.pem");
     let token = sign(
         &claims_for(Uuid::now_v7()),
@@ -211,7 +213,7 @@ async fn an_hs256_token_keyed_with_the_rsa_public_key_is_refused() {
 
 #[actix_web::test]
 async fn an_rs256_token_is_refused_by_an_hs256_server() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let token = sign(
         &claims_for(Uuid::now_v7()),
         Algorithm::RS256,
@@ -224,7 +226,8 @@ async fn an_rs256_token_is_refused_by_an_hs256_server() {
 async fn an_es256_token_is_accepted_with_a_p256_key_and_rs256_is_not() {
     let app = TestApp::with_settings(JwtSettings::new(
         JwtKey::from_public_key_pem(fixture("ec_public.pem").as_bytes()).unwrap(),
-    ));
+    ))
+    .await;
     let claims = claims_for(Uuid::now_v7());
     assert_accepted(
         &app,
@@ -240,7 +243,7 @@ async fn an_es256_token_is_accepted_with_a_p256_key_and_rs256_is_not() {
 
 #[actix_web::test]
 async fn a_token_in_the_query_string_is_not_accepted_on_rest_routes() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let token = app.user_token(Uuid::now_v7());
     let reply = app
         .send(TestRequest::get().uri(&format!("{PROTECTED}?token={token}")))
@@ -250,7 +253,7 @@ async fn a_token_in_the_query_string_is_not_accepted_on_rest_routes() {
 
 #[actix_web::test]
 async fn a_user_token_may_not_create_notifications() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let user = Uuid::now_v7();
     let reply = app
         .create(
@@ -259,12 +262,12 @@ async fn a_user_token_may_not_create_notifications() {
         )
         .await;
     reply.assert_error(StatusCode::FORBIDDEN, "forbidden");
-    assert_eq!(app.repository.len(), 0);
+    assert_eq!(app.stored_for(user).await, 0);
 }
 
 #[actix_web::test]
 async fn a_publisher_token_may_create_for_any_user_and_still_reads_its_own_inbox() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let publisher = Uuid::now_v7();
     let token = app.publisher_token(publisher);
     let reply = app
@@ -285,7 +288,7 @@ async fn a_publisher_token_may_create_for_any_user_and_still_reads_its_own_inbox
 
 #[actix_web::test]
 async fn create_checks_the_token_before_reading_the_body() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let reply = app
         .send(
             TestRequest::post()

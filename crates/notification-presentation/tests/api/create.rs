@@ -24,7 +24,7 @@ fn raw_create(token: &str, body: impl Into<actix_web::web::Bytes>) -> TestReques
 
 #[actix_web::test]
 async fn create_answers_201_with_the_resource_and_its_location() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let user = Uuid::now_v7();
     let reply = app
         .create(&app.publisher_token(Uuid::now_v7()), &valid_body(user))
@@ -61,7 +61,7 @@ async fn create_answers_201_with_the_resource_and_its_location() {
 
 #[actix_web::test]
 async fn create_keeps_type_and_metadata_and_needs_no_content_type() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let body = json!({
         "user_id": Uuid::now_v7(), "title": "t", "message": "m",
         "type": "WARNING", "metadata": {"order": 42}
@@ -79,7 +79,7 @@ async fn create_keeps_type_and_metadata_and_needs_no_content_type() {
 
 #[actix_web::test]
 async fn every_broken_rule_is_a_422_naming_its_field() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let token = app.publisher_token(Uuid::now_v7());
     let user = Uuid::now_v7();
     let with = |key: &str, value: Value| {
@@ -118,13 +118,13 @@ async fn every_broken_rule_is_a_422_naming_its_field() {
         let reply = app.create(&token, &body).await;
         reply.assert_invalid_field(field);
     }
-    assert_eq!(app.repository.len(), 0, "nothing invalid was stored");
+    assert_eq!(app.stored_for(user).await, 0, "nothing invalid was stored");
     assert!(app.publisher.events().is_empty());
 }
 
 #[actix_web::test]
 async fn malformed_json_is_a_400_bad_request() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let token = app.publisher_token(Uuid::now_v7());
     for body in ["{", "", "{\"user_id\": }", "nul", "{'single': 'quotes'}"] {
         let reply = app.send(raw_create(&token, body)).await;
@@ -134,7 +134,7 @@ async fn malformed_json_is_a_400_bad_request() {
 
 #[actix_web::test]
 async fn a_body_of_exactly_one_mib_is_read() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let mut body = valid_body(Uuid::now_v7()).to_string();
     body.push_str(&" ".repeat(ONE_MIB - body.len())); // trailing white space is valid JSON
     assert_eq!(body.len(), ONE_MIB);
@@ -146,7 +146,7 @@ async fn a_body_of_exactly_one_mib_is_read() {
 
 #[actix_web::test]
 async fn a_body_over_one_mib_is_a_413() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let token = app.publisher_token(Uuid::now_v7());
     let reply = app.send(raw_create(&token, vec![b' '; ONE_MIB + 1])).await;
     reply.assert_error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
@@ -154,7 +154,7 @@ async fn a_body_over_one_mib_is_a_413() {
 
 #[actix_web::test]
 async fn a_body_longer_than_its_content_length_claims_is_still_cut_at_one_mib() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let token = app.publisher_token(Uuid::now_v7());
     let reply = app
         .send(raw_create(&token, vec![b' '; ONE_MIB + 1]).insert_header((CONTENT_LENGTH, "10")))
@@ -164,8 +164,7 @@ async fn a_body_longer_than_its_content_length_claims_is_still_cut_at_one_mib() 
 
 #[actix_web::test]
 async fn storage_down_is_a_503() {
-    let app = TestApp::new();
-    app.repository.fail_with(Failure::Unavailable);
+    let app = TestApp::with_repository(storage_failing_with(unavailable));
     let reply = app
         .create(
             &app.publisher_token(Uuid::now_v7()),
@@ -177,8 +176,7 @@ async fn storage_down_is_a_503() {
 
 #[actix_web::test]
 async fn a_storage_failure_is_a_500_that_leaks_nothing() {
-    let app = TestApp::new();
-    app.repository.fail_with(Failure::Broken);
+    let app = TestApp::with_repository(storage_failing_with(broken));
     let reply = app
         .create(
             &app.publisher_token(Uuid::now_v7()),

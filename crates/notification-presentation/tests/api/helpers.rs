@@ -1,11 +1,9 @@
-//! The app under test, with an in-memory repository and a recording publisher,
-//! plus token and request helpers.
+//! The app under test, on the real SQLite adapter (an in-memory database per
+//! app) with a recording publisher, plus token and request helpers.
 
 use notification_application::realtime::MockConnectionGate;
 use notification_presentation::websocket::{AllowedOrigins, WebSocketOptions};
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix_web::http::header::{HeaderMap, AUTHORIZATION, CONTENT_TYPE};
@@ -15,17 +13,16 @@ use actix_web::web::Bytes;
 use async_trait::async_trait;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use metrics_exporter_prometheus::PrometheusHandle;
-use notification_application::NotificationService;
+use notification_application::{NotificationService, PageRequest, MAX_PAGE_SIZE};
 use notification_domain::{
-    DomainEvent, EventPublisher, IdempotencyClaim, IdempotencyKey, IdempotencyRecord,
-    IdempotentInsert, ListQuery, Notification, NotificationId, NotificationRepository,
-    NotificationStatus, PublishError, ReadAllOutcome, RepositoryError, StatusFilter, UserId,
+    DomainEvent, EventPublisher, MockNotificationRepository, NotificationRepository, PublishError,
+    RepositoryError, StatusFilter, UserId,
 };
+use notification_infrastructure::storage::{self, DatabaseUrl};
 use notification_presentation::{
     app, ApiState, JwtKey, JwtSettings, TokenIssuer, TokenVerifier, PUBLISH_SCOPE,
 };
 use serde_json::Value;
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// The HS256 secret of the default test app (36 bytes).
@@ -126,26 +123,39 @@ impl Reply {
     }
 }
 
-/// The app with its fakes. Each request builds the actix app afresh from the
-/// same state, as each server worker does.
+/// The app on a fresh SQLite database. Each request builds the actix app
+/// afresh from the same state, as each server worker does.
 pub struct TestApp {
     pub state: ApiState,
-    pub repository: Arc<InMemoryRepository>,
     pub publisher: Arc<RecordingPublisher>,
     pub issuer: TokenIssuer,
 }
 
+/// A fresh, empty in-memory SQLite database behind the real adapter.
+async fn fresh_storage() -> Arc<dyn NotificationRepository> {
+    let url = DatabaseUrl::parse("sqlite::memory:").unwrap();
+    storage::connect(&url).await.unwrap().repository()
+}
+
 impl TestApp {
-    pub fn new() -> Self {
-        Self::with_settings(hs256_settings())
+    pub async fn new() -> Self {
+        Self::with_settings(hs256_settings()).await
     }
 
     /// An app verifying tokens with `settings` (tokens from `issuer` are then
     /// only valid for HS256 settings with [`SECRET`]).
-    pub fn with_settings(settings: JwtSettings) -> Self {
-        let repository = Arc::new(InMemoryRepository::default());
+    pub async fn with_settings(settings: JwtSettings) -> Self {
+        Self::build(settings, fresh_storage().await)
+    }
+
+    /// An app on `repository` instead of a database (to make storage fail).
+    pub fn with_repository(repository: MockNotificationRepository) -> Self {
+        Self::build(hs256_settings(), Arc::new(repository))
+    }
+
+    fn build(settings: JwtSettings, repository: Arc<dyn NotificationRepository>) -> Self {
         let publisher = Arc::new(RecordingPublisher::default());
-        let service = NotificationService::new(repository.clone(), publisher.clone());
+        let service = NotificationService::new(repository, publisher.clone());
         let issuer = TokenIssuer::from_settings(&settings)
             .or_else(|_| TokenIssuer::from_settings(&hs256_settings()))
             .unwrap();
@@ -162,10 +172,26 @@ impl TestApp {
                     max_frame_size: 8 * 1024,
                 },
             },
-            repository,
             publisher,
             issuer,
         }
+    }
+
+    /// How many notifications `user` has in storage (none are archived in
+    /// the tests that ask).
+    pub async fn stored_for(&self, user: Uuid) -> usize {
+        let request = PageRequest {
+            filter: StatusFilter::Inbox,
+            cursor: None,
+            limit: MAX_PAGE_SIZE,
+        };
+        let page = self
+            .state
+            .service
+            .list(UserId::from_uuid(user), request)
+            .await
+            .unwrap();
+        page.items.len()
     }
 
     pub fn with_metrics(mut self, handle: PrometheusHandle) -> Self {
@@ -242,223 +268,35 @@ pub fn bearer(token: &str) -> (actix_web::http::header::HeaderName, String) {
     (AUTHORIZATION, format!("Bearer {token}"))
 }
 
-/// How the fake storage should fail.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Failure {
-    /// Connection refused: the service answers 503.
-    Unavailable,
-    /// Any other database error: the service answers 500.
-    Broken,
+/// A repository whose every call fails with `error()`: the database as the
+/// service sees it when it is down (`Unavailable`, a 503) or broken (`Other`,
+/// a 500). Everything that works is tested on the real SQLite adapter.
+pub fn storage_failing_with(error: fn() -> RepositoryError) -> MockNotificationRepository {
+    let mut repository = MockNotificationRepository::new();
+    repository.expect_insert().returning(move |_| Err(error()));
+    repository
+        .expect_insert_idempotent()
+        .returning(move |_, _, _| Err(error()));
+    repository.expect_get().returning(move |_, _| Err(error()));
+    repository.expect_list().returning(move |_, _| Err(error()));
+    repository
+        .expect_unread_count()
+        .returning(move |_| Err(error()));
+    repository.expect_ping().returning(move || Err(error()));
+    repository
 }
 
-/// A repository keeping notifications in a `Vec`, with the port's semantics.
-#[derive(Default)]
-pub struct InMemoryRepository {
-    rows: Mutex<Vec<Notification>>,
-    /// Idempotency keys, with the time each was recorded. Locked before
-    /// `rows` when both are needed.
-    keys: Mutex<HashMap<(UserId, IdempotencyKey), (OffsetDateTime, IdempotencyRecord)>>,
-    unavailable: AtomicBool,
-    broken: AtomicBool,
+/// Storage that cannot be reached.
+pub fn unavailable() -> RepositoryError {
+    RepositoryError::Unavailable("connection refused".into())
 }
 
 /// What a broken database says; must never reach a client.
 pub const INTERNAL_CAUSE: &str = "relation \"notifications\" does not exist";
 
-impl InMemoryRepository {
-    pub fn fail_with(&self, failure: Failure) {
-        match failure {
-            Failure::Unavailable => self.unavailable.store(true, Ordering::SeqCst),
-            Failure::Broken => self.broken.store(true, Ordering::SeqCst),
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        self.lock().len()
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Vec<Notification>> {
-        self.rows.lock().unwrap()
-    }
-
-    fn check(&self) -> Result<(), RepositoryError> {
-        if self.unavailable.load(Ordering::SeqCst) {
-            return Err(RepositoryError::Unavailable("connection refused".into()));
-        }
-        if self.broken.load(Ordering::SeqCst) {
-            return Err(RepositoryError::Other(INTERNAL_CAUSE.into()));
-        }
-        Ok(())
-    }
-
-    fn unread_of(rows: &[Notification], user: UserId) -> u64 {
-        rows.iter()
-            .filter(|n| n.user_id() == user && n.status() == NotificationStatus::Unread)
-            .count() as u64
-    }
-}
-
-#[async_trait]
-impl NotificationRepository for InMemoryRepository {
-    async fn insert(&self, notification: &Notification) -> Result<u64, RepositoryError> {
-        self.check()?;
-        let mut rows = self.lock();
-        rows.push(notification.clone());
-        Ok(Self::unread_of(&rows, notification.user_id()))
-    }
-
-    async fn insert_idempotent(
-        &self,
-        notification: &Notification,
-        claim: &IdempotencyClaim,
-        expired_before: OffsetDateTime,
-    ) -> Result<IdempotentInsert, RepositoryError> {
-        self.check()?;
-        let mut keys = self.keys.lock().unwrap();
-        let slot = (claim.publisher, claim.key.clone());
-        if let Some((recorded_at, record)) = keys.get(&slot) {
-            if *recorded_at >= expired_before {
-                return Ok(IdempotentInsert::AlreadyUsed(record.clone()));
-            }
-        }
-        let record = IdempotencyRecord {
-            fingerprint: claim.fingerprint,
-            notification: notification.clone(),
-        };
-        keys.insert(slot, (notification.created_at(), record));
-        let mut rows = self.lock();
-        rows.push(notification.clone());
-        let unread_count = Self::unread_of(&rows, notification.user_id());
-        Ok(IdempotentInsert::Inserted { unread_count })
-    }
-
-    async fn purge_idempotency_keys(
-        &self,
-        older_than: OffsetDateTime,
-        limit: u32,
-    ) -> Result<u64, RepositoryError> {
-        self.check()?;
-        let mut keys = self.keys.lock().unwrap();
-        let mut budget = limit;
-        let before = keys.len();
-        keys.retain(|_, (recorded_at, _)| {
-            let expired = *recorded_at < older_than && budget > 0;
-            budget -= u32::from(expired);
-            !expired
-        });
-        Ok((before - keys.len()) as u64)
-    }
-
-    async fn get(
-        &self,
-        user_id: UserId,
-        id: NotificationId,
-    ) -> Result<Option<Notification>, RepositoryError> {
-        self.check()?;
-        Ok(self
-            .lock()
-            .iter()
-            .find(|n| n.user_id() == user_id && n.id() == id)
-            .cloned())
-    }
-
-    async fn list(
-        &self,
-        user_id: UserId,
-        query: ListQuery,
-    ) -> Result<Vec<Notification>, RepositoryError> {
-        self.check()?;
-        let mut items: Vec<Notification> = self
-            .lock()
-            .iter()
-            .filter(|n| n.user_id() == user_id)
-            .filter(|n| match query.filter {
-                StatusFilter::Inbox => n.status() != NotificationStatus::Archived,
-                StatusFilter::Only(status) => n.status() == status,
-            })
-            .filter(|n| query.before.is_none_or(|before| n.id() < before))
-            .cloned()
-            .collect();
-        items.sort_by_key(|n| std::cmp::Reverse(n.id()));
-        items.truncate(query.limit as usize);
-        Ok(items)
-    }
-
-    async fn unread_count(&self, user_id: UserId) -> Result<u64, RepositoryError> {
-        self.check()?;
-        Ok(Self::unread_of(&self.lock(), user_id))
-    }
-
-    async fn update_status(
-        &self,
-        notification: &Notification,
-        expected: NotificationStatus,
-    ) -> Result<Option<u64>, RepositoryError> {
-        self.check()?;
-        let mut rows = self.lock();
-        let Some(row) = rows.iter_mut().find(|n| {
-            n.id() == notification.id()
-                && n.user_id() == notification.user_id()
-                && n.status() == expected
-        }) else {
-            return Ok(None);
-        };
-        *row = notification.clone();
-        Ok(Some(Self::unread_of(&rows, notification.user_id())))
-    }
-
-    async fn mark_all_read(
-        &self,
-        user_id: UserId,
-        read_at: OffsetDateTime,
-    ) -> Result<ReadAllOutcome, RepositoryError> {
-        self.check()?;
-        let mut rows = self.lock();
-        let updated = rows
-            .iter_mut()
-            .filter(|n| n.user_id() == user_id)
-            .map(|n| n.mark_read(read_at))
-            .filter(|changed| *changed)
-            .count() as u64;
-        Ok(ReadAllOutcome {
-            updated,
-            unread_count: Self::unread_of(&rows, user_id),
-        })
-    }
-
-    async fn delete(
-        &self,
-        user_id: UserId,
-        id: NotificationId,
-    ) -> Result<Option<u64>, RepositoryError> {
-        self.check()?;
-        let mut rows = self.lock();
-        let before = rows.len();
-        rows.retain(|n| !(n.user_id() == user_id && n.id() == id));
-        Ok((rows.len() < before).then(|| Self::unread_of(&rows, user_id)))
-    }
-
-    async fn list_after(
-        &self,
-        user_id: UserId,
-        after: NotificationId,
-        limit: u32,
-    ) -> Result<Vec<Notification>, RepositoryError> {
-        self.check()?;
-        let mut items: Vec<Notification> = self
-            .lock()
-            .iter()
-            .filter(|n| n.user_id() == user_id && n.id() > after)
-            .cloned()
-            .collect();
-        items.sort_by_key(Notification::id);
-        items.truncate(limit as usize);
-        Ok(items)
-    }
-
-    async fn ping(&self) -> Result<(), RepositoryError> {
-        self.check()
-    }
+/// Storage that answers with an error of its own.
+pub fn broken() -> RepositoryError {
+    RepositoryError::Other(INTERNAL_CAUSE.into())
 }
 
 /// Keeps every published event.

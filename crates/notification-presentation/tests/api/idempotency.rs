@@ -32,9 +32,10 @@ fn created_events(app: &TestApp) -> usize {
 
 #[actix_web::test]
 async fn a_repeat_answers_the_first_response_marked_replayed_and_notifies_nobody_again() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let token = app.publisher_token(Uuid::now_v7());
-    let body = body_for(Uuid::now_v7(), "Paid");
+    let user = Uuid::now_v7();
+    let body = body_for(user, "Paid");
 
     let first = app.send(keyed_create(&token, "order-42", &body)).await;
     let repeat = app.send(keyed_create(&token, "order-42", &body)).await;
@@ -46,13 +47,13 @@ async fn a_repeat_answers_the_first_response_marked_replayed_and_notifies_nobody
     assert_eq!(repeat.json(), first.json());
     assert!(first.header("location").is_some());
     assert_eq!(repeat.header("location"), first.header("location"));
-    assert_eq!(app.repository.len(), 1);
+    assert_eq!(app.stored_for(user).await, 1);
     assert_eq!(created_events(&app), 1);
 }
 
 #[actix_web::test]
 async fn a_repeat_differing_only_in_what_validation_normalizes_is_a_replay() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let token = app.publisher_token(Uuid::now_v7());
     let user = Uuid::now_v7();
     let first =
@@ -65,12 +66,12 @@ async fn a_repeat_differing_only_in_what_validation_normalizes_is_a_replay() {
 
     assert_eq!(repeat.status, StatusCode::CREATED);
     assert_eq!(repeat.header("idempotent-replayed"), Some("true"));
-    assert_eq!(app.repository.len(), 1);
+    assert_eq!(app.stored_for(user).await, 1);
 }
 
 #[actix_web::test]
 async fn the_same_key_with_a_different_body_is_a_422_idempotency_key_reused() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let token = app.publisher_token(Uuid::now_v7());
     let user = Uuid::now_v7();
     app.send(keyed_create(&token, "order-42", &body_for(user, "Paid")))
@@ -87,14 +88,15 @@ async fn the_same_key_with_a_different_body_is_a_422_idempotency_key_reused() {
     let error = reply.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused");
     assert_eq!(error["field"], "Idempotency-Key");
     assert_eq!(reply.header("idempotent-replayed"), None);
-    assert_eq!(app.repository.len(), 1);
+    assert_eq!(app.stored_for(user).await, 1);
     assert_eq!(created_events(&app), 1);
 }
 
 #[actix_web::test]
 async fn keys_belong_to_their_publisher_so_another_publisher_creates_again() {
-    let app = TestApp::new();
-    let body = body_for(Uuid::now_v7(), "Paid");
+    let app = TestApp::new().await;
+    let user = Uuid::now_v7();
+    let body = body_for(user, "Paid");
     let (one, other) = (
         app.publisher_token(Uuid::now_v7()),
         app.publisher_token(Uuid::now_v7()),
@@ -109,39 +111,41 @@ async fn keys_belong_to_their_publisher_so_another_publisher_creates_again() {
         first.json()["notification_id"],
         second.json()["notification_id"]
     );
-    assert_eq!(app.repository.len(), 2);
+    assert_eq!(app.stored_for(user).await, 2);
     assert_eq!(created_events(&app), 2);
 }
 
 #[actix_web::test]
 async fn without_a_key_every_request_creates() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let token = app.publisher_token(Uuid::now_v7());
-    let body = body_for(Uuid::now_v7(), "Paid");
+    let user = Uuid::now_v7();
+    let body = body_for(user, "Paid");
 
     app.create(&token, &body).await;
     let second = app.create(&token, &body).await;
 
     assert_eq!(second.status, StatusCode::CREATED);
     assert_eq!(second.header("idempotent-replayed"), None);
-    assert_eq!(app.repository.len(), 2);
+    assert_eq!(app.stored_for(user).await, 2);
 }
 
 #[actix_web::test]
 async fn a_malformed_key_is_a_422_naming_the_header_and_stores_nothing() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let token = app.publisher_token(Uuid::now_v7());
-    let body = body_for(Uuid::now_v7(), "Paid");
+    let user = Uuid::now_v7();
+    let body = body_for(user, "Paid");
     for key in [&"k".repeat(256), "has space", ""] {
         let reply = app.send(keyed_create(&token, key, &body)).await;
         reply.assert_invalid_field("Idempotency-Key");
     }
-    assert_eq!(app.repository.len(), 0);
+    assert_eq!(app.stored_for(user).await, 0);
 }
 
 #[actix_web::test]
 async fn a_user_token_with_a_key_is_still_forbidden() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let reply = app
         .send(keyed_create(
             &app.user_token(Uuid::now_v7()),
@@ -154,7 +158,7 @@ async fn a_user_token_with_a_key_is_still_forbidden() {
 
 #[actix_web::test]
 async fn the_openapi_document_describes_the_key_the_replay_header_and_the_422() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let doc = app
         .send(TestRequest::get().uri("/api/openapi.json"))
         .await

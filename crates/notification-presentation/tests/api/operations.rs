@@ -10,8 +10,7 @@ use crate::helpers::*;
 
 #[actix_web::test]
 async fn healthz_is_ok_even_when_storage_is_down() {
-    let app = TestApp::new();
-    app.repository.fail_with(Failure::Unavailable);
+    let app = TestApp::with_repository(storage_failing_with(unavailable));
     let reply = app.send(TestRequest::get().uri("/healthz")).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.json(), json!({"status": "ok"}));
@@ -19,20 +18,20 @@ async fn healthz_is_ok_even_when_storage_is_down() {
 
 #[actix_web::test]
 async fn readyz_follows_storage() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let reply = app.send(TestRequest::get().uri("/readyz")).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.json(), json!({"status": "ok"}));
 
-    app.repository.fail_with(Failure::Unavailable);
-    app.send(TestRequest::get().uri("/readyz"))
+    let down = TestApp::with_repository(storage_failing_with(unavailable));
+    down.send(TestRequest::get().uri("/readyz"))
         .await
         .assert_error(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable");
 }
 
 #[actix_web::test]
 async fn metrics_are_a_404_when_no_recorder_is_installed() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     app.send(TestRequest::get().uri("/metrics"))
         .await
         .assert_error(StatusCode::NOT_FOUND, "not_found");
@@ -41,7 +40,7 @@ async fn metrics_are_a_404_when_no_recorder_is_installed() {
 #[actix_web::test]
 async fn requests_are_counted_by_route_pattern_and_timed_in_buckets() {
     let recorder = prometheus_builder().unwrap().build_recorder();
-    let app = TestApp::new().with_metrics(recorder.handle());
+    let app = TestApp::new().await.with_metrics(recorder.handle());
     let _guard = metrics::set_default_local_recorder(&recorder);
     let token = app.user_token(Uuid::now_v7());
 
@@ -78,8 +77,48 @@ async fn requests_are_counted_by_route_pattern_and_timed_in_buckets() {
 }
 
 #[actix_web::test]
+async fn made_up_methods_and_paths_add_no_metric_series() {
+    let recorder = prometheus_builder().unwrap().build_recorder();
+    let app = TestApp::new().await.with_metrics(recorder.handle());
+    let _guard = metrics::set_default_local_recorder(&recorder);
+
+    for i in 0..20 {
+        let method = actix_web::http::Method::from_bytes(format!("FOO{i}").as_bytes()).unwrap();
+        app.send(TestRequest::default().method(method).uri("/healthz"))
+            .await;
+        app.send(TestRequest::get().uri(&format!("/no/such/path/{i}")))
+            .await;
+    }
+    let reply = app.send(TestRequest::get().uri("/metrics")).await;
+    let text = String::from_utf8(reply.body.to_vec()).unwrap();
+
+    let series: Vec<&str> = text
+        .lines()
+        .filter(|line| line.starts_with("http_requests_total{"))
+        .collect();
+    assert!(
+        !text.contains("FOO"),
+        "a made-up method became a label:\n{text}"
+    );
+    assert!(
+        !text.contains("/no/such"),
+        "a raw path became a label:\n{text}"
+    );
+    let other = series
+        .iter()
+        .find(|line| line.contains(r#"method="other""#) && line.contains(r#"route="/healthz""#))
+        .unwrap_or_else(|| panic!("made-up methods are counted as `other`:\n{text}"));
+    assert!(other.ends_with(" 20"), "{other}");
+    let unmatched = series
+        .iter()
+        .find(|line| line.contains(r#"method="GET""#) && line.contains(r#"route="unmatched""#))
+        .unwrap_or_else(|| panic!("unknown paths are counted as `unmatched`:\n{text}"));
+    assert!(unmatched.ends_with(" 20"), "{unmatched}");
+}
+
+#[actix_web::test]
 async fn the_openapi_document_lists_every_route() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let reply = app.send(TestRequest::get().uri("/api/openapi.json")).await;
     assert_eq!(reply.status, StatusCode::OK);
     let doc = reply.json();

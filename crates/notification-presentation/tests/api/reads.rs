@@ -17,7 +17,7 @@ fn titles(page: &Value) -> Vec<String> {
 
 #[actix_web::test]
 async fn the_list_is_newest_first_and_leaves_archived_out() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let user = Uuid::now_v7();
     let token = app.user_token(user);
     for title in ["first", "second", "third"] {
@@ -43,7 +43,7 @@ async fn the_list_is_newest_first_and_leaves_archived_out() {
 
 #[actix_web::test]
 async fn pages_follow_the_cursor_to_the_end() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let user = Uuid::now_v7();
     let token = app.user_token(user);
     for i in 0..5 {
@@ -67,7 +67,7 @@ async fn pages_follow_the_cursor_to_the_end() {
 
 #[actix_web::test]
 async fn bad_list_parameters_are_422s_naming_them() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let token = app.user_token(Uuid::now_v7());
     let cases = [
         ("status=DONE", "status"),
@@ -86,7 +86,7 @@ async fn bad_list_parameters_are_422s_naming_them() {
 
 #[actix_web::test]
 async fn a_notification_of_another_user_is_not_found() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let owner = Uuid::now_v7();
     let id = app.create_for(owner, "private").await;
     let stranger = app.user_token(Uuid::now_v7());
@@ -105,7 +105,7 @@ async fn a_notification_of_another_user_is_not_found() {
 
 #[actix_web::test]
 async fn path_ids_that_are_not_uuids_are_not_found() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let token = app.user_token(Uuid::now_v7());
     for path in [
         "/api/v1/notifications/42",
@@ -126,7 +126,7 @@ async fn path_ids_that_are_not_uuids_are_not_found() {
 
 #[actix_web::test]
 async fn the_unread_count_is_not_taken_for_an_id() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let user = Uuid::now_v7();
     app.create_for(user, "a").await;
     app.create_for(user, "b").await;
@@ -139,9 +139,8 @@ async fn the_unread_count_is_not_taken_for_an_id() {
 
 #[actix_web::test]
 async fn reads_answer_503_when_storage_is_down() {
-    let app = TestApp::new();
+    let app = TestApp::with_repository(storage_failing_with(unavailable));
     let token = app.user_token(Uuid::now_v7());
-    app.repository.fail_with(Failure::Unavailable);
     app.get("/api/v1/notifications", &token)
         .await
         .assert_error(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable");

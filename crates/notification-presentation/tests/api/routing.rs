@@ -8,7 +8,7 @@ use crate::helpers::*;
 
 #[actix_web::test]
 async fn an_unknown_route_is_a_json_404() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     for path in [
         "/nope",
         "/api/v1/nope",
@@ -23,7 +23,7 @@ async fn an_unknown_route_is_a_json_404() {
 
 #[actix_web::test]
 async fn a_wrong_method_is_a_json_405_with_allow() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let cases = [
         (TestRequest::put(), "/api/v1/notifications", "GET, POST"),
         (TestRequest::get(), "/api/v1/notifications/read-all", "POST"),
@@ -52,7 +52,7 @@ async fn a_wrong_method_is_a_json_405_with_allow() {
 
 #[actix_web::test]
 async fn read_all_is_not_taken_for_an_id() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let user = Uuid::now_v7();
     app.create_for(user, "n").await;
     let reply = app

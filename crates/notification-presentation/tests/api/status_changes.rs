@@ -8,7 +8,7 @@ use crate::helpers::*;
 
 #[actix_web::test]
 async fn read_answers_the_updated_resource_and_a_repeat_changes_nothing() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let user = Uuid::now_v7();
     let token = app.user_token(user);
     let id = app.create_for(user, "n").await;
@@ -36,7 +36,7 @@ async fn read_answers_the_updated_resource_and_a_repeat_changes_nothing() {
 
 #[actix_web::test]
 async fn unread_and_archive_answer_the_updated_resource() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let user = Uuid::now_v7();
     let token = app.user_token(user);
     let id = app.create_for(user, "n").await;
@@ -59,7 +59,7 @@ async fn unread_and_archive_answer_the_updated_resource() {
 
 #[actix_web::test]
 async fn status_changes_on_another_users_notification_are_not_found() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let id = app.create_for(Uuid::now_v7(), "n").await;
     let stranger = app.user_token(Uuid::now_v7());
     for action in ["read", "unread", "archive"] {
@@ -74,7 +74,7 @@ async fn status_changes_on_another_users_notification_are_not_found() {
 
 #[actix_web::test]
 async fn read_all_answers_how_many_changed() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let user = Uuid::now_v7();
     let token = app.user_token(user);
     for title in ["a", "b", "c"] {
@@ -95,7 +95,7 @@ async fn read_all_answers_how_many_changed() {
 
 #[actix_web::test]
 async fn delete_answers_204_and_the_notification_is_gone() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let user = Uuid::now_v7();
     let token = app.user_token(user);
     let id = app.create_for(user, "n").await;

@@ -1,8 +1,9 @@
 //! The subscriber side of the Redis bus: one task per node that listens on the
-//! channel, hands each event to this node's subscribers and, because Redis
-//! pub/sub connections do not come back by themselves, reconnects and
-//! resubscribes whenever its connection is lost, then tells the subscribers
-//! that events may have been missed meanwhile (`on_gap`).
+//! channel, hands each message on (through the bounded [`dispatch`](super::dispatch)
+//! queue) to this node's subscribers and, because Redis pub/sub connections
+//! do not come back by themselves, reconnects and resubscribes whenever its
+//! connection is lost, then has the subscribers told that events may have
+//! been missed meanwhile (`on_gap`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -11,13 +12,13 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use notification_domain::{BoxError, EventSubscriber};
 use redis::aio::{ConnectionManager, PubSubSink, PubSubStream};
-use tokio::sync::watch;
 use tokio::time::{sleep, timeout, Instant, MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
 
 use super::backoff::Backoff;
+use super::dispatch::{Handover, Heard};
 use super::RedisBusConfig;
 use crate::events::subscribers::Subscribers;
-use crate::events::wire;
 
 /// What the bus and its subscription task share.
 #[derive(Default)]
@@ -30,6 +31,10 @@ pub(super) struct Shared {
 impl Shared {
     pub(super) fn add_subscriber(&self, subscriber: Arc<dyn EventSubscriber>) {
         self.subscribers.add(subscriber);
+    }
+
+    pub(super) fn subscribers(&self) -> &Subscribers {
+        &self.subscribers
     }
 
     pub(super) fn is_subscribed(&self) -> bool {
@@ -67,13 +72,6 @@ pub(super) async fn open(
     }
 }
 
-/// Returns when the bus asks its task to stop, or is gone.
-async fn stop_requested(stop: &mut watch::Receiver<bool>) {
-    // An error means the bus (the sender) was dropped: that is a stop too.
-    // The guard `wait_for` returns is dropped here, before any other await.
-    let _ = stop.wait_for(|stopped| *stopped).await;
-}
-
 /// The subscription task's state.
 pub(super) struct Subscription {
     pub(super) client: redis::Client,
@@ -81,6 +79,8 @@ pub(super) struct Subscription {
     pub(super) publisher: ConnectionManager,
     pub(super) config: RedisBusConfig,
     pub(super) shared: Arc<Shared>,
+    /// Where each message goes, without waiting, to be dispatched.
+    pub(super) handover: Handover,
 }
 
 /// How listening on one connection ended.
@@ -90,12 +90,13 @@ enum Ended {
 }
 
 impl Subscription {
-    /// Runs until `stop` turns true or its sender is dropped (the bus is gone).
-    /// The bus marks the subscription live before spawning this, so that a
-    /// readiness check right after start-up already passes.
-    pub(super) async fn run(self, mut connection: Connection, mut stop: watch::Receiver<bool>) {
+    /// Runs until `stop` is cancelled (the bus shut down or was dropped, or
+    /// the service is stopping). The bus marks the subscription live before
+    /// spawning this, so that a readiness check right after start-up already
+    /// passes.
+    pub(super) async fn run(self, mut connection: Connection, stop: CancellationToken) {
         loop {
-            let reason = match self.listen(&mut connection, &mut stop).await {
+            let reason = match self.listen(&mut connection, &stop).await {
                 Ended::Stopped => break,
                 Ended::Lost(reason) => reason,
             };
@@ -106,7 +107,7 @@ impl Subscription {
                 "event bus lost its Redis subscription; events from other nodes are not \
                  delivered here until it is back; reconnecting"
             );
-            match self.reconnect(&mut stop).await {
+            match self.reconnect(&stop).await {
                 Some(restored) => connection = restored,
                 None => break,
             }
@@ -114,22 +115,24 @@ impl Subscription {
             // Subscribed again, so nothing published from now on is missed;
             // what was published while down is gone for this node. Told
             // before the first message of the new connection is handed on.
-            self.shared.subscribers.dispatch_gap().await;
+            self.handover.offer(Heard::Resubscribed);
         }
         self.shared.set_subscribed(false);
         tracing::debug!(channel = %self.config.channel, "event bus subscription stopped");
     }
 
-    async fn listen(&self, connection: &mut Connection, stop: &mut watch::Receiver<bool>) -> Ended {
+    async fn listen(&self, connection: &mut Connection, stop: &CancellationToken) -> Ended {
         let every = self.config.keepalive_interval;
         let mut keepalive = tokio::time::interval_at(Instant::now() + every, every);
         keepalive.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 biased;
-                () = stop_requested(stop) => return Ended::Stopped,
+                () = stop.cancelled() => return Ended::Stopped,
                 message = connection.stream.next() => match message {
-                    Some(message) => self.deliver(message.get_payload_bytes()).await,
+                    Some(message) => self
+                        .handover
+                        .offer(Heard::Message(message.get_payload_bytes().to_vec())),
                     None => return Ended::Lost("the connection closed".to_owned()),
                 },
                 // A peer that vanished without closing the connection (a
@@ -147,29 +150,9 @@ impl Subscription {
         }
     }
 
-    /// Decodes one message and hands it to every local subscriber in turn.
-    async fn deliver(&self, payload: &[u8]) {
-        metrics::counter!("event_bus_messages_received_total").increment(1);
-        let event = match wire::decode(payload) {
-            Ok(event) => event,
-            Err(error) => {
-                metrics::counter!("event_bus_decode_failures_total").increment(1);
-                // The payload itself is not logged: it holds users' content.
-                tracing::error!(
-                    channel = %self.config.channel,
-                    bytes = payload.len(),
-                    %error,
-                    "skipping an event bus message this node cannot decode"
-                );
-                return;
-            }
-        };
-        self.shared.subscribers.dispatch(&event).await;
-    }
-
     /// Tries again and again, with backoff, until subscribed (`Some`) or
     /// stopped (`None`).
-    async fn reconnect(&self, stop: &mut watch::Receiver<bool>) -> Option<Connection> {
+    async fn reconnect(&self, stop: &CancellationToken) -> Option<Connection> {
         let lost_at = Instant::now();
         let config = &self.config;
         let mut backoff = Backoff::new(config.reconnect_delay_min, config.reconnect_delay_max);
@@ -182,7 +165,7 @@ impl Subscription {
             };
             let result = tokio::select! {
                 biased;
-                () = stop_requested(stop) => return None,
+                () = stop.cancelled() => return None,
                 result = attempting => result,
             };
             match result {
