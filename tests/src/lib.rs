@@ -13,10 +13,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod app;
+pub mod keys;
+pub mod reply;
 pub mod tokens;
 pub mod ws;
 
-pub use app::{spawn_app, spawn_app_with, Backend, TestApp};
+pub use app::{spawn_app, spawn_app_with, spawn_app_with_auth, Backend, TestApp};
+pub use reply::Reply;
 pub use tokens::{TokenKind, TEST_SECRET};
 
 /// Runs each listed `async fn(Backend)` once on SQLite and once on PostgreSQL.

@@ -9,6 +9,5 @@ mod helpers;
 mod idempotency;
 mod operations;
 mod reads;
-mod routing;
 mod status_changes;
 mod token_keys;
