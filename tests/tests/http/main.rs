@@ -4,13 +4,43 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
+mod reads;
 mod routing;
 
 pub use notification_e2e::keys::*;
-pub use notification_e2e::{spawn_app, Backend, Reply, TestApp, TEST_SECRET};
+pub use notification_e2e::{spawn_app, spawn_app_with, Backend, Reply, TestApp, TEST_SECRET};
+use notification_infrastructure::testing::{fresh_postgres_database, PrivatePostgres};
 pub use reqwest::Method;
+use sqlx::{Connection, Executor, PgConnection};
 
 /// A server on a fresh SQLite database with the test secret.
 pub async fn app() -> TestApp {
     spawn_app(Backend::Sqlite).await
+}
+
+/// A server whose database is down: a private PostgreSQL of this test's own
+/// (stopping the shared one would break every other test), stopped once the
+/// server has started. Keep the returned database for the test's length.
+pub async fn app_with_database_down() -> (TestApp, PrivatePostgres) {
+    let mut database = tokio::task::block_in_place(PrivatePostgres::start);
+    let app = spawn_app_with(&database.url(), &[]).await;
+    tokio::task::block_in_place(|| database.stop());
+    (app, database)
+}
+
+/// What a broken database says (the table is gone); must never reach a client.
+pub const INTERNAL_CAUSE: &str = "relation \"notifications\" does not exist";
+
+/// A server whose database answers with an error of its own: a fresh
+/// PostgreSQL database of this test's own whose table is renamed away once
+/// the server has migrated it.
+pub async fn app_with_database_broken() -> TestApp {
+    let url = fresh_postgres_database().await;
+    let app = spawn_app_with(&url, &[]).await;
+    let mut connection = PgConnection::connect(&url).await.unwrap();
+    connection
+        .execute("ALTER TABLE notifications RENAME TO notifications_gone")
+        .await
+        .unwrap();
+    app
 }

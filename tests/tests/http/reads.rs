@@ -1,6 +1,5 @@
 //! Listing, reading one, and the unread count.
 
-use actix_web::http::StatusCode;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -24,8 +23,12 @@ async fn the_list_is_newest_first_and_leaves_archived_out() {
         app.create_id(user, title).await;
     }
     let archived = app.create_id(user, "archived").await;
-    app.call(Method::POST, &format!("/api/v1/notifications/{archived}/archive"), &token)
-        .await;
+    app.call(
+        Method::POST,
+        &format!("/api/v1/notifications/{archived}/archive"),
+        &token,
+    )
+    .await;
     app.create_id(Uuid::now_v7(), "someone else's").await;
 
     let page = app.call(Method::GET, "/api/v1/notifications", &token).await;
@@ -78,9 +81,13 @@ async fn bad_list_parameters_are_422s_naming_them() {
         ("cursor=not-a-cursor", "cursor"),
     ];
     for (query, field) in cases {
-        app.call(Method::GET, &format!("/api/v1/notifications?{query}"), &token)
-            .await
-            .assert_invalid_field(field);
+        app.call(
+            Method::GET,
+            &format!("/api/v1/notifications?{query}"),
+            &token,
+        )
+        .await
+        .assert_invalid_field(field);
     }
 }
 
@@ -91,11 +98,16 @@ async fn a_notification_of_another_user_is_not_found() {
     let id = app.create_id(owner, "private").await;
     let stranger = app.user_token(Uuid::now_v7());
 
-    app.call(Method::GET, &format!("/api/v1/notifications/{id}"), &stranger)
-        .await
-        .assert_error(404, "not_found");
+    app.call(
+        Method::GET,
+        &format!("/api/v1/notifications/{id}"),
+        &stranger,
+    )
+    .await
+    .assert_error(404, "not_found");
     let own = app
-        .call(Method::GET, 
+        .call(
+            Method::GET,
             &format!("/api/v1/notifications/{id}"),
             &app.user_token(owner),
         )
@@ -131,7 +143,11 @@ async fn the_unread_count_is_not_taken_for_an_id() {
     app.create_id(user, "a").await;
     app.create_id(user, "b").await;
     let reply = app
-        .call(Method::GET, "/api/v1/notifications/unread-count", &app.user_token(user))
+        .call(
+            Method::GET,
+            "/api/v1/notifications/unread-count",
+            &app.user_token(user),
+        )
         .await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.json(), serde_json::json!({"unread_count": 2}));
@@ -139,7 +155,7 @@ async fn the_unread_count_is_not_taken_for_an_id() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_answer_503_when_storage_is_down() {
-    let app = TestApp::with_repository(storage_failing_with(unavailable));
+    let (app, _database) = app_with_database_down().await;
     let token = app.user_token(Uuid::now_v7());
     app.call(Method::GET, "/api/v1/notifications", &token)
         .await

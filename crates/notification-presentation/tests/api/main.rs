@@ -8,6 +8,5 @@ mod create;
 mod helpers;
 mod idempotency;
 mod operations;
-mod reads;
 mod status_changes;
 mod token_keys;
