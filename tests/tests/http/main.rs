@@ -6,12 +6,15 @@
 
 mod reads;
 mod routing;
+mod status_changes;
 
 pub use notification_e2e::keys::*;
+pub use notification_e2e::ws::WsClient;
 pub use notification_e2e::{spawn_app, spawn_app_with, Backend, Reply, TestApp, TEST_SECRET};
 use notification_infrastructure::testing::{fresh_postgres_database, PrivatePostgres};
 pub use reqwest::Method;
 use sqlx::{Connection, Executor, PgConnection};
+use uuid::Uuid;
 
 /// A server on a fresh SQLite database with the test secret.
 pub async fn app() -> TestApp {
@@ -43,4 +46,14 @@ pub async fn app_with_database_broken() -> TestApp {
         .await
         .unwrap();
     app
+}
+
+/// Asserts `socket` (of `user`) was sent nothing more so far: a marker
+/// notification created now must be the next message, as pushes to one
+/// socket keep their order.
+pub async fn assert_no_more_pushes(app: &TestApp, socket: &mut WsClient, user: Uuid) {
+    let marker = app.create_for(user, "marker").await;
+    let next = socket.next_json().await;
+    assert_eq!(next["type"], "notification", "unexpected push {next}");
+    assert_eq!(next["data"], marker, "a push arrived before the marker");
 }

@@ -8,5 +8,4 @@ mod create;
 mod helpers;
 mod idempotency;
 mod operations;
-mod status_changes;
 mod token_keys;
