@@ -93,7 +93,8 @@ impl TestApp {
 impl TestApp {
     /// `POST /api/v1/notifications` with a JSON body, read whole.
     pub async fn create(&self, token: &str, body: &Value) -> Reply {
-        self.send(self.create_request(token, body.to_string()))
+        let request = self.create_request(token, body.to_string());
+        self.send(request.header("content-type", "application/json"))
             .await
     }
 

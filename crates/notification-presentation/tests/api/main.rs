@@ -4,7 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod auth;
-mod create;
 mod helpers;
 mod idempotency;
 mod operations;
