@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod create;
+mod idempotency;
 mod reads;
 mod routing;
 mod status_changes;

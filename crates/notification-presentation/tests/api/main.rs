@@ -5,6 +5,5 @@
 
 mod auth;
 mod helpers;
-mod idempotency;
 mod operations;
 mod token_keys;
