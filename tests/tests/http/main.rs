@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
+mod auth;
 mod create;
 mod idempotency;
 mod reads;
@@ -12,7 +13,9 @@ mod status_changes;
 
 pub use notification_e2e::keys::*;
 pub use notification_e2e::ws::WsClient;
-pub use notification_e2e::{spawn_app, spawn_app_with, Backend, Reply, TestApp, TEST_SECRET};
+pub use notification_e2e::{
+    spawn_app, spawn_app_with, spawn_app_with_auth, Backend, Reply, TestApp, TEST_SECRET,
+};
 use notification_infrastructure::testing::{fresh_postgres_database, PrivatePostgres};
 pub use reqwest::Method;
 use sqlx::{Connection, Executor, PgConnection};
@@ -21,6 +24,11 @@ use uuid::Uuid;
 /// A server on a fresh SQLite database with the test secret.
 pub async fn app() -> TestApp {
     spawn_app(Backend::Sqlite).await
+}
+
+/// A server on a fresh SQLite database whose token settings are only `flags`.
+pub async fn app_with_auth(flags: &[&str]) -> TestApp {
+    spawn_app_with_auth(&Backend::Sqlite.database_url().await, flags).await
 }
 
 /// A server whose database is down: a private PostgreSQL of this test's own

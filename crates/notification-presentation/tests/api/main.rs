@@ -3,7 +3,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
-mod auth;
 mod helpers;
 mod operations;
 mod token_keys;
