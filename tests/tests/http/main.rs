@@ -7,6 +7,7 @@
 mod auth;
 mod create;
 mod idempotency;
+mod operations;
 mod reads;
 mod routing;
 mod status_changes;

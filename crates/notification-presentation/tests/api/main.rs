@@ -4,5 +4,4 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod helpers;
-mod operations;
 mod token_keys;
