@@ -1,9 +1,11 @@
 //! # notification-e2e
 //!
-//! Test harness for end-to-end tests: [`spawn_app`] builds the real server
-//! (the same `Application` the binary runs) on a random port against a fresh
-//! SQLite file or a fresh PostgreSQL database, and [`TestApp`] offers one
-//! method per endpoint so tests read like the behaviour they check.
+//! The one test harness for HTTP and WebSocket tests: [`spawn_app`] builds the
+//! real server (the same `Application` the binary runs) on a random port
+//! against a fresh SQLite file or a fresh PostgreSQL database, and [`TestApp`]
+//! offers one method per endpoint so tests read like the behaviour they check
+//! ([`Reply`] for whole answers; [`spawn_app_with_auth`] for other token
+//! settings).
 //!
 //! PostgreSQL tests need the server of `TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`); when it is unreachable they
