@@ -4,7 +4,8 @@ use clap::Parser;
 use notification_api::cli::Cli;
 use notification_api::ShutdownHandle;
 use notification_api::{Application, Settings};
-use notification_application::NotificationService;
+use notification_application::{NotificationService, PageRequest, MAX_PAGE_SIZE};
+use notification_domain::{StatusFilter, UserId};
 use notification_infrastructure::testing::{fresh_postgres_database, fresh_sqlite_url};
 use reqwest::{Method, Response};
 use serde_json::{json, Value};
@@ -51,14 +52,21 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 /// A server on `database_url` with extra command-line flags (e.g. short
 /// WebSocket timeouts).
 pub async fn spawn_app_with(database_url: &str, flags: &[&str]) -> TestApp {
+    let mut all = vec!["--jwt-secret", TEST_SECRET];
+    all.extend_from_slice(flags);
+    spawn_app_with_auth(database_url, &all).await
+}
+
+/// A server on `database_url` whose token settings are only `flags` (e.g.
+/// `--jwt-public-key-file`, `--jwt-issuer`, `--jwt-audience`): the test
+/// secret is not set unless `flags` set it.
+pub async fn spawn_app_with_auth(database_url: &str, flags: &[&str]) -> TestApp {
     let mut argv = vec![
         "notification-api",
         "--bind-addr",
         "127.0.0.1:0",
         "--database-url",
         database_url,
-        "--jwt-secret",
-        TEST_SECRET,
         "--rust-log",
         "warn",
     ];
@@ -92,6 +100,27 @@ impl TestApp {
     pub fn new_user(&self) -> (Uuid, String) {
         let user = Uuid::now_v7();
         (user, mint(TokenKind::User, user))
+    }
+
+    /// A token of `user`, signed with the test secret.
+    pub fn user_token(&self, user: Uuid) -> String {
+        mint(TokenKind::User, user)
+    }
+
+    /// How many notifications `user` has in the inbox (unarchived), read
+    /// through the service the handlers use.
+    pub async fn stored_for(&self, user: Uuid) -> usize {
+        let request = PageRequest {
+            filter: StatusFilter::Inbox,
+            cursor: None,
+            limit: MAX_PAGE_SIZE,
+        };
+        let page = self
+            .service
+            .list(UserId::from_uuid(user), request)
+            .await
+            .expect("the inbox can be read");
+        page.items.len()
     }
 
     /// A token allowed to publish.

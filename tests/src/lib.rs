@@ -1,9 +1,11 @@
 //! # notification-e2e
 //!
-//! Test harness for end-to-end tests: [`spawn_app`] builds the real server
-//! (the same `Application` the binary runs) on a random port against a fresh
-//! SQLite file or a fresh PostgreSQL database, and [`TestApp`] offers one
-//! method per endpoint so tests read like the behaviour they check.
+//! The one test harness for HTTP and WebSocket tests: [`spawn_app`] builds the
+//! real server (the same `Application` the binary runs) on a random port
+//! against a fresh SQLite file or a fresh PostgreSQL database, and [`TestApp`]
+//! offers one method per endpoint so tests read like the behaviour they check
+//! ([`Reply`] for whole answers; [`spawn_app_with_auth`] for other token
+//! settings).
 //!
 //! PostgreSQL tests need the server of `TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`); when it is unreachable they
@@ -13,10 +15,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod app;
+pub mod keys;
+pub mod reply;
 pub mod tokens;
 pub mod ws;
 
-pub use app::{spawn_app, spawn_app_with, Backend, TestApp};
+pub use app::{spawn_app, spawn_app_with, spawn_app_with_auth, Backend, TestApp};
+pub use reply::Reply;
 pub use tokens::{TokenKind, TEST_SECRET};
 
 /// Runs each listed `async fn(Backend)` once on SQLite and once on PostgreSQL.

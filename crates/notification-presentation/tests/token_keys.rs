@@ -1,4 +1,8 @@
-//! Key loading, token issuing and the WebSocket token lookup, without HTTP.
+//! Key loading, token issuing and the WebSocket token lookup, without HTTP
+//! (the HTTP behaviour of tokens is tested against the real server in the
+//! workspace's end-to-end tests).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::time::Duration;
 
@@ -11,9 +15,27 @@ use notification_presentation::{
     authenticate_websocket, ApiError, AuthError, JwtConfigError, JwtKey, JwtSettings, TokenIssuer,
     TokenVerifier, PUBLISH_SCOPE,
 };
+use std::time::{SystemTime, UNIX_EPOCH};
 use uuid::Uuid;
 
-use crate::helpers::*;
+/// The HS256 secret of these tests (36 bytes).
+const SECRET: &[u8] = b"test-secret-0123456789-0123456789-ab";
+
+fn fixture(name: &str) -> String {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn hs256_settings() -> JwtSettings {
+    JwtSettings::new(JwtKey::hs256(SECRET).unwrap())
+}
 
 fn key_from(name: &str) -> Result<JwtKey, JwtConfigError> {
     JwtKey::from_public_key_pem(fixture(name).as_bytes())
