@@ -41,54 +41,49 @@ LOAD_SECONDS=30
 STEP_RATES=(1000 1500 3000 4000 5000 8000 10000)
 MULTI_NODE_SOCKETS=50000
 
+# The load runs at LOAD_RATE, then the rate steps, against the server at $URL.
+load_and_steps() {
+    local db=$1 run rate
+    for run in $(seq 1 "$RUNS"); do
+        # shellcheck disable=SC2046 # one word per flag
+        bench "load-$db-$LOAD_USERS-at-$LOAD_RATE-run$run" 600 load --url "$URL" $(pids_args) \
+            --users "$LOAD_USERS" --devices 1 --rate "$LOAD_RATE" --duration "$LOAD_SECONDS"
+    done
+    for rate in "${STEP_RATES[@]}"; do
+        # shellcheck disable=SC2046
+        bench "max-rate-$db-at-$rate" 600 load --url "$URL" $(pids_args) \
+            --users "$LOAD_USERS" --devices 1 --rate "$rate" --duration 15
+    done
+}
+
 # --- SQLite ------------------------------------------------------------------
 start_server sqlite "sqlite://$OUT/db/sqlite.db" "$FIRST_PORT"
 URL=http://127.0.0.1:$FIRST_PORT
 # shellcheck disable=SC2046 # one word per flag
 bench idle-sqlite-$IDLE_SOCKETS 900 idle --url "$URL" $(pids_args) \
     --users "$IDLE_SOCKETS" --devices 1 --hold "$IDLE_HOLD"
-for run in $(seq 1 "$RUNS"); do
-    # shellcheck disable=SC2046
-    bench "load-sqlite-$LOAD_USERS-at-$LOAD_RATE-run$run" 600 load --url "$URL" $(pids_args) \
-        --users "$LOAD_USERS" --devices 1 --rate "$LOAD_RATE" --duration "$LOAD_SECONDS"
-done
-for rate in "${STEP_RATES[@]}"; do
-    # shellcheck disable=SC2046
-    bench "max-rate-sqlite-at-$rate" 600 load --url "$URL" $(pids_args) \
-        --users "$LOAD_USERS" --devices 1 --rate "$rate" --duration 15
-done
+load_and_steps sqlite
 stop_servers
 
 # 50,000 idle sockets: more than one server process can hold (20,000 open
 # files each), so three nodes with a third each, and three load processes.
-if [ "$MULTI_NODE_SOCKETS" -gt 0 ]; then
-    NODE_ARGS=()
-    for node in 0 1 2; do
-        port=$((FIRST_PORT + 1 + node))
-        start_server "sqlite-node$node" "sqlite://$OUT/db/node$node.db" "$port"
-        NODE_ARGS+=(--url "http://127.0.0.1:$port")
-    done
-    # shellcheck disable=SC2046
-    bench idle-3-nodes-$MULTI_NODE_SOCKETS 900 idle "${NODE_ARGS[@]}" $(pids_args) \
-        --users "$MULTI_NODE_SOCKETS" --devices 1 --processes 3
-    stop_servers
-fi
+NODE_ARGS=()
+for node in 0 1 2; do
+    port=$((FIRST_PORT + 1 + node))
+    start_server "sqlite-node$node" "sqlite://$OUT/db/node$node.db" "$port"
+    NODE_ARGS+=(--url "http://127.0.0.1:$port")
+done
+# shellcheck disable=SC2046
+bench idle-3-nodes-$MULTI_NODE_SOCKETS 900 idle "${NODE_ARGS[@]}" $(pids_args) \
+    --users "$MULTI_NODE_SOCKETS" --devices 1 --processes 3
+stop_servers
 
 # --- PostgreSQL --------------------------------------------------------------
 if [ -z "${BENCH_SKIP_POSTGRES:-}" ]; then
     scripts/services.sh >/dev/null
     PG_URL=$(fresh_postgres)
     start_server postgres "$PG_URL" "$FIRST_PORT"
-    for run in $(seq 1 "$RUNS"); do
-        # shellcheck disable=SC2046
-        bench "load-postgres-$LOAD_USERS-at-$LOAD_RATE-run$run" 600 load --url "$URL" $(pids_args) \
-            --users "$LOAD_USERS" --devices 1 --rate "$LOAD_RATE" --duration "$LOAD_SECONDS"
-    done
-    for rate in "${STEP_RATES[@]}"; do
-        # shellcheck disable=SC2046
-        bench "max-rate-postgres-at-$rate" 600 load --url "$URL" $(pids_args) \
-            --users "$LOAD_USERS" --devices 1 --rate "$rate" --duration 15
-    done
+    load_and_steps postgres
     stop_servers
 fi
 
