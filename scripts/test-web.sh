@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The browser client's tests (apps/web): unit tests with a fake WebSocket,
+# fetch and clock, then integration tests against the real server binary
+# (NOTIFICATION_API_BIN, default target/debug/notification-api, built here when
+# unset). Needs Node 20 or newer; nothing is fetched unless apps/web gains a
+# package.json (then `npm ci` installs its locked dev tooling).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v node >/dev/null; then
+    echo "error: node not found; install Node.js 20 or newer" >&2
+    exit 1
+fi
+major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$major" -lt 20 ]; then
+    echo "error: Node $(node --version) is too old; the tests need Node 20 or newer" >&2
+    exit 1
+fi
+
+if [ -f apps/web/package.json ]; then
+    (cd apps/web && npm ci --no-audit --no-fund)
+fi
+
+if [ -z "${NOTIFICATION_API_BIN:-}" ]; then
+    echo "== cargo build -p notification-api"
+    cargo build -p notification-api
+fi
+
+# Node 20 has a browser-like WebSocket only behind a flag (Node 22 has it by default).
+flags=()
+if [ "$(node -p 'typeof WebSocket')" != "function" ]; then
+    flags+=(--experimental-websocket)
+fi
+
+mapfile -t tests < <(find apps/web/test -name '*.test.js' | sort)
+echo "== node --test (${#tests[@]} files)"
+node "${flags[@]}" --test "${tests[@]}"
