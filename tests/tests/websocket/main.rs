@@ -7,3 +7,4 @@ mod lifecycle;
 mod protocol;
 mod resume;
 mod stored_not_pushed;
+mod subprotocol;

@@ -2,6 +2,7 @@
 //! repository and a recording publisher. One test binary, one module per area.
 
 mod auth;
+mod cors;
 mod create;
 mod helpers;
 mod idempotency;
@@ -10,3 +11,4 @@ mod reads;
 mod routing;
 mod status_changes;
 mod token_keys;
+mod web_page;
