@@ -50,7 +50,9 @@ export class TestServer {
     return new Promise((resolvePromise, reject) => {
       const onData = (chunk) => {
         this.output += chunk;
-        const match = /listening.*?addr=(\S+)/.exec(this.output.split('\n').filter((l) => l.includes('listening')).at(-1) ?? '');
+        // Our own log line ("listening addr=…"), not actix's "starting service: … listening on: …",
+        // which may arrive in the same chunk.
+        const match = /\blistening addr=(\S+)/.exec(this.output);
         if (match) {
           child.stdout.off('data', onData);
           child.stderr.off('data', onData);
