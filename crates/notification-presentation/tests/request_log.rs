@@ -30,7 +30,7 @@ impl Write for CapturedLogs {
 }
 
 #[actix_web::test]
-async fn the_request_log_names_the_route_pattern_and_never_the_query_token() {
+async fn the_request_log_names_the_route_pattern_and_never_a_token() {
     let logs = CapturedLogs::default();
     let writer = logs.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -49,6 +49,22 @@ async fn the_request_log_names_the_route_pattern_and_never_the_query_token() {
         )))
         .await;
     assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
+    // A refused upgrade whose token rode in the subprotocol (contract §8).
+    let refused = app
+        .send(
+            TestRequest::get()
+                .uri("/ws/notifications")
+                .insert_header(("Connection", "Upgrade"))
+                .insert_header(("Upgrade", "websocket"))
+                .insert_header(("Sec-WebSocket-Version", "13"))
+                .insert_header(("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="))
+                .insert_header((
+                    "Sec-WebSocket-Protocol",
+                    "notifications.v1, bearer.not-a-jwt-SUBPROTOCOLSECRET",
+                )),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
 
     let printed = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     let line = printed
@@ -64,4 +80,12 @@ async fn the_request_log_names_the_route_pattern_and_never_the_query_token() {
     assert!(line.contains("latency_ms="), "{line}");
     assert!(!printed.contains(&secret_token), "token leaked:\n{printed}");
     assert!(!printed.contains("token="), "query leaked:\n{printed}");
+    assert!(
+        printed.contains("route=/ws/notifications"),
+        "the refused upgrade is logged:\n{printed}"
+    );
+    assert!(
+        !printed.contains("SUBPROTOCOLSECRET"),
+        "subprotocol token leaked:\n{printed}"
+    );
 }
