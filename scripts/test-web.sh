@@ -2,8 +2,9 @@
 # The browser client's tests (apps/web): unit tests with a fake WebSocket,
 # fetch and clock, then integration tests against the real server binary
 # (NOTIFICATION_API_BIN, default target/debug/notification-api, built here when
-# unset). Needs Node 20 or newer; nothing is fetched unless apps/web gains a
-# package.json (then `npm ci` installs its locked dev tooling).
+# unset), then the inbox page in headless Chromium (apps/web/browser-test).
+# Needs Node 20 or newer and Debian's chromium; `npm ci` installs only the
+# browser test's locked playwright-core (no browser download).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,3 +36,14 @@ fi
 mapfile -t tests < <(find apps/web/test -name '*.test.js' | sort)
 echo "== node --test (${#tests[@]} files)"
 node "${flags[@]}" --test "${tests[@]}"
+
+# The inbox page in a real headless Chromium (Debian's `chromium`), driven by
+# playwright-core from its own locked package; writes target/browser/inbox.png.
+chromium_bin=${CHROMIUM_PATH:-/usr/bin/chromium}
+if [ ! -x "$chromium_bin" ]; then
+    echo "error: $chromium_bin not found; install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH" >&2
+    exit 1
+fi
+(cd apps/web/browser-test && npm ci --no-audit --no-fund)
+echo "== browser test (headless $("$chromium_bin" --version))"
+CHROMIUM_PATH="$chromium_bin" node --test apps/web/browser-test/inbox.test.js

@@ -21,6 +21,8 @@ type Stream = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// One open client connection.
 pub struct WsClient {
     stream: Stream,
+    /// The server's `Sec-WebSocket-Protocol` answer, if any.
+    pub protocol: Option<String>,
 }
 
 /// How a connection ended.
@@ -36,6 +38,8 @@ pub struct Connect<'a> {
     pub query_token: Option<&'a str>,
     pub header_token: Option<&'a str>,
     pub origin: Option<&'a str>,
+    /// `Sec-WebSocket-Protocol` as sent (e.g. `notifications.v1, bearer.<jwt>`).
+    pub subprotocols: Option<&'a str>,
     /// Extra query string, without `?` (e.g. `since=…`).
     pub query: Option<&'a str>,
 }
@@ -93,8 +97,21 @@ impl TestApp {
             let value = HeaderValue::from_str(origin).expect("header value");
             request.headers_mut().insert("origin", value);
         }
+        if let Some(offers) = options.subprotocols {
+            let value = HeaderValue::from_str(offers).expect("header value");
+            request
+                .headers_mut()
+                .insert("sec-websocket-protocol", value);
+        }
         match tokio_tungstenite::connect_async(request).await {
-            Ok((stream, _)) => Ok(WsClient { stream }),
+            Ok((stream, response)) => Ok(WsClient {
+                stream,
+                protocol: response
+                    .headers()
+                    .get("sec-websocket-protocol")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned),
+            }),
             Err(WsError::Http(response)) => Err(response.status().as_u16()),
             Err(other) => panic!("WebSocket connection failed: {other}"),
         }

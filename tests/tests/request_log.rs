@@ -65,4 +65,12 @@ async fn the_request_log_names_the_route_pattern_and_never_the_query_token() {
     assert!(line.contains("latency_ms="), "{line}");
     assert!(!printed.contains(&secret_token), "token leaked:\n{printed}");
     assert!(!printed.contains("token="), "query leaked:\n{printed}");
+    assert!(
+        printed.contains("route=/ws/notifications"),
+        "the refused upgrade is logged:\n{printed}"
+    );
+    assert!(
+        !printed.contains("SUBPROTOCOLSECRET"),
+        "subprotocol token leaked:\n{printed}"
+    );
 }

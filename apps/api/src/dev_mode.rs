@@ -41,6 +41,13 @@ impl DevTokens {
         })
     }
 
+    /// The inbox page signed in as the user: the token rides in the fragment,
+    /// which browsers never send to a server, and the page removes it from
+    /// the address bar.
+    pub fn inbox_link(&self, base_url: &str) -> String {
+        format!("{base_url}/#token={}", self.user_token)
+    }
+
     /// Printed straight to standard output, not through the logger: tokens
     /// never go into logs.
     pub fn print(&self, base_url: &str) {
@@ -51,6 +58,8 @@ impl DevTokens {
  this run only; tokens stop working when the server restarts.
  Never run like this in production.
 =====================================================================
+ open the inbox:   {inbox_link}
+
  user id:          {user_id}
  user token:       {user_token}
  publisher token:  {publisher_token}
@@ -63,6 +72,27 @@ impl DevTokens {
             user_id = self.user_id,
             user_token = self.user_token,
             publisher_token = self.publisher_token,
+            inbox_link = self.inbox_link(base_url),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_inbox_link_carries_the_user_token_in_the_fragment() {
+        let key = JwtKey::hs256(random_secret().into_bytes()).unwrap();
+        let tokens = DevTokens::issue(&key).unwrap();
+        assert_eq!(
+            tokens.inbox_link("http://127.0.0.1:8080"),
+            format!("http://127.0.0.1:8080/#token={}", tokens.user_token)
+        );
+        // A JWT is base64url and dots: nothing to escape in a fragment.
+        assert!(tokens
+            .user_token
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)));
     }
 }

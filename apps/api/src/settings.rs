@@ -55,7 +55,7 @@ pub struct Settings {
     pub event_bus: EventBusSettings,
     /// The `WS_*` settings of contract §1.
     pub realtime: RealtimeSettings,
-    /// `ALLOWED_ORIGINS`; `None`: any origin may open a WebSocket.
+    /// `ALLOWED_ORIGINS`; `None`: any origin may open a WebSocket or call the API (CORS).
     pub allowed_origins: Option<Vec<String>>,
     pub shutdown_timeout: Duration,
     pub rust_log: String,

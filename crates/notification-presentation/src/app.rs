@@ -6,7 +6,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App};
 
 use crate::state::ApiState;
-use crate::{health, metrics, openapi, routes, telemetry, websocket};
+use crate::{health, metrics, openapi, routes, telemetry, web_page, websocket};
 
 /// The whole HTTP app. Call it inside `HttpServer::new(move || app(state.clone()))`.
 ///
@@ -25,15 +25,20 @@ pub fn app(
     >,
 > {
     let tokens = web::Data::from(state.tokens.clone());
+    let origins = state.websocket.allowed_origins.clone();
     App::new()
         .app_data(web::Data::new(state))
         .app_data(tokens)
         .wrap(from_fn(telemetry::record))
-        .configure(routes::api_v1)
+        .configure(|cfg| routes::api_v1(cfg, origins))
         .route("/ws/notifications", web::get().to(websocket::upgrade))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(metrics::render))
         .route("/api/openapi.json", web::get().to(openapi::document))
+        // The inbox page and the JavaScript client, after every fixed path.
+        .route("/", web::get().to(web_page::serve))
+        .route("/{file}", web::get().to(web_page::serve))
+        .route("/client/{file}", web::get().to(web_page::serve))
         .default_service(web::to(routes::fallback::not_found))
 }

@@ -13,6 +13,8 @@
 //!   [`Publisher`] extractors; [`authenticate_websocket`] serves the upgrade.
 //! - [`error`]: [`ApiError`], mapped once to status codes and the contract's
 //!   error body.
+//! - [`cors`]: CORS on `/api/v1` from `ALLOWED_ORIGINS` (actix-cors, its
+//!   refusals answered in the contract's error shape).
 //! - [`routes`]: the `/api/v1` REST handlers, one file per endpoint or group,
 //!   and the 404/405 fallbacks.
 //! - [`idempotency`]: the `Idempotency-Key` header of create and the
@@ -22,12 +24,15 @@
 //! - [`telemetry`]: the middleware that logs and counts every request by route
 //!   pattern (never by raw URL, so tokens stay out of logs).
 //! - [`websocket`]: `GET /ws/notifications`: the upgrade handler (origin,
-//!   token, per-user limit before the upgrade) and the actix-ws adapter of the
+//!   token from header, `bearer.` subprotocol or query, per-user limit before the upgrade) and the actix-ws adapter of the
 //!   connection loop's transport port.
 //! - [`openapi`]: the OpenAPI document at `GET /api/openapi.json`.
+//! - [`web_page`]: the inbox page at `GET /` and the JavaScript client at
+//!   `GET /client/*`, embedded in the binary at build time.
 
 pub mod app;
 pub mod auth;
+pub mod cors;
 pub mod error;
 pub mod health;
 pub mod idempotency;
@@ -36,6 +41,7 @@ pub mod openapi;
 pub mod routes;
 pub mod state;
 pub mod telemetry;
+pub mod web_page;
 pub mod websocket;
 
 pub use app::app;

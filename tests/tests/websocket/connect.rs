@@ -99,6 +99,15 @@ async fn a_foreign_origin_is_refused_with_403() {
         })
         .await;
     assert!(allowed.is_ok(), "an allowed origin connects");
+    // The inbox page the server serves is of its own origin.
+    let own = app
+        .ws_connect(Connect {
+            query_token: Some(&token),
+            origin: Some(&app.base_url),
+            ..Connect::default()
+        })
+        .await;
+    assert!(own.is_ok(), "the server's own origin connects");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,3 +10,4 @@ mod lifecycle;
 mod protocol;
 mod resume;
 mod stored_not_pushed;
+mod subprotocol;

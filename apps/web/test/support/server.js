@@ -50,7 +50,8 @@ export class TestServer {
     return new Promise((resolvePromise, reject) => {
       const onData = (chunk) => {
         this.output += chunk;
-        // Our own log line (`listening addr=…`), not actix's "listening on: …".
+        // Our own log line ("listening addr=…"), not actix's "starting service: … listening on: …",
+        // which may arrive in the same chunk.
         const match = /\blistening addr=(\S+)/.exec(this.output);
         if (match) {
           child.stdout.off('data', onData);

@@ -1,13 +1,15 @@
 //! Where a request's token comes from, and the actix extractors built on it.
 //!
-//! REST requests carry the token in `Authorization: Bearer` only. A WebSocket
-//! upgrade may also use `?token=` because browsers cannot set headers on a
-//! WebSocket; the header wins when both are given.
+//! REST requests carry the token in `Authorization: Bearer` only. Browsers
+//! cannot set headers on a WebSocket, so an upgrade may also offer the
+//! subprotocol `bearer.<jwt>` (contract §8; kept out of URLs and so out of
+//! proxy logs) or, as a last resort, `?token=`. Precedence: header,
+//! subprotocol, query.
 
 use std::future::{ready, Ready};
 
 use actix_web::dev::Payload;
-use actix_web::http::header::{HeaderMap, AUTHORIZATION};
+use actix_web::http::header::{HeaderMap, AUTHORIZATION, SEC_WEBSOCKET_PROTOCOL};
 use actix_web::{web, FromRequest, HttpRequest};
 use serde::Deserialize;
 
@@ -33,16 +35,35 @@ pub fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, AuthError> {
     Ok(Some(token))
 }
 
+/// The subprotocol that carries a token: `bearer.<jwt>`.
+pub const BEARER_SUBPROTOCOL_PREFIX: &str = "bearer.";
+
+/// The token offered as the subprotocol `bearer.<jwt>` in
+/// `Sec-WebSocket-Protocol` (a comma list, possibly over several header
+/// lines; entries trimmed). An empty `bearer.` counts as missing.
+pub fn subprotocol_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(SEC_WEBSOCKET_PROTOCOL)
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|offer| offer.trim().strip_prefix(BEARER_SUBPROTOCOL_PREFIX))
+        .find(|token| !token.is_empty())
+}
+
 /// Authenticates a WebSocket upgrade request: the bearer header when present,
-/// else the `token` query parameter. Call it before upgrading so that a bad
-/// token gets a 401 response and no socket.
+/// else the `bearer.<jwt>` subprotocol, else the `token` query parameter.
+/// Call it before upgrading so that a bad token gets a 401 response and no
+/// socket.
 pub fn authenticate_websocket(
     req: &HttpRequest,
     verifier: &TokenVerifier,
 ) -> Result<AuthenticatedUser, ApiError> {
     let token = match bearer_token(req.headers())? {
         Some(token) => token.to_owned(),
-        None => query_token(req.query_string())?.ok_or(AuthError::MissingToken)?,
+        None => match subprotocol_token(req.headers()) {
+            Some(token) => token.to_owned(),
+            None => query_token(req.query_string())?.ok_or(AuthError::MissingToken)?,
+        },
     };
     Ok(verifier.verify(&token)?)
 }
@@ -122,6 +143,21 @@ mod tests {
             );
         }
         assert_eq!(bearer_token(&HeaderMap::new()), Ok(None));
+    }
+
+    #[test]
+    fn the_subprotocol_token_is_found_in_a_comma_list_over_several_lines() {
+        let mut headers = HeaderMap::new();
+        headers.append(
+            SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static("notifications.v1"),
+        );
+        assert_eq!(subprotocol_token(&headers), None);
+        headers.append(
+            SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static("other , bearer. ,  bearer.a.b.c  "),
+        );
+        assert_eq!(subprotocol_token(&headers), Some("a.b.c"));
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub mod principal;
 pub mod settings;
 pub mod verifier;
 
-pub use extract::{authenticate_websocket, bearer_token};
+pub use extract::{authenticate_websocket, bearer_token, subprotocol_token};
 pub use issuer::{IssueError, TokenIssuer};
 pub use principal::{AuthenticatedUser, Publisher, PUBLISH_SCOPE};
 pub use settings::{

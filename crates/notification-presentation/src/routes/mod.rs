@@ -23,20 +23,26 @@ pub mod read_all;
 pub mod status;
 pub mod unread_count;
 
+use actix_web::middleware::from_fn;
 use actix_web::web;
 use notification_domain::NotificationId;
 
+use crate::cors;
 use crate::error::ApiError;
+use crate::websocket::AllowedOrigins;
 use fallback::resource;
 
-/// Registers every `/api/v1` route.
+/// Registers every `/api/v1` route, behind CORS for `origins` (see [`cors`]).
 ///
 /// The fixed paths `read-all` and `unread-count` are separate resources
 /// registered before `/{id}`, so they are never taken for an id (a wrong
 /// method on them is a 405, not a 404 for a notification named "read-all").
-pub fn api_v1(cfg: &mut web::ServiceConfig) {
+pub fn api_v1(cfg: &mut web::ServiceConfig, origins: AllowedOrigins) {
     cfg.service(
         web::scope("/api/v1")
+            // The last `wrap` runs first: the contract's answers around actix-cors.
+            .wrap(cors::cors(origins))
+            .wrap(from_fn(cors::contract_answers))
             .service(
                 resource("/notifications", "GET, POST")
                     .route(web::get().to(list::list_notifications))

@@ -18,4 +18,4 @@ pub mod session_auth;
 pub mod upgrade;
 
 pub use origin::AllowedOrigins;
-pub use upgrade::{upgrade, WebSocketOptions};
+pub use upgrade::{upgrade, WebSocketOptions, SUBPROTOCOL};

@@ -13,6 +13,10 @@ use crate::state::ApiState;
 use crate::websocket::actix_socket::ActixSocket;
 use crate::websocket::origin::AllowedOrigins;
 
+/// The application protocol of the socket (contract §8), selected in
+/// `Sec-WebSocket-Protocol` when the client offers it.
+pub const SUBPROTOCOL: &str = "notifications.v1";
+
 /// What the handler needs beyond the connection gate.
 #[derive(Debug, Clone)]
 pub struct WebSocketOptions {
@@ -36,7 +40,8 @@ struct UpgradeQuery {
     tag = "notifications",
     security(("bearer" = [])),
     params(
-        ("token" = Option<String>, Query, description = "The JWT, for clients that cannot set headers (browsers); `Authorization: Bearer` wins when both are given"),
+        ("Sec-WebSocket-Protocol" = Option<String>, Header, description = "`notifications.v1, bearer.<jwt>`: the JWT for browsers, kept out of the URL (recommended); the server answers `notifications.v1`. Used when there is no `Authorization` header"),
+        ("token" = Option<String>, Query, description = "The JWT in the URL, for clients that can do neither header nor subprotocol; the header and the subprotocol win over it"),
         ("since" = Option<uuid::Uuid>, Query, description = "Resume: every notification created after this one is sent first, oldest first, then live ones"),
     ),
     responses(
@@ -58,8 +63,11 @@ pub async fn upgrade(
     if !state.websocket.allowed_origins.permits(req.headers()) {
         return Err(ApiError::Forbidden("this origin may not open WebSockets"));
     }
-    let (response, session, stream) =
-        actix_ws::handle(&req, body).map_err(|error| ApiError::BadRequest(error.to_string()))?;
+    // `notifications.v1` is selected when offered (browsers fail a handshake
+    // whose answer names none of their offers); a `bearer.<jwt>` offer is
+    // never echoed, it only authenticates.
+    let (response, session, stream) = actix_ws::handle_with_protocols(&req, body, &[SUBPROTOCOL])
+        .map_err(|error| ApiError::BadRequest(error.to_string()))?;
     let user = authenticate_websocket(&req, &state.tokens)?;
     let since = since(&req)?;
     // The slot is taken before the upgrade so that a refusal is still an
