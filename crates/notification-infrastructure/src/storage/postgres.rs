@@ -40,7 +40,7 @@ pub struct PostgresNotificationRepository {
     // on PostgreSQL both are the same pool.
     writer: PgPool,
     reader: PgPool,
-    inserts: GroupCommit,
+    writes: GroupCommit,
     /// The batch writers' connections, given back on `close`.
     batch_connections: Arc<KeptConnections>,
 }
@@ -55,7 +55,7 @@ impl PostgresNotificationRepository {
     /// [`Self::new`] with other bounds on the queue of writes.
     pub fn with_limits(pool: PgPool, limits: WriteLimits) -> Self {
         let batch_connections = Arc::new(KeptConnections::new(pool.clone(), BATCH_WRITERS));
-        let inserts = GroupCommit::new(
+        let writes = GroupCommit::new(
             PostgresBatchWriter::new(Arc::clone(&batch_connections)),
             BATCH_WRITERS,
             limits,
@@ -63,7 +63,7 @@ impl PostgresNotificationRepository {
         Self {
             writer: pool.clone(),
             reader: pool,
-            inserts,
+            writes,
             batch_connections,
         }
     }
@@ -106,7 +106,7 @@ impl PostgresNotificationRepository {
 
     /// How many writes wait for a batch (see `WriteLimits`).
     pub fn queued_writes(&self) -> usize {
-        self.inserts.queued_writes()
+        self.writes.queued_writes()
     }
 
     /// Closes the pool, waiting for connections in use to come back.
@@ -119,6 +119,5 @@ impl PostgresNotificationRepository {
 impl_notification_repository!(
     PostgresNotificationRepository,
     sqlx::Postgres,
-    list_inbox: super::sql_repository::LIST_INBOX,
-    lock_counter: Some(super::sql_repository::LOCK_COUNTER)
+    list_inbox: super::sql_repository::LIST_INBOX
 );

@@ -38,7 +38,7 @@ const READER_CONNECTIONS: u32 = 4;
 pub struct SqliteNotificationRepository {
     writer: SqlitePool,
     reader: SqlitePool,
-    inserts: GroupCommit,
+    writes: GroupCommit,
     /// The background checkpointer runs while this is alive.
     alive: Arc<()>,
 }
@@ -54,11 +54,11 @@ impl SqliteNotificationRepository {
     /// [`Self::new`] with other bounds on the queue of writes.
     pub fn with_limits(writer: SqlitePool, reader: SqlitePool, limits: WriteLimits) -> Self {
         // One batch at a time: SQLite has one writer connection anyway.
-        let inserts = GroupCommit::new(SqliteBatchWriter(writer.clone()), 1, limits);
+        let writes = GroupCommit::new(SqliteBatchWriter(writer.clone()), 1, limits);
         Self {
             writer,
             reader,
-            inserts,
+            writes,
             alive: Arc::new(()),
         }
     }
@@ -132,7 +132,7 @@ impl SqliteNotificationRepository {
 
     /// How many writes wait for a batch (see `WriteLimits`).
     pub fn queued_writes(&self) -> usize {
-        self.inserts.queued_writes()
+        self.writes.queued_writes()
     }
 
     /// Closes both pools, waiting for connections in use to come back, so the
@@ -146,8 +146,7 @@ impl SqliteNotificationRepository {
 impl_notification_repository!(
     SqliteNotificationRepository,
     sqlx::Sqlite,
-    list_inbox: super::sql_repository::LIST_INBOX_SQLITE,
-    lock_counter: None
+    list_inbox: super::sql_repository::LIST_INBOX_SQLITE
 );
 
 /// Settings every connection gets.
@@ -271,10 +270,6 @@ mod tests {
                 "sqlite_autoindex_notifications_1 (id=?)",
             ),
             (sql::GET_UNREAD_COUNT.to_owned(), "PRIMARY KEY (user_id=?)"),
-            (
-                sql::ADD_TO_UNREAD_COUNT.to_owned(),
-                "PRIMARY KEY (user_id=?)",
-            ),
         ];
         for (statement, expected_search) in cases {
             let plan = plan(&repository, &statement).await;
@@ -294,14 +289,17 @@ mod tests {
             now, Notification, NotificationDraft, NotificationRepository, RepositoryError, UserId,
         };
         let repository = memory_database().await;
-        // Makes reading the counters fail while inserting still works: on
-        // this connection `unread_counters` now names a temporary table
-        // without the count column, while the trigger keeps writing the real
-        // one (a trigger's tables are those of its own schema).
-        sqlx::query("CREATE TEMP TABLE unread_counters (user_id BLOB)")
-            .execute(&repository.writer)
-            .await
-            .unwrap();
+        // Makes the batch fail at its last statement, after its rows were
+        // inserted: on this connection `unread_counters` now names a
+        // temporary table that refuses every count. Nothing of the batch may
+        // stay stored.
+        sqlx::query(
+            "CREATE TEMP TABLE unread_counters \
+             (user_id BLOB PRIMARY KEY, unread_count INTEGER CHECK (unread_count < 0))",
+        )
+        .execute(&repository.writer)
+        .await
+        .unwrap();
         let user = UserId::from_uuid(Uuid::now_v7());
         let draft = NotificationDraft::parse(user, "t", "m", None, None).unwrap();
         let notification = Notification::new(draft, NotificationId::new(), now());

@@ -19,7 +19,8 @@ use notification_application::NotificationService;
 use notification_domain::{
     DomainEvent, EventPublisher, IdempotencyClaim, IdempotencyKey, IdempotencyRecord,
     IdempotentInsert, ListQuery, Notification, NotificationId, NotificationRepository,
-    NotificationStatus, PublishError, ReadAllOutcome, RepositoryError, StatusFilter, UserId,
+    NotificationStatus, PublishError, ReadAllOutcome, RepositoryError, StatusChange,
+    StatusChangeOutcome, StatusFilter, UserId,
 };
 use notification_presentation::{
     app, ApiState, JwtKey, JwtSettings, TokenIssuer, TokenVerifier, PUBLISH_SCOPE,
@@ -389,22 +390,28 @@ impl NotificationRepository for InMemoryRepository {
         Ok(Self::unread_of(&self.lock(), user_id))
     }
 
-    async fn update_status(
+    async fn change_status(
         &self,
-        notification: &Notification,
-        expected: NotificationStatus,
-    ) -> Result<Option<u64>, RepositoryError> {
+        user_id: UserId,
+        id: NotificationId,
+        change: StatusChange,
+        at: OffsetDateTime,
+    ) -> Result<Option<StatusChangeOutcome>, RepositoryError> {
         self.check()?;
         let mut rows = self.lock();
-        let Some(row) = rows.iter_mut().find(|n| {
-            n.id() == notification.id()
-                && n.user_id() == notification.user_id()
-                && n.status() == expected
-        }) else {
+        let Some(row) = rows
+            .iter_mut()
+            .find(|n| n.id() == id && n.user_id() == user_id)
+        else {
             return Ok(None);
         };
-        *row = notification.clone();
-        Ok(Some(Self::unread_of(&rows, notification.user_id())))
+        let changed = change.apply_to(row, at);
+        let notification = row.clone();
+        Ok(Some(StatusChangeOutcome {
+            notification,
+            changed,
+            unread_count: Self::unread_of(&rows, user_id),
+        }))
     }
 
     async fn mark_all_read(
