@@ -7,7 +7,8 @@
 //! - `database_url`: parsing `DATABASE_URL`; a password is never shown.
 //! - `sqlite` / `postgres`: pools, settings and migrations of each database;
 //!   `sqlite_checkpointer` keeps SQLite's log checkpoints off the writer.
-//! - `sql_repository`: the SQL and the port's method bodies, shared by both.
+//! - `repository`: [`SqlRepository`], the port, written once for both;
+//!   `sql_repository`: the SQL text both run.
 //! - `write`: every write as one value ([`write::Write`]) and its answer;
 //!   `write_port`: the port's writes as such values.
 //! - `group_commit`: the bounded queue through which every write goes, in
@@ -31,6 +32,7 @@ mod idempotency_row;
 mod kept_connections;
 mod postgres;
 mod postgres_batch;
+mod repository;
 mod row;
 mod sql_repository;
 mod sql_statements;
@@ -50,6 +52,7 @@ pub use database_url::{DatabaseUrl, InvalidDatabaseUrl};
 pub use error::StorageError;
 pub use idempotency_purger::spawn_idempotency_purger;
 pub use postgres::PostgresNotificationRepository;
+pub use repository::SqlRepository;
 pub use sqlite::SqliteNotificationRepository;
 pub use write_limits::WriteLimits;
 
@@ -76,8 +79,8 @@ impl Storage {
     /// The port, for the service (and anything else that reads or writes).
     pub fn repository(&self) -> Arc<dyn NotificationRepository> {
         match &self.backend {
-            Backend::Sqlite(repository) => Arc::clone(repository) as _,
-            Backend::Postgres(repository) => Arc::clone(repository) as _,
+            Backend::Sqlite(repository) => repository.port(),
+            Backend::Postgres(repository) => repository.port(),
         }
     }
 

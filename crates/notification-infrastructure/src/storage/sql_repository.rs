@@ -1,20 +1,14 @@
-//! The repository's SQL and method bodies, written once for both databases.
+//! The repository's SQL, written once for both databases, and the counting
+//! rules every write shares.
 //!
 //! The statements use only what SQLite and PostgreSQL share: `$n` parameters
-//! (sqlx maps them on SQLite too), `RETURNING`, `ON CONFLICT … DO UPDATE`, and
-//! the same Rust types bound and read (see [`super::row`]). What cannot be
-//! written once as plain generic code is the driving of the pools:
-//! `Pool<Sqlite>` and `Pool<Postgres>` have no common trait that a generic
-//! `impl` could use without pages of higher-ranked bounds. So the bodies live in
-//! [`impl_notification_repository!`], expanded once per database; a repository
-//! type only has to provide a `writer` and a `reader` pool.
-//!
-//! Writes are not here: every write goes through the writer queue
-//! (`group_commit`), which runs them in batches (`write_batch`) over the
-//! statements of `sql_statements` and each database's batch statements.
+//! (sqlx maps them on SQLite too), `RETURNING`, `ON CONFLICT … DO NOTHING`,
+//! and the same Rust types bound and read (see [`super::row`]). Reads run
+//! them in `repository`; writes in the writer's batches (`write_batch`, over
+//! `sql_statements`). Only statements that take a whole batch at once are
+//! written per database (`sqlite_batch`, `postgres_batch`).
 
 use notification_domain::{ListQuery, NotificationStatus, RepositoryError, StatusFilter};
-use sqlx::{Database, Encode, QueryBuilder, Type};
 use uuid::Uuid;
 
 use super::idempotency_row::idempotency_columns;
@@ -26,7 +20,7 @@ pub(crate) const GET_NOTIFICATION: &str = concat!(
     " FROM notifications WHERE id = $1 AND user_id = $2"
 );
 
-/// The start of an inbox page; [`list_statement`] appends the user, the
+/// The start of an inbox page; [`list_text`] appends the user, the
 /// cursor, the order and the limit. The status condition is exactly the
 /// predicate of the partial index `notifications_inbox_by_user`: PostgreSQL
 /// uses that index only when the query repeats it.
@@ -48,7 +42,7 @@ pub(crate) const LIST_INBOX_SQLITE: &str = concat!(
     " WHERE status IN ('UNREAD', 'READ') AND user_id = "
 );
 
-/// The start of a page of one status; [`list_statement`] appends the status,
+/// The start of a page of one status; [`list_text`] appends the status,
 /// the user, the cursor, the order and the limit.
 pub(crate) const LIST_WITH_STATUS: &str = concat!(
     "SELECT ",
@@ -109,35 +103,47 @@ pub(crate) const PURGE_KEYS: &str = "\
 
 pub(crate) const PING: &str = "SELECT 1";
 
-/// The query of one page of `user_id`'s notifications, newest first.
+/// The text of one page of a user's notifications, newest first, with its
+/// parameters numbered in the order [`ListParameters`] gives them.
 /// `list_inbox` is the database's form of [`LIST_INBOX`].
-pub(crate) fn list_statement<'args, DB>(
-    list_inbox: &'args str,
-    user_id: Uuid,
-    query: ListQuery,
-) -> QueryBuilder<'args, DB>
-where
-    DB: Database,
-    Uuid: Encode<'args, DB> + Type<DB>,
-    &'args str: Encode<'args, DB> + Type<DB>,
-    i64: Encode<'args, DB> + Type<DB>,
-{
-    let mut statement = match query.filter {
-        StatusFilter::Inbox => QueryBuilder::new(list_inbox),
-        StatusFilter::Only(status) => {
-            let mut statement = QueryBuilder::new(LIST_WITH_STATUS);
-            statement.push_bind(status.as_str()).push(" AND user_id = ");
-            statement
-        }
+pub(crate) fn list_text(list_inbox: &str, query: &ListQuery) -> String {
+    let mut text = match query.filter {
+        StatusFilter::Inbox => format!("{list_inbox}$1"),
+        StatusFilter::Only(_) => format!("{LIST_WITH_STATUS}$1 AND user_id = $2"),
     };
-    statement.push_bind(user_id);
-    if let Some(before) = query.before {
-        statement.push(" AND id < ").push_bind(before.into_uuid());
+    let mut next = if query.filter == StatusFilter::Inbox {
+        2
+    } else {
+        3
+    };
+    if query.before.is_some() {
+        text.push_str(&format!(" AND id < ${next}"));
+        next += 1;
     }
-    statement
-        .push(" ORDER BY id DESC LIMIT ")
-        .push_bind(i64::from(query.limit));
-    statement
+    text.push_str(&format!(" ORDER BY id DESC LIMIT ${next}"));
+    text
+}
+
+/// The values of [`list_text`]'s parameters, in its order.
+pub(crate) struct ListParameters {
+    pub(crate) status: Option<&'static str>,
+    pub(crate) user_id: Uuid,
+    pub(crate) before: Option<Uuid>,
+    pub(crate) limit: i64,
+}
+
+impl ListParameters {
+    pub(crate) fn of(user_id: Uuid, query: &ListQuery) -> Self {
+        Self {
+            status: match query.filter {
+                StatusFilter::Inbox => None,
+                StatusFilter::Only(status) => Some(status.as_str()),
+            },
+            user_id,
+            before: query.before.map(|id| id.into_uuid()),
+            limit: i64::from(query.limit),
+        }
+    }
 }
 
 /// How the user's unread count changes when a notification goes from `from` to
@@ -158,150 +164,6 @@ pub(crate) fn unread_count_value(count: i64) -> Result<u64, RepositoryError> {
         .map_err(|_| RepositoryError::Corrupt(format!("negative unread count {count}")))
 }
 
-/// Implements `NotificationRepository` for `$repository`, a struct with fields
-/// `writer: Pool<$database>` (every write goes through it),
-/// `reader: Pool<$database>` (every read) and `writes: GroupCommit` (the
-/// queue every write goes through). `$list_inbox` is the database's form of
-/// [`LIST_INBOX`].
-macro_rules! impl_notification_repository {
-    ($repository:ty, $database:ty, list_inbox: $list_inbox:expr) => {
-        // An unnamed const: a scope for the `use`s, invisible outside.
-        const _: () = {
-            use ::async_trait::async_trait;
-            use ::notification_domain::{
-                IdempotencyClaim, IdempotentInsert, ListQuery, Notification, NotificationId,
-                NotificationRepository, ReadAllOutcome, RepositoryError, StatusChange,
-                StatusChangeOutcome, UserId,
-            };
-            use ::time::OffsetDateTime;
-
-            use $crate::storage::error::repository_error;
-            use $crate::storage::row::{into_notifications, NotificationRow};
-            use $crate::storage::sql_repository::{self as sql, unread_count_value};
-
-            #[async_trait]
-            impl NotificationRepository for $repository {
-                // Every write goes through the one writer queue.
-                async fn insert(
-                    &self,
-                    notification: &Notification,
-                ) -> Result<u64, RepositoryError> {
-                    self.writes.insert(notification).await
-                }
-
-                async fn insert_idempotent(
-                    &self,
-                    notification: &Notification,
-                    claim: &IdempotencyClaim,
-                    expired_before: OffsetDateTime,
-                ) -> Result<IdempotentInsert, RepositoryError> {
-                    self.writes
-                        .insert_idempotent(notification, claim, expired_before)
-                        .await
-                }
-
-                async fn purge_idempotency_keys(
-                    &self,
-                    older_than: OffsetDateTime,
-                    limit: u32,
-                ) -> Result<u64, RepositoryError> {
-                    self.writes.purge_idempotency_keys(older_than, limit).await
-                }
-
-                async fn change_status(
-                    &self,
-                    user_id: UserId,
-                    id: NotificationId,
-                    change: StatusChange,
-                    at: OffsetDateTime,
-                ) -> Result<Option<StatusChangeOutcome>, RepositoryError> {
-                    self.writes.change_status(user_id, id, change, at).await
-                }
-
-                async fn mark_all_read(
-                    &self,
-                    user_id: UserId,
-                    read_at: OffsetDateTime,
-                ) -> Result<ReadAllOutcome, RepositoryError> {
-                    self.writes.mark_all_read(user_id, read_at).await
-                }
-
-                async fn delete(
-                    &self,
-                    user_id: UserId,
-                    id: NotificationId,
-                ) -> Result<Option<u64>, RepositoryError> {
-                    self.writes.delete(user_id, id).await
-                }
-
-                async fn get(
-                    &self,
-                    user_id: UserId,
-                    id: NotificationId,
-                ) -> Result<Option<Notification>, RepositoryError> {
-                    ::sqlx::query_as::<_, NotificationRow>(sql::GET_NOTIFICATION)
-                        .bind(id.into_uuid())
-                        .bind(user_id.into_uuid())
-                        .fetch_optional(&self.reader)
-                        .await
-                        .map_err(repository_error)?
-                        .map(NotificationRow::into_notification)
-                        .transpose()
-                }
-
-                async fn list(
-                    &self,
-                    user_id: UserId,
-                    query: ListQuery,
-                ) -> Result<Vec<Notification>, RepositoryError> {
-                    let mut statement =
-                        sql::list_statement::<$database>($list_inbox, user_id.into_uuid(), query);
-                    let rows = statement
-                        .build_query_as::<NotificationRow>()
-                        .fetch_all(&self.reader)
-                        .await
-                        .map_err(repository_error)?;
-                    into_notifications(rows)
-                }
-
-                async fn unread_count(&self, user_id: UserId) -> Result<u64, RepositoryError> {
-                    let count: Option<i64> = ::sqlx::query_scalar(sql::GET_UNREAD_COUNT)
-                        .bind(user_id.into_uuid())
-                        .fetch_optional(&self.reader)
-                        .await
-                        .map_err(repository_error)?;
-                    unread_count_value(count.unwrap_or(0))
-                }
-
-                async fn list_after(
-                    &self,
-                    user_id: UserId,
-                    after: NotificationId,
-                    limit: u32,
-                ) -> Result<Vec<Notification>, RepositoryError> {
-                    let rows = ::sqlx::query_as::<_, NotificationRow>(sql::LIST_AFTER)
-                        .bind(user_id.into_uuid())
-                        .bind(after.into_uuid())
-                        .bind(i64::from(limit))
-                        .fetch_all(&self.reader)
-                        .await
-                        .map_err(repository_error)?;
-                    into_notifications(rows)
-                }
-
-                async fn ping(&self) -> Result<(), RepositoryError> {
-                    ::sqlx::query(sql::PING)
-                        .execute(&self.reader)
-                        .await
-                        .map_err(repository_error)?;
-                    Ok(())
-                }
-            }
-        };
-    };
-}
-pub(crate) use impl_notification_repository;
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,6 +176,24 @@ mod tests {
         assert_eq!(unread_delta(Read, Unread), 1);
         assert_eq!(unread_delta(Archived, Unread), 1);
         assert_eq!(unread_delta(Read, Archived), 0);
+    }
+
+    #[test]
+    fn a_page_numbers_its_parameters_in_the_order_they_are_bound() {
+        let cursor = Some(notification_domain::NotificationId::new());
+        let page = |filter, before| ListQuery {
+            filter,
+            before,
+            limit: 20,
+        };
+        let only_read = StatusFilter::Only(Read);
+        let inbox = list_text("… user_id = ", &page(StatusFilter::Inbox, cursor));
+        assert!(inbox.ends_with("user_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"));
+        let status = list_text("", &page(only_read, None));
+        assert!(status.ends_with("status = $1 AND user_id = $2 ORDER BY id DESC LIMIT $3"));
+        let parameters = ListParameters::of(Uuid::nil(), &page(only_read, cursor));
+        assert_eq!(parameters.status, Some("READ"));
+        assert_eq!(parameters.before, cursor.map(|id| id.into_uuid()));
     }
 
     #[test]
