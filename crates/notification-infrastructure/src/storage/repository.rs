@@ -20,6 +20,7 @@ use super::error::repository_error;
 use super::group_commit::GroupCommit;
 use super::row::{into_notifications, NotificationRow};
 use super::sql_repository::{self as sql, unread_count_value};
+use super::sql_statements::get_notification;
 
 /// The port on one database: the reads' pool and the writes' queue.
 pub struct SqlRepository<DB: Database> {
@@ -84,14 +85,11 @@ where
         user_id: UserId,
         id: NotificationId,
     ) -> Result<Option<Notification>, RepositoryError> {
-        sqlx::query_as::<_, NotificationRow>(sql::GET_NOTIFICATION)
-            .bind(id.into_uuid())
-            .bind(user_id.into_uuid())
+        let row = get_notification(user_id, id)
             .fetch_optional(&self.reader)
             .await
-            .map_err(repository_error)?
-            .map(NotificationRow::into_notification)
-            .transpose()
+            .map_err(repository_error)?;
+        row.map(NotificationRow::into_notification).transpose()
     }
 
     async fn list(

@@ -8,6 +8,7 @@ use notification_domain::{
 };
 use serde_json::{Map, Value};
 use sqlx::database::Database;
+use sqlx::query::QueryAs;
 use sqlx::types::Json;
 use sqlx::{ColumnIndex, Decode, Encode, Executor, FromRow, IntoArguments, Transaction, Type};
 use time::OffsetDateTime;
@@ -94,14 +95,11 @@ where
         user_id: UserId,
         id: NotificationId,
     ) -> Result<Option<Notification>, RepositoryError> {
-        sqlx::query_as::<_, NotificationRow>(sql::GET_NOTIFICATION)
-            .bind(id.into_uuid())
-            .bind(user_id.into_uuid())
+        let row = get_notification(user_id, id)
             .fetch_optional(&mut **self)
             .await
-            .map_err(repository_error)?
-            .map(NotificationRow::into_notification)
-            .transpose()
+            .map_err(repository_error)?;
+        row.map(NotificationRow::into_notification).transpose()
     }
 
     async fn store_status(&mut self, notification: &Notification) -> Result<(), RepositoryError> {
@@ -157,6 +155,22 @@ where
             .map_err(repository_error)?
             .rows_changed())
     }
+}
+
+/// The query of the user's notification with this id, for reads and for
+/// the writer alike.
+pub(crate) fn get_notification<'q, DB>(
+    user_id: UserId,
+    id: NotificationId,
+) -> QueryAs<'q, DB, NotificationRow, DB::Arguments<'q>>
+where
+    DB: Database,
+    Uuid: Encode<'q, DB> + Type<DB>,
+    NotificationRow: for<'r> FromRow<'r, DB::Row>,
+{
+    sqlx::query_as(sql::GET_NOTIFICATION)
+        .bind(id.into_uuid())
+        .bind(user_id.into_uuid())
 }
 
 /// How many rows a statement changed: each database's result type has the

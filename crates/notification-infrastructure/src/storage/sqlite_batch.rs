@@ -53,7 +53,13 @@ pub(crate) struct SqliteBatchWriter(pub(crate) SqlitePool);
 impl BatchWrite for SqliteBatchWriter {
     async fn write_batch(&self, batch: &[Write]) -> Result<Vec<Written>, RepositoryError> {
         let mut writer = self.0.acquire().await.map_err(repository_error)?;
-        let mut tx = writer.begin().await.map_err(repository_error)?;
+        // IMMEDIATE: the write lock from the start. A deferred transaction
+        // that reads first would fail at once (not wait) on its first write
+        // if another process wrote in between.
+        let mut tx = writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(repository_error)?;
         // Dropping `tx` on an error rolls everything back: the batch is all
         // or nothing, and the commit is its last step.
         let written = apply(&mut tx, batch).await?;
