@@ -98,6 +98,7 @@ conformance_tests!(
     concurrent_writes_of_every_kind_keep_every_count_exact,
     the_same_idempotency_key_at_once_stores_one_notification,
     a_failing_write_fails_alone,
+    creates_in_one_batch_each_get_their_own_count,
     mark_all_read_reports_how_many_it_changed,
     a_deleted_notification_is_gone_and_deleting_again_finds_nothing,
     list_after_is_oldest_first_and_bounded_by_the_limit,
@@ -535,6 +536,26 @@ async fn concurrent_writes_of_every_kind_keep_every_count_exact(store: Store) {
             "user {user}"
         );
     }
+}
+
+/// Creates of one user in flight together (mostly in shared batches): each
+/// is answered with the count right after it, as if written one by one.
+async fn creates_in_one_batch_each_get_their_own_count(store: Store) {
+    let user = new_user();
+    let creates: Vec<_> = (0..10)
+        .map(|i| {
+            let repository = store.repository.clone();
+            let notification = notification_for(user, &format!("n{i}"));
+            tokio::spawn(async move { repository.insert(&notification).await.unwrap() })
+        })
+        .collect();
+    let mut counts = Vec::new();
+    for create in creates {
+        counts.push(create.await.unwrap());
+    }
+    counts.sort_unstable();
+    assert_eq!(counts, (1..=10).collect::<Vec<u64>>());
+    assert_eq!(store.repository.unread_count(user).await.unwrap(), 10);
 }
 
 /// A write that fails (a duplicate id) among others in flight with it: it

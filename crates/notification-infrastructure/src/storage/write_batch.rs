@@ -12,7 +12,7 @@
 //!    status, the rows a read-all changed), so each caller's count is computed
 //!    here, exactly as if the writes had run one by one. New notifications
 //!    are gathered and inserted with one statement per run of them.
-//! 3. The final counts are written, one statement for the whole batch.
+//! 3. The counts that changed are written, one statement for the whole batch.
 //!
 //! Idempotency keys repeated inside one batch are resolved here: the first
 //! claims the key, the others get its record, as they would a moment later.
@@ -110,10 +110,13 @@ where
         .map(UserId::into_uuid)
         .collect();
     let users: Vec<Uuid> = users.into_iter().collect();
-    let mut counts: HashMap<Uuid, i64> = users.iter().map(|user| (*user, 0)).collect();
-    counts.extend(tx.lock_counters(&users).await?);
+    // A user without a counter row has a count of 0.
+    let mut before: HashMap<Uuid, i64> = users.iter().map(|user| (*user, 0)).collect();
+    if !users.is_empty() {
+        before.extend(tx.lock_counters(&users).await?);
+    }
     let mut run = Run {
-        counts,
+        counts: before.clone(),
         new: Vec::new(),
         claimed: HashMap::new(),
     };
@@ -122,11 +125,17 @@ where
         answers.push(run.write(tx, write).await?);
     }
     run.flush(tx).await?;
-    let finals: Vec<(Uuid, i64)> = users
+    // Only the counts that changed (a repeated status change changes none).
+    let changed: Vec<(Uuid, i64)> = users
         .iter()
-        .map(|user| (*user, run.counts.get(user).copied().unwrap_or(0)))
+        .filter_map(|user| {
+            let count = run.counts.get(user).copied().unwrap_or(0);
+            (before.get(user) != Some(&count)).then_some((*user, count))
+        })
         .collect();
-    tx.set_counters(&finals).await?;
+    if !changed.is_empty() {
+        tx.set_counters(&changed).await?;
+    }
     Ok(answers)
 }
 
