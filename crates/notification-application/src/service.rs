@@ -5,7 +5,7 @@ use std::sync::Arc;
 use notification_domain::{
     now, DomainEvent, EventPublisher, IdempotencyClaim, IdempotentInsert, ListQuery, Notification,
     NotificationChange, NotificationCreated, NotificationDraft, NotificationId,
-    NotificationRepository, NotificationStatus, NotificationUpdated, RequestFingerprint, UserId,
+    NotificationRepository, NotificationUpdated, RequestFingerprint, StatusChange, UserId,
     IDEMPOTENCY_KEY_TTL,
 };
 use time::OffsetDateTime;
@@ -15,45 +15,12 @@ use crate::idempotency::Idempotency;
 use crate::outcome::CreateOutcome;
 use crate::page::{Page, PageRequest, MAX_PAGE_SIZE};
 
-/// How often a status change is retried when another request changed the same
-/// notification between our read and our write.
-const MAX_STATUS_ATTEMPTS: usize = 5;
-
 /// Creates, reads and changes notifications; publishes a domain event after
 /// every stored change.
 #[derive(Clone)]
 pub struct NotificationService {
     repository: Arc<dyn NotificationRepository>,
     publisher: Arc<dyn EventPublisher>,
-}
-
-/// A status change a user can ask for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Transition {
-    Read,
-    Unread,
-    Archive,
-}
-
-impl Transition {
-    /// Applies the transition; `None` when it changed nothing.
-    fn apply(
-        self,
-        notification: &mut Notification,
-        at: OffsetDateTime,
-    ) -> Option<NotificationChange> {
-        match self {
-            Self::Read => notification
-                .mark_read(at)
-                .then_some(NotificationChange::Read { read_at: at }),
-            Self::Unread => notification
-                .mark_unread()
-                .then_some(NotificationChange::Unread),
-            Self::Archive => notification
-                .archive(at)
-                .then_some(NotificationChange::Archived { archived_at: at }),
-        }
-    }
 }
 
 impl NotificationService {
@@ -157,7 +124,7 @@ impl NotificationService {
         user_id: UserId,
         id: NotificationId,
     ) -> Result<Notification, ServiceError> {
-        self.change_status(user_id, id, Transition::Read).await
+        self.change_status(user_id, id, StatusChange::Read).await
     }
 
     /// READ or ARCHIVED → UNREAD.
@@ -166,7 +133,7 @@ impl NotificationService {
         user_id: UserId,
         id: NotificationId,
     ) -> Result<Notification, ServiceError> {
-        self.change_status(user_id, id, Transition::Unread).await
+        self.change_status(user_id, id, StatusChange::Unread).await
     }
 
     /// UNREAD or READ → ARCHIVED.
@@ -175,7 +142,7 @@ impl NotificationService {
         user_id: UserId,
         id: NotificationId,
     ) -> Result<Notification, ServiceError> {
-        self.change_status(user_id, id, Transition::Archive).await
+        self.change_status(user_id, id, StatusChange::Archive).await
     }
 
     /// Marks every unread notification of the user read; returns how many.
@@ -242,38 +209,32 @@ impl NotificationService {
         Ok(())
     }
 
+    /// Applies `change` in storage (one write, serialized with the user's
+    /// others) and publishes the update when it changed anything.
     #[tracing::instrument(skip(self))]
     async fn change_status(
         &self,
         user_id: UserId,
         id: NotificationId,
-        transition: Transition,
+        change: StatusChange,
     ) -> Result<Notification, ServiceError> {
-        for _ in 0..MAX_STATUS_ATTEMPTS {
-            let mut notification = self.get(user_id, id).await?;
-            let expected: NotificationStatus = notification.status();
-            let Some(change) = transition.apply(&mut notification, now()) else {
-                return Ok(notification);
-            };
-            // `None`: someone changed or deleted it since we read it; read again.
-            if let Some(unread_count) = self
-                .repository
-                .update_status(&notification, expected)
-                .await?
-            {
-                self.publish(NotificationUpdated {
-                    user_id,
-                    notification_id: Some(id),
-                    change,
-                    unread_count,
-                    occurred_at: now(),
-                })
-                .await;
-                return Ok(notification);
-            }
+        let at = now();
+        let outcome = self
+            .repository
+            .change_status(user_id, id, change, at)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        if outcome.changed {
+            self.publish(NotificationUpdated {
+                user_id,
+                notification_id: Some(id),
+                change: notification_change(change, &outcome.notification, at),
+                unread_count: outcome.unread_count,
+                occurred_at: now(),
+            })
+            .await;
         }
-        tracing::warn!(%user_id, notification_id = %id, "status change lost every race");
-        Err(ServiceError::Unavailable(None))
+        Ok(outcome.notification)
     }
 
     /// Counts and publishes a stored new notification.
@@ -298,5 +259,24 @@ impl NotificationService {
             metrics::counter!("event_publish_failures_total").increment(1);
             tracing::error!(%user_id, error = %error, "domain event not published");
         }
+    }
+}
+
+/// The event's account of `change`, with the times it stored.
+fn notification_change(
+    change: StatusChange,
+    stored: &Notification,
+    at: OffsetDateTime,
+) -> NotificationChange {
+    // A changed notification carries the time its change set (`at`, to the
+    // microsecond); `at` itself stands in should a stored row lack it.
+    match change {
+        StatusChange::Read => NotificationChange::Read {
+            read_at: stored.read_at().unwrap_or(at),
+        },
+        StatusChange::Unread => NotificationChange::Unread,
+        StatusChange::Archive => NotificationChange::Archived {
+            archived_at: stored.archived_at().unwrap_or(at),
+        },
     }
 }

@@ -9,7 +9,7 @@ use notification_application::{NotificationService, PageRequest, ServiceError};
 use notification_domain::{
     DomainEvent, MockEventPublisher, MockNotificationRepository, Notification, NotificationChange,
     NotificationDraft, NotificationId, NotificationStatus, PublishError, ReadAllOutcome,
-    RepositoryError, StatusFilter, UserId,
+    RepositoryError, StatusChange, StatusChangeOutcome, StatusFilter, UserId,
 };
 
 fn user() -> UserId {
@@ -25,6 +25,22 @@ fn draft(user_id: UserId) -> NotificationDraft {
         None,
     )
     .unwrap()
+}
+
+/// What a repository answers to `change` of `stored` at `at`.
+fn applied(
+    stored: &Notification,
+    change: StatusChange,
+    at: time::OffsetDateTime,
+    unread_count: u64,
+) -> StatusChangeOutcome {
+    let mut notification = stored.clone();
+    let changed = change.apply_to(&mut notification, at);
+    StatusChangeOutcome {
+        notification,
+        changed,
+        unread_count,
+    }
 }
 
 fn stored_unread(user_id: UserId) -> Notification {
@@ -190,16 +206,12 @@ async fn mark_read_stores_the_change_then_publishes_a_read_update() {
     let stored = stored_unread(user_id);
     let id = stored.id();
     let mut repo = MockNotificationRepository::new();
-    repo.expect_get()
-        .returning(move |_, _| Ok(Some(stored.clone())));
-    repo.expect_update_status()
-        .withf(|n, expected| {
-            n.status() == NotificationStatus::Read
-                && n.read_at().is_some()
-                && *expected == NotificationStatus::Unread
+    repo.expect_change_status()
+        .withf(move |user, nid, change, _| {
+            *user == user_id && *nid == id && *change == StatusChange::Read
         })
         .times(1)
-        .returning(|_, _| Ok(Some(0)));
+        .returning(move |_, _, change, at| Ok(Some(applied(&stored, change, at, 0))));
     let mut publisher = MockEventPublisher::new();
     publisher
         .expect_publish()
@@ -226,9 +238,8 @@ async fn a_repeated_read_stores_and_publishes_nothing() {
     stored.mark_read(notification_domain::now());
     let id = stored.id();
     let mut repo = MockNotificationRepository::new();
-    repo.expect_get()
-        .returning(move |_, _| Ok(Some(stored.clone())));
-    repo.expect_update_status().never();
+    repo.expect_change_status()
+        .returning(move |_, _, change, at| Ok(Some(applied(&stored, change, at, 0))));
     let read = service(repo, no_publish())
         .mark_read(user_id, id)
         .await
@@ -237,37 +248,13 @@ async fn a_repeated_read_stores_and_publishes_nothing() {
 }
 
 #[tokio::test]
-async fn a_status_change_that_loses_a_race_reads_again_and_retries() {
-    let user_id = user();
-    let stored = stored_unread(user_id);
-    let id = stored.id();
+async fn a_status_change_of_a_missing_notification_is_not_found() {
     let mut repo = MockNotificationRepository::new();
-    repo.expect_get()
-        .times(2)
-        .returning(move |_, _| Ok(Some(stored.clone())));
-    let mut attempts = 0;
-    repo.expect_update_status().times(2).returning(move |_, _| {
-        attempts += 1;
-        Ok((attempts > 1).then_some(2))
-    });
-    let mut publisher = MockEventPublisher::new();
-    publisher.expect_publish().times(1).returning(|_| Ok(()));
-    let archived = service(repo, publisher).archive(user_id, id).await.unwrap();
-    assert_eq!(archived.status(), NotificationStatus::Archived);
-}
-
-#[tokio::test]
-async fn a_status_change_that_always_loses_is_unavailable_not_a_lie() {
-    let user_id = user();
-    let stored = stored_unread(user_id);
-    let mut repo = MockNotificationRepository::new();
-    repo.expect_get()
-        .returning(move |_, _| Ok(Some(stored.clone())));
-    repo.expect_update_status().returning(|_, _| Ok(None));
+    repo.expect_change_status().returning(|_, _, _, _| Ok(None));
     let result = service(repo, no_publish())
-        .mark_read(user_id, NotificationId::new())
+        .mark_read(user(), NotificationId::new())
         .await;
-    assert!(matches!(result, Err(ServiceError::Unavailable(None))));
+    assert!(matches!(result, Err(ServiceError::NotFound)));
 }
 
 #[tokio::test]
@@ -276,10 +263,9 @@ async fn mark_unread_and_archive_publish_their_own_update_types() {
     let mut read = stored_unread(user_id);
     read.mark_read(notification_domain::now());
     let mut repo = MockNotificationRepository::new();
-    let for_get = read.clone();
-    repo.expect_get()
-        .returning(move |_, _| Ok(Some(for_get.clone())));
-    repo.expect_update_status().returning(|_, _| Ok(Some(1)));
+    let stored = read.clone();
+    repo.expect_change_status()
+        .returning(move |_, _, change, at| Ok(Some(applied(&stored, change, at, 1))));
     let mut publisher = MockEventPublisher::new();
     publisher
         .expect_publish()
@@ -309,12 +295,9 @@ async fn mark_unread_and_archive_publish_their_own_update_types() {
 #[tokio::test]
 async fn a_failed_status_write_publishes_nothing() {
     let user_id = user();
-    let stored = stored_unread(user_id);
     let mut repo = MockNotificationRepository::new();
-    repo.expect_get()
-        .returning(move |_, _| Ok(Some(stored.clone())));
-    repo.expect_update_status()
-        .returning(|_, _| Err(unavailable()));
+    repo.expect_change_status()
+        .returning(|_, _, _, _| Err(unavailable()));
     let result = service(repo, no_publish())
         .mark_read(user_id, NotificationId::new())
         .await;

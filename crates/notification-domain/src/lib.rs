@@ -46,7 +46,9 @@ pub use idempotency::{
 pub use ids::{NotificationId, UserId};
 pub use notification::{Notification, NotificationStatus, NotificationType, StoredNotification};
 pub use publisher::{EventPublisher, EventSubscriber};
-pub use repository::{ListQuery, NotificationRepository, ReadAllOutcome, StatusFilter};
+pub use repository::{
+    ListQuery, NotificationRepository, ReadAllOutcome, StatusChangeOutcome, StatusFilter,
+};
 pub use status_change::StatusChange;
 pub use timestamp::now;
 

@@ -7,6 +7,7 @@ use crate::error::RepositoryError;
 use crate::idempotency::{IdempotencyClaim, IdempotentInsert};
 use crate::ids::{NotificationId, UserId};
 use crate::notification::{Notification, NotificationStatus};
+use crate::status_change::StatusChange;
 
 /// Which notifications a listing includes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -33,6 +34,18 @@ pub struct ReadAllOutcome {
     /// How many notifications went from UNREAD to READ.
     pub updated: u64,
     /// The user's unread count afterwards (0 unless one was created meanwhile).
+    pub unread_count: u64,
+}
+
+/// The result of a status change of a notification that exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChangeOutcome {
+    /// The notification as stored afterwards.
+    pub notification: Notification,
+    /// Whether the change changed anything (a repeat does not, and is not
+    /// written).
+    pub changed: bool,
+    /// The user's unread count afterwards.
     pub unread_count: u64,
 }
 
@@ -93,15 +106,17 @@ pub trait NotificationRepository: Send + Sync {
     /// How many of the user's notifications are UNREAD.
     async fn unread_count(&self, user_id: UserId) -> Result<u64, RepositoryError>;
 
-    /// Stores the status, `read_at` and `archived_at` of `notification`, but only
-    /// if its stored status is still `expected` (optimistic concurrency).
-    /// Returns the unread count afterwards, or `None` when the stored row has
-    /// changed or gone since it was read.
-    async fn update_status(
+    /// Applies `change` at `at` to the user's notification, in one write
+    /// serialized with every other write of that user (so it can never be
+    /// lost to a concurrent one). Returns `None` when there is no such
+    /// notification.
+    async fn change_status(
         &self,
-        notification: &Notification,
-        expected: NotificationStatus,
-    ) -> Result<Option<u64>, RepositoryError>;
+        user_id: UserId,
+        id: NotificationId,
+        change: StatusChange,
+        at: OffsetDateTime,
+    ) -> Result<Option<StatusChangeOutcome>, RepositoryError>;
 
     /// Marks every UNREAD notification of the user READ at `read_at`.
     async fn mark_all_read(

@@ -15,8 +15,8 @@ use std::sync::Arc;
 use notification_domain::{
     now, IdempotencyClaim, IdempotencyKey, IdempotentInsert, ListQuery, Notification,
     NotificationDraft, NotificationId, NotificationRepository, NotificationStatus,
-    NotificationType, RepositoryError, RequestFingerprint, StatusFilter, StoredNotification,
-    UserId, IDEMPOTENCY_KEY_TTL,
+    NotificationType, RepositoryError, RequestFingerprint, StatusChange, StatusFilter,
+    StoredNotification, UserId, IDEMPOTENCY_KEY_TTL,
 };
 use notification_infrastructure::storage::{
     connect, connect_with_limits, migrate, DatabaseUrl, Storage, WriteLimits,
@@ -95,8 +95,12 @@ conformance_tests!(
     the_inbox_excludes_archived_notifications,
     a_status_filter_returns_only_that_status,
     the_unread_count_follows_every_change,
-    compare_and_set_with_a_stale_status_changes_nothing,
-    concurrent_compare_and_set_has_one_winner,
+    a_repeated_status_change_writes_nothing,
+    concurrent_changes_of_one_notification_have_one_winner,
+    concurrent_writes_of_every_kind_keep_every_count_exact,
+    the_same_idempotency_key_at_once_stores_one_notification,
+    a_failing_write_fails_alone,
+    creates_in_one_batch_each_get_their_own_count,
     mark_all_read_reports_how_many_it_changed,
     a_deleted_notification_is_gone_and_deleting_again_finds_nothing,
     list_after_is_oldest_first_and_bounded_by_the_limit,
@@ -138,34 +142,40 @@ async fn insert_many(store: &Store, user: UserId, count: usize) -> Vec<Notificat
     inserted
 }
 
-/// Applies a status change and stores it; returns the stored notification and
-/// the unread count afterwards.
+/// Applies a status change through the repository; returns the stored
+/// notification and the unread count afterwards.
 async fn change(
     store: &Store,
     notification: &Notification,
-    apply: impl FnOnce(&mut Notification) -> bool,
+    change: StatusChange,
 ) -> (Notification, u64) {
-    let mut changed = notification.clone();
-    assert!(apply(&mut changed), "the change must be a transition");
-    let unread = store
+    let at = now();
+    let mut expected = notification.clone();
+    assert!(
+        change.apply_to(&mut expected, at),
+        "the change must be a transition"
+    );
+    let outcome = store
         .repository
-        .update_status(&changed, notification.status())
+        .change_status(notification.user_id(), notification.id(), change, at)
         .await
         .unwrap()
-        .expect("the stored status was the expected one");
-    (changed, unread)
+        .expect("the notification exists");
+    assert!(outcome.changed);
+    assert_eq!(outcome.notification, expected);
+    (outcome.notification, outcome.unread_count)
 }
 
 async fn read(store: &Store, n: &Notification) -> (Notification, u64) {
-    change(store, n, |n| n.mark_read(now())).await
+    change(store, n, StatusChange::Read).await
 }
 
 async fn unread(store: &Store, n: &Notification) -> (Notification, u64) {
-    change(store, n, Notification::mark_unread).await
+    change(store, n, StatusChange::Unread).await
 }
 
 async fn archive(store: &Store, n: &Notification) -> (Notification, u64) {
-    change(store, n, |n| n.archive(now())).await
+    change(store, n, StatusChange::Archive).await
 }
 
 async fn list(
@@ -251,7 +261,10 @@ async fn another_users_notification_is_not_found_nor_changed(store: Store) {
     .unwrap();
     forged.mark_read(now());
     assert_eq!(
-        repository.update_status(&forged, Unread).await.unwrap(),
+        repository
+            .change_status(stranger, notification.id(), StatusChange::Read, now())
+            .await
+            .unwrap(),
         None
     );
     assert_eq!(
@@ -410,62 +423,227 @@ async fn the_unread_count_follows_every_change(store: Store) {
     assert_eq!(repository.unread_count(user).await.unwrap(), 0);
 }
 
-async fn compare_and_set_with_a_stale_status_changes_nothing(store: Store) {
+async fn a_repeated_status_change_writes_nothing(store: Store) {
     let user = new_user();
     let [original] = insert_many(&store, user, 1).await.try_into().unwrap();
     let (was_read, _) = read(&store, &original).await;
 
-    // A second request still holding the UNREAD copy it read earlier.
-    let mut stale = original.clone();
-    stale.archive(now());
+    let again = store
+        .repository
+        .change_status(user, original.id(), StatusChange::Read, now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!again.changed);
+    assert_eq!(again.notification, was_read, "the first read time stays");
+    assert_eq!(again.unread_count, 0);
+
+    store.repository.delete(user, original.id()).await.unwrap();
     assert_eq!(
         store
             .repository
-            .update_status(&stale, Unread)
+            .change_status(user, original.id(), StatusChange::Archive, now())
             .await
             .unwrap(),
-        None
-    );
-
-    assert_eq!(
-        store.repository.get(user, original.id()).await.unwrap(),
-        Some(was_read.clone())
-    );
-    assert_eq!(store.repository.unread_count(user).await.unwrap(), 0);
-
-    store.repository.delete(user, original.id()).await.unwrap();
-    let mut gone = was_read;
-    gone.archive(now());
-    assert_eq!(
-        store.repository.update_status(&gone, Read).await.unwrap(),
         None,
-        "a deleted notification cannot be updated"
+        "a deleted notification cannot be changed"
     );
 }
 
-async fn concurrent_compare_and_set_has_one_winner(store: Store) {
+async fn concurrent_changes_of_one_notification_have_one_winner(store: Store) {
     let user = new_user();
     let [original] = insert_many(&store, user, 1).await.try_into().unwrap();
 
     let attempts: Vec<_> = (0..8)
         .map(|_| {
             let repository = store.repository.clone();
-            let mut copy = original.clone();
-            copy.mark_read(now());
-            tokio::spawn(async move { repository.update_status(&copy, Unread).await.unwrap() })
+            let id = original.id();
+            tokio::spawn(async move {
+                repository
+                    .change_status(user, id, StatusChange::Read, now())
+                    .await
+                    .unwrap()
+                    .unwrap()
+            })
         })
         .collect();
     let mut winners = Vec::new();
     for attempt in attempts {
-        winners.extend(attempt.await.unwrap());
+        let outcome = attempt.await.unwrap();
+        assert_eq!(outcome.unread_count, 0);
+        if outcome.changed {
+            winners.push(outcome.unread_count);
+        }
     }
 
     assert_eq!(
         winners,
         [0],
-        "exactly one update wins, and it sees 0 unread"
+        "exactly one change wins, and it sees 0 unread"
     );
     assert_eq!(store.repository.unread_count(user).await.unwrap(), 0);
+}
+
+/// Every kind of write of several users at once, many in the same batches:
+/// each user's counter ends equal to the UNREAD notifications stored, and
+/// each answer is a count that user really had.
+async fn concurrent_writes_of_every_kind_keep_every_count_exact(store: Store) {
+    let users = [new_user(), new_user(), new_user()];
+    let mut existing = Vec::new();
+    for user in users {
+        existing.extend(insert_many(&store, user, 4).await);
+    }
+    let mut tasks = Vec::new();
+    for (i, notification) in existing.iter().enumerate() {
+        let repository = store.repository.clone();
+        let notification = notification.clone();
+        tasks.push(tokio::spawn(async move {
+            let (user, id) = (notification.user_id(), notification.id());
+            match i % 4 {
+                0 => drop(
+                    repository
+                        .change_status(user, id, StatusChange::Read, now())
+                        .await
+                        .unwrap(),
+                ),
+                1 => drop(repository.delete(user, id).await.unwrap()),
+                2 => drop(
+                    repository
+                        .change_status(user, id, StatusChange::Archive, now())
+                        .await
+                        .unwrap(),
+                ),
+                _ => drop(
+                    repository
+                        .insert(&notification_for(user, "more"))
+                        .await
+                        .unwrap(),
+                ),
+            }
+        }));
+    }
+    let repository = store.repository.clone();
+    let reader = users[0];
+    tasks.push(tokio::spawn(async move {
+        repository.mark_all_read(reader, now()).await.unwrap();
+    }));
+    for task in tasks {
+        task.await.unwrap();
+    }
+    for user in users {
+        let unread = list(&store, user, StatusFilter::Only(Unread), None, 100).await;
+        assert_eq!(
+            store.repository.unread_count(user).await.unwrap(),
+            unread.len() as u64,
+            "user {user}"
+        );
+    }
+}
+
+/// Creates of one user in flight together (mostly in shared batches): each
+/// is answered with the count right after it, as if written one by one.
+async fn creates_in_one_batch_each_get_their_own_count(store: Store) {
+    let user = new_user();
+    let creates: Vec<_> = (0..10)
+        .map(|i| {
+            let repository = store.repository.clone();
+            let notification = notification_for(user, &format!("n{i}"));
+            tokio::spawn(async move { repository.insert(&notification).await.unwrap() })
+        })
+        .collect();
+    let mut counts = Vec::new();
+    for create in creates {
+        counts.push(create.await.unwrap());
+    }
+    counts.sort_unstable();
+    assert_eq!(counts, (1..=10).collect::<Vec<u64>>());
+    assert_eq!(store.repository.unread_count(user).await.unwrap(), 10);
+}
+
+/// A write that fails (a duplicate id) among others in flight with it: it
+/// alone is refused; the others, likely in its batch, are stored and
+/// counted once.
+async fn a_failing_write_fails_alone(store: Store) {
+    let user = new_user();
+    let [first] = insert_many(&store, user, 1).await.try_into().unwrap();
+    let others = [notification_for(user, "b"), notification_for(user, "c")];
+    let duplicate = {
+        let repository = store.repository.clone();
+        let first = first.clone();
+        tokio::spawn(async move { repository.insert(&first).await })
+    };
+    let inserts: Vec<_> = others
+        .iter()
+        .map(|n| {
+            let repository = store.repository.clone();
+            let n = n.clone();
+            tokio::spawn(async move { repository.insert(&n).await })
+        })
+        .collect();
+    assert!(matches!(
+        duplicate.await.unwrap(),
+        Err(RepositoryError::Other(_))
+    ));
+    let mut counts = Vec::new();
+    for insert in inserts {
+        counts.push(insert.await.unwrap().unwrap());
+    }
+    counts.sort_unstable();
+    assert_eq!(counts, [2, 3]);
+    assert_eq!(
+        list(&store, user, StatusFilter::Inbox, None, 10)
+            .await
+            .len(),
+        3
+    );
+    assert_eq!(store.repository.unread_count(user).await.unwrap(), 3);
+}
+
+/// Two creates with the same key in flight together (most likely in one
+/// batch): one is stored, both are answered with it.
+async fn the_same_idempotency_key_at_once_stores_one_notification(store: Store) {
+    let user = new_user();
+    let claim = IdempotencyClaim {
+        publisher: new_user(),
+        key: IdempotencyKey::parse("same-batch").unwrap(),
+        fingerprint: RequestFingerprint::from_slice(&[3; 32]).unwrap(),
+    };
+    let attempts: Vec<_> = (0..4)
+        .map(|i| {
+            let repository = store.repository.clone();
+            let claim = claim.clone();
+            let notification = notification_for(user, &format!("attempt {i}"));
+            tokio::spawn(async move {
+                let outcome = repository
+                    .insert_idempotent(&notification, &claim, now() - IDEMPOTENCY_KEY_TTL)
+                    .await
+                    .unwrap();
+                (notification, outcome)
+            })
+        })
+        .collect();
+    let mut stored = None;
+    let mut used = Vec::new();
+    for attempt in attempts {
+        match attempt.await.unwrap() {
+            (notification, IdempotentInsert::Inserted { unread_count }) => {
+                assert_eq!(unread_count, 1);
+                assert!(stored.replace(notification).is_none(), "two were stored");
+            }
+            (_, IdempotentInsert::AlreadyUsed(record)) => used.push(record.notification),
+        }
+    }
+    let stored = stored.expect("one was stored");
+    assert_eq!(used.len(), 3);
+    assert!(
+        used.iter().all(|n| *n == stored),
+        "all answered with the stored one"
+    );
+    assert_eq!(
+        list(&store, user, StatusFilter::Inbox, None, 10).await,
+        [stored]
+    );
+    assert_eq!(store.repository.unread_count(user).await.unwrap(), 1);
 }
 
 async fn mark_all_read_reports_how_many_it_changed(store: Store) {
@@ -1151,10 +1329,10 @@ async fn postgres_a_write_behind_a_held_counter_lock_gives_up_as_unavailable() {
         .await
         .unwrap();
 
-    let mut read = first.clone();
-    read.mark_read(now());
     assert!(matches!(
-        repository.update_status(&read, Unread).await,
+        repository
+            .change_status(user, first.id(), StatusChange::Read, now())
+            .await,
         Err(RepositoryError::Unavailable(_))
     ));
     let blocked = notification_for(user, "blocked");
@@ -1165,9 +1343,11 @@ async fn postgres_a_write_behind_a_held_counter_lock_gives_up_as_unavailable() {
 
     sqlx::query("ROLLBACK").execute(&mut stuck).await.unwrap();
     assert_eq!(repository.get(user, blocked.id()).await.unwrap(), None);
-    assert_eq!(
-        repository.update_status(&read, Unread).await.unwrap(),
-        Some(0)
-    );
+    let outcome = repository
+        .change_status(user, first.id(), StatusChange::Read, now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(outcome.unread_count, 0);
     storage.close().await;
 }

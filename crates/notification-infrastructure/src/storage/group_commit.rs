@@ -1,14 +1,16 @@
-//! Group commit: new notifications that arrive while the database is busy
-//! writing are written together, in one transaction.
+//! Group commit, the one write path: every [`Write`] (creates, status
+//! changes, deletes, read-all, purges) joins one queue, and writes that
+//! arrive while the database is busy writing are written together, in one
+//! transaction (`write_batch`).
 //!
 //! A create used to be one transaction of four statements (`BEGIN`, insert,
 //! counter upsert, `COMMIT`), each a round trip to the database (on SQLite, a
 //! hand-off to its worker thread and back). Under load those round trips, not
 //! the writing, set the ceiling (docs/benchmarks.md, section 5). Here each
-//! create joins a queue; a writer takes everything queued (up to
-//! [`MAX_BATCH`]) and writes it with a constant number of statements, whatever
-//! the batch size. Every caller gets its answer after the commit that made its
-//! notification durable, so a 201 still means "stored".
+//! write joins a queue; a writer takes everything queued (up to
+//! [`MAX_BATCH`]) and writes it with few statements per batch. Every caller
+//! gets its answer after the commit that made its write durable, so a 201
+//! still means "stored".
 //!
 //! Writers are tasks started on demand, at most `writers` at a time, on the
 //! runtime that created the repository (the server's main Tokio runtime, not
@@ -19,13 +21,13 @@
 //! not the caller's future, so a caller that goes away (its client
 //! disconnected) never abandons the others' batch.
 //!
-//! One bad notification must not fail the others: when a batch of several
-//! fails for a reason other than the database being unavailable, each of its
-//! notifications is written again on its own and gets its own answer. A
-//! [`BatchInsert`] is all or nothing, so nothing of a failed batch is stored
-//! and writing its rows again cannot meet its own duplicates.
+//! One bad write must not fail the others: when a batch of several fails for
+//! a reason other than the database being unavailable, each of its writes is
+//! written again on its own and gets its own answer. A [`BatchWrite`] is all
+//! or nothing (one transaction, committed last), so nothing of a failed batch
+//! is stored and writing it again cannot meet its own duplicates.
 //!
-//! The queue is bounded ([`WriteLimits`]): a create that cannot enter it in
+//! The queue is bounded ([`WriteLimits`]): a write that cannot enter it in
 //! time, or whose batch has not started in time, is refused as
 //! `Unavailable` (503, retry later) and never written. Once its batch has
 //! started, a caller waits for that batch's real outcome: a 503 never stands
@@ -36,34 +38,35 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use notification_domain::{Notification, RepositoryError};
+use notification_domain::RepositoryError;
 use tokio::runtime::Handle;
 
+use super::write::{Write, Written};
 use super::write_limits::WriteLimits;
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
-/// The most notifications one transaction writes.
+/// The most writes one transaction holds.
 pub(crate) const MAX_BATCH: usize = 256;
 
-/// Writes a batch of new notifications in one transaction.
+/// Writes a batch in one transaction.
 #[async_trait]
-pub(crate) trait BatchInsert: Send + Sync + 'static {
-    /// Stores every notification of `batch` and counts it, all or nothing;
-    /// returns each one's unread count right after it, in `batch` order.
-    async fn insert_batch(&self, batch: &[Notification]) -> Result<Vec<u64>, RepositoryError>;
+pub(crate) trait BatchWrite: Send + Sync + 'static {
+    /// Runs every write of `batch`, all or nothing; returns each one's
+    /// answer, in `batch` order.
+    async fn write_batch(&self, batch: &[Write]) -> Result<Vec<Written>, RepositoryError>;
 }
 
-/// The queue of creates and the slots of its writers.
+/// The queue of writes and the slots of its writers.
 pub(crate) struct GroupCommit {
     shared: Arc<Shared>,
 }
 
 struct Shared {
-    store: Box<dyn BatchInsert>,
+    store: Box<dyn BatchWrite>,
     /// Where writers run: the runtime that created the queue, if any, else
     /// the caller's.
     runtime: Option<Handle>,
-    queue: Mutex<VecDeque<PendingInsert>>,
+    queue: Mutex<VecDeque<PendingWrite>>,
     /// One permit per place in the queue ([`WriteLimits::queued`]); a
     /// pending write holds its own until a batch takes it.
     queue_places: Arc<Semaphore>,
@@ -72,8 +75,8 @@ struct Shared {
     writer_slots: Arc<Semaphore>,
 }
 
-struct PendingInsert {
-    notification: Notification,
+struct PendingWrite {
+    write: Write,
     answer: Answer,
     /// Decides, once, between the writer taking it and its caller giving up.
     fate: Arc<Fate>,
@@ -108,12 +111,12 @@ impl Fate {
     }
 }
 
-/// Where a create waits for its unread count.
-type Answer = oneshot::Sender<Result<u64, RepositoryError>>;
+/// Where a write waits for its answer.
+type Answer = oneshot::Sender<Result<Written, RepositoryError>>;
 
 impl GroupCommit {
     /// A queue written by at most `writers` batches at a time.
-    pub(crate) fn new(store: impl BatchInsert, writers: usize, limits: WriteLimits) -> Self {
+    pub(crate) fn new(store: impl BatchWrite, writers: usize, limits: WriteLimits) -> Self {
         Self {
             shared: Arc::new(Shared {
                 store: Box::new(store),
@@ -126,11 +129,11 @@ impl GroupCommit {
         }
     }
 
-    /// Stores `notification` with whatever else is queued; returns the
-    /// user's unread count right after it. `Unavailable` when the queue
-    /// stayed full or the batch did not start within the [`WriteLimits`]:
-    /// then nothing was stored.
-    pub(crate) async fn insert(&self, notification: &Notification) -> Result<u64, RepositoryError> {
+    /// Runs `write` with whatever else is queued; returns its answer after
+    /// its batch committed. `Unavailable` when the queue stayed full or the
+    /// batch did not start within the [`WriteLimits`]: then nothing was
+    /// written.
+    pub(crate) async fn submit(&self, write: Write) -> Result<Written, RepositoryError> {
         let limits = self.shared.limits;
         let places = Arc::clone(&self.shared.queue_places);
         let place = match tokio::time::timeout(limits.enter_wait, places.acquire_owned()).await {
@@ -140,15 +143,15 @@ impl GroupCommit {
         };
         let (answer, mut answered) = oneshot::channel();
         let fate = Arc::new(Fate::default());
-        self.shared.lock_queue().push_back(PendingInsert {
-            notification: notification.clone(),
+        self.shared.lock_queue().push_back(PendingWrite {
+            write,
             answer,
             fate: Arc::clone(&fate),
             _place: place,
         });
         // Queued first, then a writer: a writer that is finishing looks at
         // the queue again after giving its slot back, so one of the two
-        // always takes this notification.
+        // always takes this write.
         self.shared.start_writer_if_free();
         tokio::select! {
             outcome = &mut answered => return outcome.map_err(|_| writer_gone())?,
@@ -175,7 +178,7 @@ fn refused(why: &str) -> RepositoryError {
 }
 
 impl Shared {
-    fn lock_queue(&self) -> std::sync::MutexGuard<'_, VecDeque<PendingInsert>> {
+    fn lock_queue(&self) -> std::sync::MutexGuard<'_, VecDeque<PendingWrite>> {
         // The queue stays consistent whatever a panicking holder did: it only
         // pushes or drains.
         self.queue
@@ -198,7 +201,7 @@ impl Shared {
 
     /// Up to [`MAX_BATCH`] queued writes whose callers still wait; each one
     /// taken gives its place in the queue back.
-    fn next_batch(&self) -> Vec<PendingInsert> {
+    fn next_batch(&self) -> Vec<PendingWrite> {
         let mut queue = self.lock_queue();
         let mut batch = Vec::with_capacity(queue.len().min(MAX_BATCH));
         while batch.len() < MAX_BATCH {
@@ -214,7 +217,7 @@ impl Shared {
 }
 
 /// The writer died with the runtime it ran on (shutdown), before answering.
-/// A runtime that is gone runs no new writer either: then `insert` fails fast
+/// A runtime that is gone runs no new writer either: then `submit` fails fast
 /// instead of waiting forever.
 fn writer_gone() -> RepositoryError {
     RepositoryError::Unavailable("the storage writer has stopped".into())
@@ -226,7 +229,7 @@ async fn write_batches(mut writer: Writer) {
         let batch = writer.shared.next_batch();
         if batch.is_empty() {
             drop(writer.slot.take());
-            // A create queued after `next_batch` found no free slot (this one
+            // A write queued after `next_batch` found no free slot (this one
             // was held); now that it is free, write it or let another do it.
             if writer.shared.lock_queue().is_empty() {
                 return;
@@ -243,7 +246,7 @@ async fn write_batches(mut writer: Writer) {
 
 /// A running writer. Dropped while it holds its slot, it was cancelled: its
 /// runtime shut down (or refused to start it). Nobody would write what is
-/// queued then, so it answers every waiting create instead of leaving it
+/// queued then, so it answers every waiting write instead of leaving it
 /// waiting forever.
 struct Writer {
     shared: Arc<Shared>,
@@ -261,25 +264,25 @@ impl Drop for Writer {
 }
 
 /// Writes `batch` and answers every caller.
-async fn write_batch(store: &dyn BatchInsert, batch: Vec<PendingInsert>) {
-    // How well creates are grouped under the current load.
+async fn write_batch(store: &dyn BatchWrite, batch: Vec<PendingWrite>) {
+    // How well writes are grouped under the current load.
     metrics::histogram!("storage_write_batch_size").record(batch.len() as f64);
-    let (notifications, answers): (Vec<Notification>, Vec<Answer>) = batch
+    let (writes, answers): (Vec<Write>, Vec<Answer>) = batch
         .into_iter()
-        .map(|pending| (pending.notification, pending.answer))
+        .map(|pending| (pending.write, pending.answer))
         .unzip();
     // A caller that stopped waiting has nobody to tell: sends may fail.
-    match store.insert_batch(&notifications).await {
-        Ok(counts) if counts.len() == answers.len() => {
-            for (answer, count) in answers.into_iter().zip(counts) {
-                let _ = answer.send(Ok(count));
+    match store.write_batch(&writes).await {
+        Ok(written) if written.len() == answers.len() => {
+            for (answer, written) in answers.into_iter().zip(written) {
+                let _ = answer.send(Ok(written));
             }
         }
-        Ok(counts) => {
+        Ok(written) => {
             let message = format!(
-                "a batch of {} notifications returned {} unread counts",
+                "a batch of {} writes returned {} answers",
                 answers.len(),
-                counts.len()
+                written.len()
             );
             for answer in answers {
                 let _ = answer.send(Err(RepositoryError::Corrupt(message.clone())));
@@ -299,22 +302,24 @@ async fn write_batch(store: &dyn BatchInsert, batch: Vec<PendingInsert>) {
             }
         }
         Err(_) => {
-            for (notification, answer) in notifications.iter().zip(answers) {
-                let single = std::slice::from_ref(notification);
-                let result = store.insert_batch(single).await.and_then(only_count);
+            // Nothing of the batch committed: each write on its own.
+            for (write, answer) in writes.iter().zip(answers) {
+                let single = std::slice::from_ref(write);
+                let result = store.write_batch(single).await.and_then(only_answer);
                 let _ = answer.send(result);
             }
         }
     }
 }
 
-/// The one count of a batch of one.
-fn only_count(counts: Vec<u64>) -> Result<u64, RepositoryError> {
-    match counts[..] {
-        [count] => Ok(count),
+/// The one answer of a batch of one.
+fn only_answer(written: Vec<Written>) -> Result<Written, RepositoryError> {
+    let returned = written.len();
+    let mut written = written.into_iter();
+    match (written.next(), written.next()) {
+        (Some(only), None) => Ok(only),
         _ => Err(RepositoryError::Corrupt(format!(
-            "a batch of 1 notification returned {} unread counts",
-            counts.len()
+            "a batch of 1 write returned {returned} answers"
         ))),
     }
 }

@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex as StdMutex;
 
-use notification_domain::{NotificationDraft, NotificationId, UserId};
+use notification_domain::{Notification, NotificationDraft, NotificationId, UserId};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
@@ -29,14 +29,30 @@ struct Recorder {
     down: bool,
 }
 
+/// A create through the queue, answered with its unread count.
+async fn create(commit: &GroupCommit, notification: &Notification) -> Result<u64, RepositoryError> {
+    match commit.submit(Write::Create(notification.clone())).await? {
+        Written::Created(count) => Ok(count),
+        other => Err(crate::storage::write::mismatched(&other)),
+    }
+}
+
+/// The title of a create (the recorder sees nothing else).
+fn title_of(write: &Write) -> String {
+    match write {
+        Write::Create(notification) => notification.title().to_owned(),
+        other => format!("{other:?}"),
+    }
+}
+
 #[async_trait]
-impl BatchInsert for Arc<Recorder> {
-    async fn insert_batch(&self, batch: &[Notification]) -> Result<Vec<u64>, RepositoryError> {
+impl BatchWrite for Arc<Recorder> {
+    async fn write_batch(&self, batch: &[Write]) -> Result<Vec<Written>, RepositoryError> {
         if self.calls.fetch_add(1, Ordering::SeqCst) == 0 {
             self.first_started.notify_one();
             self.release.notified().await;
         }
-        let titles: Vec<String> = batch.iter().map(|n| n.title().to_owned()).collect();
+        let titles: Vec<String> = batch.iter().map(title_of).collect();
         self.batches.lock().unwrap().push(titles.clone());
         if self.down {
             return Err(RepositoryError::Unavailable("connection refused".into()));
@@ -44,7 +60,7 @@ impl BatchInsert for Arc<Recorder> {
         if titles.iter().any(|t| t == "bad") {
             return Err(RepositoryError::Other("constraint".into()));
         }
-        Ok((1..=batch.len() as u64).collect())
+        Ok((1..=batch.len() as u64).map(Written::Created).collect())
     }
 }
 
@@ -61,7 +77,7 @@ async fn while_busy(
     ));
     let first = {
         let commit = Arc::clone(&commit);
-        tokio::spawn(async move { commit.insert(&notification("first")).await })
+        tokio::spawn(async move { create(&commit, &notification("first")).await })
     };
     recorder.first_started.notified().await;
     let queued: Vec<_> = titles
@@ -69,7 +85,7 @@ async fn while_busy(
         .map(|title| {
             let commit = Arc::clone(&commit);
             let n = notification(title);
-            tokio::spawn(async move { commit.insert(&n).await })
+            tokio::spawn(async move { create(&commit, &n).await })
         })
         .collect();
     while commit.shared.lock_queue().len() < titles.len() {
@@ -125,7 +141,7 @@ fn a_queue_whose_runtime_is_gone_fails_fast_instead_of_waiting_forever() {
     drop(first);
 
     let second = tokio::runtime::Runtime::new().unwrap();
-    let answer = second.block_on(commit.insert(&notification("late")));
+    let answer = second.block_on(create(&commit, &notification("late")));
     assert!(matches!(answer, Err(RepositoryError::Unavailable(_))));
     assert_eq!(recorder.calls.load(Ordering::SeqCst), 0);
 }
@@ -169,7 +185,7 @@ fn spawn_insert(
 ) -> JoinHandle<Result<u64, RepositoryError>> {
     let commit = Arc::clone(commit);
     let n = notification(title);
-    tokio::spawn(async move { commit.insert(&n).await })
+    tokio::spawn(async move { create(&commit, &n).await })
 }
 
 // Paused time: the runtime jumps to the next deadline whenever every
@@ -184,7 +200,7 @@ async fn a_write_that_cannot_enter_the_full_queue_in_time_is_refused_and_never_w
         tokio::task::yield_now().await;
     }
 
-    let refused = commit.insert(&notification("refused")).await;
+    let refused = create(&commit, &notification("refused")).await;
 
     assert!(matches!(refused, Err(RepositoryError::Unavailable(_))));
     recorder.release.notify_one();
@@ -204,7 +220,7 @@ async fn a_queued_write_whose_batch_does_not_start_in_time_is_refused_and_never_
     let recorder = Arc::new(Recorder::default());
     let (commit, first) = held(&recorder, 8).await;
 
-    let late = commit.insert(&notification("late")).await;
+    let late = create(&commit, &notification("late")).await;
 
     assert!(matches!(late, Err(RepositoryError::Unavailable(_))));
     recorder.release.notify_one();

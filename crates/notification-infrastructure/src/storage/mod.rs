@@ -7,11 +7,15 @@
 //! - `database_url`: parsing `DATABASE_URL`; a password is never shown.
 //! - `sqlite` / `postgres`: pools, settings and migrations of each database;
 //!   `sqlite_checkpointer` keeps SQLite's log checkpoints off the writer.
-//! - `sql_repository`: the SQL and the port's method bodies, shared by both.
-//! - `group_commit`: the bounded queue through which creates are written in
-//!   batches, within the [`WriteLimits`] of `write_limits`;
-//!   `sqlite_batch` / `postgres_batch` write one batch on each database, and
-//!   `unread_increments` is the counting they share; `kept_connections` are
+//! - `repository`: [`SqlRepository`], the port, written once for both;
+//!   `sql_repository`: the SQL text both run.
+//! - `write`: every write as one value ([`write::Write`]) and its answer;
+//!   `write_port`: the port's writes as such values.
+//! - `group_commit`: the bounded queue through which every write goes, in
+//!   batches, within the [`WriteLimits`] of `write_limits`; `write_batch`
+//!   runs one batch in one transaction (counters first, ascending), over
+//!   `sql_statements` (shared SQL) and `sqlite_batch` / `postgres_batch` (the
+//!   statements each database writes its own way); `kept_connections` are
 //!   the PostgreSQL writers' connections, kept between batches.
 //! - `row`: the one mapping from a stored row to a `Notification`.
 //! - `idempotency_row`: the same for a recorded idempotency key.
@@ -28,13 +32,17 @@ mod idempotency_row;
 mod kept_connections;
 mod postgres;
 mod postgres_batch;
+mod repository;
 mod row;
 mod sql_repository;
+mod sql_statements;
 mod sqlite;
 mod sqlite_batch;
 mod sqlite_checkpointer;
-mod unread_increments;
+mod write;
+mod write_batch;
 mod write_limits;
+mod write_port;
 
 use std::sync::Arc;
 
@@ -44,6 +52,7 @@ pub use database_url::{DatabaseUrl, InvalidDatabaseUrl};
 pub use error::StorageError;
 pub use idempotency_purger::spawn_idempotency_purger;
 pub use postgres::PostgresNotificationRepository;
+pub use repository::SqlRepository;
 pub use sqlite::SqliteNotificationRepository;
 pub use write_limits::WriteLimits;
 
@@ -70,8 +79,8 @@ impl Storage {
     /// The port, for the service (and anything else that reads or writes).
     pub fn repository(&self) -> Arc<dyn NotificationRepository> {
         match &self.backend {
-            Backend::Sqlite(repository) => Arc::clone(repository) as _,
-            Backend::Postgres(repository) => Arc::clone(repository) as _,
+            Backend::Sqlite(repository) => repository.port(),
+            Backend::Postgres(repository) => repository.port(),
         }
     }
 

@@ -5,14 +5,15 @@ use std::time::Duration;
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::{Connection, PgConnection, PgPool, Postgres};
 
 use super::database_url::DatabaseUrl;
 use super::error::StorageError;
 use super::group_commit::GroupCommit;
 use super::kept_connections::KeptConnections;
 use super::postgres_batch::PostgresBatchWriter;
-use super::sql_repository::impl_notification_repository;
+use super::repository::SqlRepository;
+use super::sql_repository::LIST_INBOX;
 use super::write_limits::WriteLimits;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -36,11 +37,9 @@ const BATCH_WRITERS: usize = 4;
 /// `test_before_acquire`), drops dead ones and opens new ones on demand. New
 /// notifications are written in batches (group commit, see `group_commit`).
 pub struct PostgresNotificationRepository {
-    // The shared method bodies read from `reader` and write through `writer`;
-    // on PostgreSQL both are the same pool.
-    writer: PgPool,
-    reader: PgPool,
-    inserts: GroupCommit,
+    pool: PgPool,
+    /// The port itself, shared by both databases.
+    port: Arc<SqlRepository<Postgres>>,
     /// The batch writers' connections, given back on `close`.
     batch_connections: Arc<KeptConnections>,
 }
@@ -55,15 +54,14 @@ impl PostgresNotificationRepository {
     /// [`Self::new`] with other bounds on the queue of writes.
     pub fn with_limits(pool: PgPool, limits: WriteLimits) -> Self {
         let batch_connections = Arc::new(KeptConnections::new(pool.clone(), BATCH_WRITERS));
-        let inserts = GroupCommit::new(
+        let writes = GroupCommit::new(
             PostgresBatchWriter::new(Arc::clone(&batch_connections)),
             BATCH_WRITERS,
             limits,
         );
         Self {
-            writer: pool.clone(),
-            reader: pool,
-            inserts,
+            port: Arc::new(SqlRepository::new(pool.clone(), writes, LIST_INBOX)),
+            pool,
             batch_connections,
         }
     }
@@ -104,21 +102,19 @@ impl PostgresNotificationRepository {
         Ok(Self::with_limits(pool, limits))
     }
 
+    /// The port.
+    pub fn port(&self) -> Arc<SqlRepository<Postgres>> {
+        Arc::clone(&self.port)
+    }
+
     /// How many writes wait for a batch (see `WriteLimits`).
     pub fn queued_writes(&self) -> usize {
-        self.inserts.queued_writes()
+        self.port.queued_writes()
     }
 
     /// Closes the pool, waiting for connections in use to come back.
     pub async fn close(&self) {
         self.batch_connections.release_all();
-        self.writer.close().await;
+        self.pool.close().await;
     }
 }
-
-impl_notification_repository!(
-    PostgresNotificationRepository,
-    sqlx::Postgres,
-    list_inbox: super::sql_repository::LIST_INBOX,
-    lock_counter: Some(super::sql_repository::LOCK_COUNTER)
-);

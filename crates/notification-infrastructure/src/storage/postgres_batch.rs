@@ -1,11 +1,10 @@
-//! A batch of new notifications written to PostgreSQL in one statement,
-//! however many it holds.
+//! A batch of writes on PostgreSQL: one transaction, on a connection kept
+//! from the previous batch when there is one, with the statements that take
+//! many rows at once written for PostgreSQL.
 //!
 //! Each column travels as one array parameter and `UNNEST` turns the arrays
 //! back into rows, so the statement text never changes with the batch size
-//! (prepared once per connection). The rows are inserted by a data-modifying
-//! `WITH` and the counters changed by the main statement: one statement is one
-//! transaction and one round trip to the server, all or nothing.
+//! (prepared once per connection).
 
 use std::sync::Arc;
 
@@ -13,32 +12,41 @@ use async_trait::async_trait;
 use notification_domain::{Notification, RepositoryError};
 use serde_json::{Map, Value};
 use sqlx::postgres::PgArguments;
-use sqlx::query::QueryAs;
+use sqlx::query::Query;
 use sqlx::types::Json;
-use sqlx::Postgres;
+use sqlx::{Connection, PgConnection, Postgres, Transaction};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::error::{is_unavailable, repository_error};
-use super::group_commit::BatchInsert;
+use super::group_commit::BatchWrite;
 use super::kept_connections::KeptConnections;
 use super::row::metadata_column;
-use super::unread_increments::UnreadIncrements;
+use super::write::{Write, Written};
+use super::write_batch::{apply, BatchStatements};
 
-/// Counters are changed in the order of `$11`, ascending user ids (see
-/// [`UnreadIncrements`]), after the rows, like every other write.
-const INSERT_BATCH: &str = "\
-    WITH inserted AS ( \
-        INSERT INTO notifications \
-            (id, user_id, title, message, type, status, metadata, created_at, read_at, archived_at) \
-        SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], \
-            $6::text[], $7::jsonb[], $8::timestamptz[], $9::timestamptz[], $10::timestamptz[]) \
-    ) \
+const INSERT_NOTIFICATIONS: &str = "\
+    INSERT INTO notifications \
+        (id, user_id, title, message, type, status, metadata, created_at, read_at, archived_at) \
+    SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], \
+        $6::text[], $7::jsonb[], $8::timestamptz[], $9::timestamptz[], $10::timestamptz[])";
+
+/// Takes every counter of the batch, in ascending user order (the order of
+/// `$1`: an INSERT … SELECT handles rows in the order the SELECT yields
+/// them), creating those missing so that a user's first write is serialized
+/// like the others; returns every count. The no-op update is what locks an
+/// existing row.
+const LOCK_COUNTERS: &str = "\
     INSERT INTO unread_counters (user_id, unread_count) \
-    SELECT * FROM UNNEST($11::uuid[], $12::int8[]) \
-    ON CONFLICT (user_id) DO UPDATE \
-    SET unread_count = unread_counters.unread_count + excluded.unread_count \
+    SELECT user_id, 0 FROM UNNEST($1::uuid[]) AS batch (user_id) ORDER BY user_id \
+    ON CONFLICT (user_id) DO UPDATE SET unread_count = unread_counters.unread_count \
     RETURNING user_id, unread_count";
+
+/// Every counter exists and is held (see [`LOCK_COUNTERS`]).
+const SET_UNREAD_COUNTS: &str = "\
+    UPDATE unread_counters SET unread_count = batch.unread_count \
+    FROM UNNEST($1::uuid[], $2::int8[]) AS batch (user_id, unread_count) \
+    WHERE unread_counters.user_id = batch.user_id";
 
 /// Writes batches, each on a connection kept from the previous one when
 /// there is one (see [`KeptConnections`]).
@@ -53,30 +61,76 @@ impl PostgresBatchWriter {
 }
 
 #[async_trait]
-impl BatchInsert for PostgresBatchWriter {
-    async fn insert_batch(&self, batch: &[Notification]) -> Result<Vec<u64>, RepositoryError> {
-        let columns = Columns::of(batch);
-        let increments = UnreadIncrements::of(batch);
+impl BatchWrite for PostgresBatchWriter {
+    async fn write_batch(&self, batch: &[Write]) -> Result<Vec<Written>, RepositoryError> {
         let mut checkout = self.connections.take().await.map_err(repository_error)?;
-        let mut result = columns
-            .query(&increments)
-            .fetch_all(&mut *checkout.connection)
-            .await;
+        let mut result = write_on(&mut checkout.connection, batch).await;
         if checkout.was_kept && matches!(&result, Err(e) if is_unavailable(e)) {
-            // It died while kept; dropping it lets the pool forget it.
+            // It died while kept (its BEGIN failed, nothing was written);
+            // dropping it lets the pool forget it.
             checkout = self
                 .connections
                 .checked_out_from_pool()
                 .await
                 .map_err(repository_error)?;
-            result = columns
-                .query(&increments)
-                .fetch_all(&mut *checkout.connection)
-                .await;
+            result = write_on(&mut checkout.connection, batch).await;
         }
-        let totals: Vec<(Uuid, i64)> = result.map_err(repository_error)?;
+        let written = result.map_err(repository_error)??;
         self.connections.keep(checkout.connection);
-        increments.counts_after_each(batch, totals)
+        Ok(written)
+    }
+}
+
+/// The batch in one transaction on `connection`. The outer error is the
+/// connection failing to begin one: then nothing was sent.
+async fn write_on(
+    connection: &mut PgConnection,
+    batch: &[Write],
+) -> Result<Result<Vec<Written>, RepositoryError>, sqlx::Error> {
+    let mut tx = connection.begin().await?;
+    let written = match apply(&mut tx, batch).await {
+        Ok(written) => written,
+        // Dropping `tx` rolls it back.
+        Err(error) => return Ok(Err(error)),
+    };
+    Ok(tx
+        .commit()
+        .await
+        .map_err(repository_error)
+        .map(|()| written))
+}
+
+#[async_trait]
+impl BatchStatements for Transaction<'_, Postgres> {
+    async fn lock_counters(&mut self, users: &[Uuid]) -> Result<Vec<(Uuid, i64)>, RepositoryError> {
+        sqlx::query_as(LOCK_COUNTERS)
+            .bind(users)
+            .fetch_all(&mut **self)
+            .await
+            .map_err(repository_error)
+    }
+
+    async fn insert_notifications(
+        &mut self,
+        batch: &[&Notification],
+    ) -> Result<(), RepositoryError> {
+        Columns::of(batch)
+            .query()
+            .execute(&mut **self)
+            .await
+            .map_err(repository_error)?;
+        Ok(())
+    }
+
+    async fn set_counters(&mut self, counts: &[(Uuid, i64)]) -> Result<(), RepositoryError> {
+        let (users, amounts): (Vec<Uuid>, Vec<i64>) = counts.iter().copied().unzip();
+        sqlx::query(SET_UNREAD_COUNTS)
+            .bind(users)
+            .bind(amounts)
+            .execute(&mut **self)
+            .await
+            .map_err(repository_error)?;
+        Ok(())
     }
 }
 
@@ -95,29 +149,26 @@ struct Columns<'a> {
 }
 
 impl<'a> Columns<'a> {
-    fn of(batch: &'a [Notification]) -> Self {
+    fn of(batch: &[&'a Notification]) -> Self {
         Self {
             ids: batch.iter().map(|n| n.id().into_uuid()).collect(),
             user_ids: batch.iter().map(|n| n.user_id().into_uuid()).collect(),
-            titles: batch.iter().map(Notification::title).collect(),
-            messages: batch.iter().map(Notification::message).collect(),
+            titles: batch.iter().map(|n| n.title()).collect(),
+            messages: batch.iter().map(|n| n.message()).collect(),
             types: batch
                 .iter()
                 .map(|n| n.notification_type().as_str())
                 .collect(),
             statuses: batch.iter().map(|n| n.status().as_str()).collect(),
-            metadata: batch.iter().map(metadata_column).collect(),
-            created_at: batch.iter().map(Notification::created_at).collect(),
-            read_at: batch.iter().map(Notification::read_at).collect(),
-            archived_at: batch.iter().map(Notification::archived_at).collect(),
+            metadata: batch.iter().map(|n| metadata_column(n)).collect(),
+            created_at: batch.iter().map(|n| n.created_at()).collect(),
+            read_at: batch.iter().map(|n| n.read_at()).collect(),
+            archived_at: batch.iter().map(|n| n.archived_at()).collect(),
         }
     }
 
-    fn query<'q>(
-        &'q self,
-        increments: &'q UnreadIncrements,
-    ) -> QueryAs<'q, Postgres, (Uuid, i64), PgArguments> {
-        sqlx::query_as(INSERT_BATCH)
+    fn query(&self) -> Query<'_, Postgres, PgArguments> {
+        sqlx::query(INSERT_NOTIFICATIONS)
             .bind(&self.ids)
             .bind(&self.user_ids)
             .bind(&self.titles)
@@ -128,7 +179,5 @@ impl<'a> Columns<'a> {
             .bind(&self.created_at)
             .bind(&self.read_at)
             .bind(&self.archived_at)
-            .bind(increments.users())
-            .bind(increments.amounts())
     }
 }

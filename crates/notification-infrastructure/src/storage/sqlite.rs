@@ -5,12 +5,13 @@ use std::time::Duration;
 
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use sqlx::{Sqlite, SqlitePool};
 
 use super::database_url::{DatabaseUrl, SqliteLocation};
 use super::error::StorageError;
 use super::group_commit::GroupCommit;
-use super::sql_repository::impl_notification_repository;
+use super::repository::SqlRepository;
+use super::sql_repository::LIST_INBOX_SQLITE;
 use super::sqlite_batch::SqliteBatchWriter;
 use super::sqlite_checkpointer;
 use super::write_limits::WriteLimits;
@@ -31,14 +32,14 @@ const READER_CONNECTIONS: u32 = 4;
 /// SQLite lets one connection write at a time. With several writer
 /// connections, a write that finds the database locked sleeps and retries in
 /// `busy_timeout` steps (latency spikes, then "database is locked" under load).
-/// So every write goes through a pool of exactly one connection, where writers
-/// queue in order without touching the file lock, while reads use a separate
-/// pool of a few connections. New notifications are written in batches by one
-/// writer task (group commit, see `group_commit`).
+/// So every write goes through a pool of exactly one connection, used by one
+/// writer task that writes batches (group commit, see `group_commit`), while
+/// reads use a separate pool of a few connections.
 pub struct SqliteNotificationRepository {
     writer: SqlitePool,
     reader: SqlitePool,
-    inserts: GroupCommit,
+    /// The port itself, shared by both databases.
+    port: Arc<SqlRepository<Sqlite>>,
     /// The background checkpointer runs while this is alive.
     alive: Arc<()>,
 }
@@ -54,11 +55,15 @@ impl SqliteNotificationRepository {
     /// [`Self::new`] with other bounds on the queue of writes.
     pub fn with_limits(writer: SqlitePool, reader: SqlitePool, limits: WriteLimits) -> Self {
         // One batch at a time: SQLite has one writer connection anyway.
-        let inserts = GroupCommit::new(SqliteBatchWriter(writer.clone()), 1, limits);
+        let writes = GroupCommit::new(SqliteBatchWriter(writer.clone()), 1, limits);
         Self {
+            port: Arc::new(SqlRepository::new(
+                reader.clone(),
+                writes,
+                LIST_INBOX_SQLITE,
+            )),
             writer,
             reader,
-            inserts,
             alive: Arc::new(()),
         }
     }
@@ -130,9 +135,14 @@ impl SqliteNotificationRepository {
         Ok(repository)
     }
 
+    /// The port.
+    pub fn port(&self) -> Arc<SqlRepository<Sqlite>> {
+        Arc::clone(&self.port)
+    }
+
     /// How many writes wait for a batch (see `WriteLimits`).
     pub fn queued_writes(&self) -> usize {
-        self.inserts.queued_writes()
+        self.port.queued_writes()
     }
 
     /// Closes both pools, waiting for connections in use to come back, so the
@@ -142,13 +152,6 @@ impl SqliteNotificationRepository {
         self.writer.close().await;
     }
 }
-
-impl_notification_repository!(
-    SqliteNotificationRepository,
-    sqlx::Sqlite,
-    list_inbox: super::sql_repository::LIST_INBOX_SQLITE,
-    lock_counter: None
-);
 
 /// Settings every connection gets.
 fn connect_options() -> SqliteConnectOptions {
@@ -188,7 +191,7 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
-    use crate::storage::sql_repository::{self as sql, list_statement, LIST_INBOX_SQLITE};
+    use crate::storage::sql_repository::{self as sql, list_text};
 
     async fn memory_database() -> SqliteNotificationRepository {
         let url = DatabaseUrl::parse("sqlite::memory:").unwrap();
@@ -223,9 +226,7 @@ mod tests {
             before,
             limit: 20,
         };
-        list_statement::<sqlx::Sqlite>(LIST_INBOX_SQLITE, Uuid::nil(), query)
-            .sql()
-            .to_owned()
+        list_text(LIST_INBOX_SQLITE, &query)
     }
 
     #[tokio::test]
@@ -271,10 +272,6 @@ mod tests {
                 "sqlite_autoindex_notifications_1 (id=?)",
             ),
             (sql::GET_UNREAD_COUNT.to_owned(), "PRIMARY KEY (user_id=?)"),
-            (
-                sql::ADD_TO_UNREAD_COUNT.to_owned(),
-                "PRIMARY KEY (user_id=?)",
-            ),
         ];
         for (statement, expected_search) in cases {
             let plan = plan(&repository, &statement).await;
@@ -294,26 +291,29 @@ mod tests {
             now, Notification, NotificationDraft, NotificationRepository, RepositoryError, UserId,
         };
         let repository = memory_database().await;
-        // Makes reading the counters fail while inserting still works: on
-        // this connection `unread_counters` now names a temporary table
-        // without the count column, while the trigger keeps writing the real
-        // one (a trigger's tables are those of its own schema).
-        sqlx::query("CREATE TEMP TABLE unread_counters (user_id BLOB)")
-            .execute(&repository.writer)
-            .await
-            .unwrap();
+        // Makes the batch fail at its last statement, after its rows were
+        // inserted: on this connection `unread_counters` now names a
+        // temporary table that refuses every count. Nothing of the batch may
+        // stay stored.
+        sqlx::query(
+            "CREATE TEMP TABLE unread_counters \
+             (user_id BLOB PRIMARY KEY, unread_count INTEGER CHECK (unread_count < 0))",
+        )
+        .execute(&repository.writer)
+        .await
+        .unwrap();
         let user = UserId::from_uuid(Uuid::now_v7());
         let draft = NotificationDraft::parse(user, "t", "m", None, None).unwrap();
         let notification = Notification::new(draft, NotificationId::new(), now());
 
-        let answer = repository.insert(&notification).await;
+        let answer = repository.port.insert(&notification).await;
 
         assert!(
             matches!(answer, Err(RepositoryError::Other(_))),
             "{answer:?}"
         );
         assert_eq!(
-            repository.get(user, notification.id()).await.unwrap(),
+            repository.port.get(user, notification.id()).await.unwrap(),
             None,
             "a failed create stores nothing, so a retry cannot duplicate it"
         );

@@ -1,15 +1,11 @@
-//! A batch of new notifications written to SQLite with two statements,
-//! however many it holds.
+//! A batch of writes on SQLite: one transaction on the one writer
+//! connection, with the statements that take many rows at once written for
+//! SQLite.
 //!
-//! The rows travel as one JSON array bound to one parameter and are unpacked
-//! by `json_each`, so the statement text never changes with the batch size
-//! (one prepared statement, cached) and SQLite's worker thread is handed the
-//! whole batch at once. They are inserted into the view `new_notifications`,
-//! whose trigger stores each row and counts it (migration
-//! `20260103000000_create_new_notifications_view.sql`): one statement, hence
-//! one transaction, all or nothing. The counters are read just before, on
-//! the same connection, the only one that writes, so the counts right after
-//! the batch are those plus what the batch adds.
+//! Rows and counters travel as one JSON array bound to one parameter and are
+//! unpacked by `json_each`, so the statement text never changes with the
+//! batch size (one prepared statement, cached) and SQLite's worker thread is
+//! handed a whole run of rows at once.
 //!
 //! Every value is written exactly as sqlx writes it for a single row
 //! (`super::sql_repository::INSERT_NOTIFICATION`), so the rows read back the
@@ -20,69 +16,93 @@
 use async_trait::async_trait;
 use notification_domain::{Notification, RepositoryError};
 use serde::Serialize;
-use sqlx::SqlitePool;
+use sqlx::{Connection, Sqlite, SqlitePool, Transaction};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::error::repository_error;
-use super::group_commit::BatchInsert;
-use super::unread_increments::UnreadIncrements;
+use super::group_commit::BatchWrite;
+use super::write::{Write, Written};
+use super::write_batch::{apply, BatchStatements};
 
 const INSERT_NOTIFICATIONS: &str = "\
-    INSERT INTO new_notifications \
+    INSERT INTO notifications \
         (id, user_id, title, message, type, status, metadata, created_at, read_at, archived_at) \
     SELECT unhex(value ->> 'id'), unhex(value ->> 'user_id'), value ->> 'title', \
         value ->> 'message', value ->> 'type', value ->> 'status', value ->> 'metadata', \
         value ->> 'created_at', value ->> 'read_at', value ->> 'archived_at' \
     FROM json_each($1)";
 
+/// SQLite has one writer connection: reading the counters is taking them.
 const UNREAD_COUNTS: &str = "\
     SELECT user_id, unread_count FROM unread_counters \
     WHERE user_id IN (SELECT unhex(value) FROM json_each($1))";
+
+/// `WHERE true` tells SQLite's parser that `ON CONFLICT` belongs to the
+/// INSERT, not to a join of the SELECT.
+const SET_UNREAD_COUNTS: &str = "\
+    INSERT INTO unread_counters (user_id, unread_count) \
+    SELECT unhex(value ->> 0), value ->> 1 FROM json_each($1) WHERE true \
+    ON CONFLICT (user_id) DO UPDATE SET unread_count = excluded.unread_count";
 
 /// Writes batches through the one writer connection.
 pub(crate) struct SqliteBatchWriter(pub(crate) SqlitePool);
 
 #[async_trait]
-impl BatchInsert for SqliteBatchWriter {
-    async fn insert_batch(&self, batch: &[Notification]) -> Result<Vec<u64>, RepositoryError> {
-        let rows = to_json(
-            &batch
-                .iter()
-                .map(JsonRow::of)
-                .collect::<Result<Vec<_>, _>>()?,
-        )?;
-        let increments = UnreadIncrements::of(batch);
-        let users = to_json(
-            &increments
-                .users()
-                .iter()
-                .map(|u| hex(*u))
-                .collect::<Vec<_>>(),
-        )?;
-
-        // Both statements on one connection: the writer pool has only this
-        // one, so no other write comes between them. The counts are read
-        // before the batch, not after: the INSERT is the batch's only write
-        // and its last statement, so when anything fails nothing is stored,
-        // and the batch can be written again row by row without meeting its
-        // own duplicates. (Read after the commit, a failed read used to leave
-        // a stored batch answered as failed, and its retry fail on the rows
-        // it had stored.)
+impl BatchWrite for SqliteBatchWriter {
+    async fn write_batch(&self, batch: &[Write]) -> Result<Vec<Written>, RepositoryError> {
         let mut writer = self.0.acquire().await.map_err(repository_error)?;
-        let before: Vec<(Uuid, i64)> = sqlx::query_as(UNREAD_COUNTS)
+        // IMMEDIATE: the write lock from the start. A deferred transaction
+        // that reads first would fail at once (not wait) on its first write
+        // if another process wrote in between.
+        let mut tx = writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(repository_error)?;
+        // Dropping `tx` on an error rolls everything back: the batch is all
+        // or nothing, and the commit is its last step.
+        let written = apply(&mut tx, batch).await?;
+        tx.commit().await.map_err(repository_error)?;
+        Ok(written)
+    }
+}
+
+#[async_trait]
+impl BatchStatements for Transaction<'_, Sqlite> {
+    async fn lock_counters(&mut self, users: &[Uuid]) -> Result<Vec<(Uuid, i64)>, RepositoryError> {
+        let users = to_json(&users.iter().map(|u| hex(*u)).collect::<Vec<_>>())?;
+        sqlx::query_as(UNREAD_COUNTS)
             .bind(users)
-            .fetch_all(&mut *writer)
+            .fetch_all(&mut **self)
             .await
-            .map_err(repository_error)?;
+            .map_err(repository_error)
+    }
+
+    async fn insert_notifications(
+        &mut self,
+        batch: &[&Notification],
+    ) -> Result<(), RepositoryError> {
+        let rows = batch
+            .iter()
+            .map(|n| JsonRow::of(n))
+            .collect::<Result<Vec<_>, _>>()?;
         sqlx::query(INSERT_NOTIFICATIONS)
-            .bind(rows)
-            .execute(&mut *writer)
+            .bind(to_json(&rows)?)
+            .execute(&mut **self)
             .await
             .map_err(repository_error)?;
-        let totals = increments.totals_after(before);
-        increments.counts_after_each(batch, totals)
+        Ok(())
+    }
+
+    async fn set_counters(&mut self, counts: &[(Uuid, i64)]) -> Result<(), RepositoryError> {
+        let counts: Vec<(String, i64)> = counts.iter().map(|(u, c)| (hex(*u), *c)).collect();
+        sqlx::query(SET_UNREAD_COUNTS)
+            .bind(to_json(&counts)?)
+            .execute(&mut **self)
+            .await
+            .map_err(repository_error)?;
+        Ok(())
     }
 }
 

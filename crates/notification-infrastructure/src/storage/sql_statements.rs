@@ -1,0 +1,192 @@
+//! [`RowStatements`] for a transaction on either database: the SQL text of
+//! `sql_repository` with the same values bound, written once as generic code
+//! over sqlx's `Database`.
+
+use async_trait::async_trait;
+use notification_domain::{
+    IdempotencyClaim, IdempotencyRecord, Notification, NotificationId, RepositoryError, UserId,
+};
+use serde_json::{Map, Value};
+use sqlx::database::Database;
+use sqlx::query::QueryAs;
+use sqlx::types::Json;
+use sqlx::{ColumnIndex, Decode, Encode, Executor, FromRow, IntoArguments, Transaction, Type};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::error::repository_error;
+use super::idempotency_row::{unix_micros, IdempotencyRow};
+use super::row::{metadata_column, NotificationRow};
+use super::sql_repository as sql;
+use super::write_batch::RowStatements;
+
+#[async_trait]
+impl<'c, DB> RowStatements for Transaction<'c, DB>
+where
+    DB: Database,
+    for<'e> &'e mut DB::Connection: Executor<'e, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    Uuid: for<'q> Encode<'q, DB> + Type<DB>,
+    i64: for<'q> Encode<'q, DB> + Type<DB>,
+    Option<OffsetDateTime>: for<'q> Encode<'q, DB> + Type<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
+    for<'q> Json<&'q Map<String, Value>>: Encode<'q, DB> + Type<DB>,
+    String: for<'r> Decode<'r, DB> + Type<DB>,
+    NotificationRow: for<'r> FromRow<'r, DB::Row>,
+    IdempotencyRow: for<'r> FromRow<'r, DB::Row>,
+    usize: ColumnIndex<DB::Row>,
+    DB::QueryResult: RowsAffected,
+{
+    async fn forget_expired_key(
+        &mut self,
+        claim: &IdempotencyClaim,
+        expired_before: OffsetDateTime,
+    ) -> Result<(), RepositoryError> {
+        sqlx::query(sql::FORGET_EXPIRED_KEY)
+            .bind(claim.publisher.into_uuid())
+            .bind(claim.key.as_str())
+            .bind(unix_micros(expired_before))
+            .execute(&mut **self)
+            .await
+            .map_err(repository_error)?;
+        Ok(())
+    }
+
+    async fn claim_key(
+        &mut self,
+        notification: &Notification,
+        claim: &IdempotencyClaim,
+    ) -> Result<bool, RepositoryError> {
+        let inserted = sqlx::query(sql::CLAIM_KEY)
+            .bind(claim.publisher.into_uuid())
+            .bind(claim.key.as_str())
+            .bind(&claim.fingerprint.as_bytes()[..])
+            .bind(notification.id().into_uuid())
+            .bind(notification.user_id().into_uuid())
+            .bind(notification.title())
+            .bind(notification.message())
+            .bind(notification.notification_type().as_str())
+            .bind(metadata_column(notification))
+            .bind(unix_micros(notification.created_at()))
+            .execute(&mut **self)
+            .await
+            .map_err(repository_error)?
+            .rows_changed();
+        Ok(inserted == 1)
+    }
+
+    async fn get_key(
+        &mut self,
+        claim: &IdempotencyClaim,
+    ) -> Result<Option<IdempotencyRecord>, RepositoryError> {
+        sqlx::query_as::<_, IdempotencyRow>(sql::GET_KEY)
+            .bind(claim.publisher.into_uuid())
+            .bind(claim.key.as_str())
+            .fetch_optional(&mut **self)
+            .await
+            .map_err(repository_error)?
+            .map(IdempotencyRow::into_record)
+            .transpose()
+    }
+
+    async fn get_notification(
+        &mut self,
+        user_id: UserId,
+        id: NotificationId,
+    ) -> Result<Option<Notification>, RepositoryError> {
+        let row = get_notification(user_id, id)
+            .fetch_optional(&mut **self)
+            .await
+            .map_err(repository_error)?;
+        row.map(NotificationRow::into_notification).transpose()
+    }
+
+    async fn store_status(&mut self, notification: &Notification) -> Result<(), RepositoryError> {
+        sqlx::query(sql::UPDATE_STATUS)
+            .bind(notification.status().as_str())
+            .bind(notification.read_at())
+            .bind(notification.archived_at())
+            .bind(notification.id().into_uuid())
+            .bind(notification.user_id().into_uuid())
+            .execute(&mut **self)
+            .await
+            .map_err(repository_error)?;
+        Ok(())
+    }
+
+    async fn delete(
+        &mut self,
+        user_id: UserId,
+        id: NotificationId,
+    ) -> Result<Option<String>, RepositoryError> {
+        sqlx::query_scalar::<_, String>(sql::DELETE_NOTIFICATION)
+            .bind(id.into_uuid())
+            .bind(user_id.into_uuid())
+            .fetch_optional(&mut **self)
+            .await
+            .map_err(repository_error)
+    }
+
+    async fn mark_all_read(
+        &mut self,
+        user_id: UserId,
+        read_at: OffsetDateTime,
+    ) -> Result<u64, RepositoryError> {
+        Ok(sqlx::query(sql::MARK_ALL_READ)
+            .bind(Some(read_at))
+            .bind(user_id.into_uuid())
+            .execute(&mut **self)
+            .await
+            .map_err(repository_error)?
+            .rows_changed())
+    }
+
+    async fn purge_keys(
+        &mut self,
+        older_than: OffsetDateTime,
+        limit: u32,
+    ) -> Result<u64, RepositoryError> {
+        Ok(sqlx::query(sql::PURGE_KEYS)
+            .bind(unix_micros(older_than))
+            .bind(i64::from(limit))
+            .execute(&mut **self)
+            .await
+            .map_err(repository_error)?
+            .rows_changed())
+    }
+}
+
+/// The query of the user's notification with this id, for reads and for
+/// the writer alike.
+pub(crate) fn get_notification<'q, DB>(
+    user_id: UserId,
+    id: NotificationId,
+) -> QueryAs<'q, DB, NotificationRow, DB::Arguments<'q>>
+where
+    DB: Database,
+    Uuid: Encode<'q, DB> + Type<DB>,
+    NotificationRow: for<'r> FromRow<'r, DB::Row>,
+{
+    sqlx::query_as(sql::GET_NOTIFICATION)
+        .bind(id.into_uuid())
+        .bind(user_id.into_uuid())
+}
+
+/// How many rows a statement changed: each database's result type has the
+/// method, but sqlx's `Database` does not name it.
+pub(crate) trait RowsAffected {
+    fn rows_changed(&self) -> u64;
+}
+
+impl RowsAffected for sqlx::sqlite::SqliteQueryResult {
+    fn rows_changed(&self) -> u64 {
+        self.rows_affected()
+    }
+}
+
+impl RowsAffected for sqlx::postgres::PgQueryResult {
+    fn rows_changed(&self) -> u64 {
+        self.rows_affected()
+    }
+}

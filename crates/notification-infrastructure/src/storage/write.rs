@@ -1,0 +1,76 @@
+//! [`Write`]: every change the repository makes, as one value the writer
+//! queue carries, and [`Written`], what each one answers.
+//!
+//! Every write of the port becomes one of these and goes through the one
+//! writer (`group_commit`), which writes a batch of them in one transaction
+//! (`write_batch`). Nothing writes to the database any other way.
+
+use notification_domain::{
+    IdempotencyClaim, IdempotentInsert, Notification, NotificationId, ReadAllOutcome,
+    RepositoryError, StatusChange, StatusChangeOutcome, UserId,
+};
+use time::OffsetDateTime;
+
+/// One change to the database.
+#[derive(Debug, Clone)]
+pub(crate) enum Write {
+    Create(Notification),
+    CreateIdempotent {
+        notification: Notification,
+        claim: IdempotencyClaim,
+        expired_before: OffsetDateTime,
+    },
+    ChangeStatus {
+        user_id: UserId,
+        id: NotificationId,
+        change: StatusChange,
+        at: OffsetDateTime,
+    },
+    Delete {
+        user_id: UserId,
+        id: NotificationId,
+    },
+    ReadAll {
+        user_id: UserId,
+        read_at: OffsetDateTime,
+    },
+    PurgeKeys {
+        older_than: OffsetDateTime,
+        limit: u32,
+    },
+}
+
+impl Write {
+    /// The user whose counter the write changes (and locks first), if any.
+    pub(crate) fn user(&self) -> Option<UserId> {
+        match self {
+            Self::Create(notification) | Self::CreateIdempotent { notification, .. } => {
+                Some(notification.user_id())
+            }
+            Self::ChangeStatus { user_id, .. }
+            | Self::Delete { user_id, .. }
+            | Self::ReadAll { user_id, .. } => Some(*user_id),
+            Self::PurgeKeys { .. } => None,
+        }
+    }
+}
+
+/// What one [`Write`] answers, after its batch committed.
+#[derive(Debug)]
+pub(crate) enum Written {
+    /// The user's unread count right after the new notification.
+    Created(u64),
+    CreatedIdempotent(IdempotentInsert),
+    /// `None`: no such notification.
+    StatusChanged(Option<StatusChangeOutcome>),
+    /// The unread count afterwards; `None`: no such notification.
+    Deleted(Option<u64>),
+    ReadAll(ReadAllOutcome),
+    /// How many keys were forgotten.
+    Purged(u64),
+}
+
+/// The answer of another kind of write than the one asked for: a writer bug.
+pub(crate) fn mismatched(written: &Written) -> RepositoryError {
+    RepositoryError::Corrupt(format!("the writer answered {written:?} to another write"))
+}
