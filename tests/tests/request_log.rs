@@ -26,7 +26,7 @@ impl Write for CapturedLogs {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_request_log_names_the_route_pattern_and_never_the_query_token() {
+async fn the_request_log_names_the_route_pattern_and_never_a_token() {
     let logs = CapturedLogs::default();
     let writer = logs.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -50,6 +50,22 @@ async fn the_request_log_names_the_route_pattern_and_never_the_query_token() {
         ))
         .await;
     assert_eq!(reply.status, 405);
+    // A refused upgrade whose token rode in the subprotocol (contract §8):
+    // the server answers 401 before upgrading, so a plain request will do.
+    let refused = app
+        .send(
+            app.http(Method::GET, "/ws/notifications")
+                .header("Connection", "Upgrade")
+                .header("Upgrade", "websocket")
+                .header("Sec-WebSocket-Version", "13")
+                .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+                .header(
+                    "Sec-WebSocket-Protocol",
+                    "notifications.v1, bearer.not-a-jwt-SUBPROTOCOLSECRET",
+                ),
+        )
+        .await;
+    assert_eq!(refused.status, 401);
 
     let printed = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     let line = printed

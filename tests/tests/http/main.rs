@@ -1,16 +1,18 @@
 //! The HTTP contract in detail (authentication matrix, validation, errors,
-//! idempotency, operations endpoints) against the real server on SQLite, on a
-//! random port. One test binary, one module per area.
+//! idempotency, operations endpoints, CORS, the served inbox page) against the
+//! real server on SQLite, on a random port. One test binary, one module per area.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod auth;
+mod cors;
 mod create;
 mod idempotency;
 mod operations;
 mod reads;
 mod routing;
 mod status_changes;
+mod web_page;
 
 pub use notification_e2e::keys::*;
 pub use notification_e2e::ws::WsClient;
