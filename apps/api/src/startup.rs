@@ -106,7 +106,7 @@ impl Application {
         // The path of a notification, from the inside out: storage, the event
         // bus, the hub that pushes, then the service that ties them together.
         let tasks = BackgroundTasks::new();
-        let storage = storage::connect(&settings.database_url).await?;
+        let storage = storage::connect(&settings.database_url, &tasks).await?;
         let repository = storage.repository();
         storage::spawn_idempotency_purger(repository.clone(), IDEMPOTENCY_PURGE_EVERY, &tasks);
         let hub = Hub::new(&settings.realtime);

@@ -16,6 +16,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use notification_domain::{
     Notification, NotificationDraft, NotificationId, NotificationRepository, UserId,
 };
+use notification_infrastructure::background::BackgroundTasks;
 use notification_infrastructure::storage::{self, DatabaseUrl};
 use notification_infrastructure::testing::fresh_sqlite_url;
 use serde_json::json;
@@ -52,8 +53,10 @@ fn inserts(c: &mut Criterion) {
         .expect("a tokio runtime");
     let url = fresh_sqlite_url();
     let database = DatabaseUrl::parse(&url).expect("a SQLite URL");
+    // Never shut down: the benchmark's process ends with its runtime.
+    let tasks = BackgroundTasks::new();
     let repository: Arc<dyn NotificationRepository> = runtime
-        .block_on(storage::connect(&database))
+        .block_on(storage::connect(&database, &tasks))
         .expect("the SQLite database opens")
         .repository();
     let users: Vec<UserId> = (0..USERS)

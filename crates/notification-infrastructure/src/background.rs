@@ -11,6 +11,7 @@
 
 use std::future::Future;
 
+use tokio::runtime::Handle;
 use tokio::task::JoinHandle;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 use tokio_util::task::task_tracker::TaskTrackerToken;
@@ -36,6 +37,17 @@ impl BackgroundTasks {
         F::Output: Send + 'static,
     {
         self.tracker.spawn(task)
+    }
+
+    /// Runs `task` on the runtime of `runtime`, tracked until it ends (for a
+    /// task that must not run on the caller's runtime, such as an actix
+    /// worker's).
+    pub fn spawn_on<F>(&self, task: F, runtime: &Handle) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.tracker.spawn_on(task, runtime)
     }
 
     /// Runs `task` on a thread of its own (for work that blocks, such as a

@@ -18,6 +18,7 @@ use notification_domain::{
     NotificationType, RepositoryError, RequestFingerprint, StatusChange, StatusFilter,
     StoredNotification, UserId, IDEMPOTENCY_KEY_TTL,
 };
+use notification_infrastructure::background::BackgroundTasks;
 use notification_infrastructure::storage::{
     connect, connect_with_limits, migrate, DatabaseUrl, Storage, WriteLimits,
 };
@@ -39,7 +40,7 @@ struct Store {
 
 async fn open(url: &str) -> Store {
     let url = DatabaseUrl::parse(url).unwrap();
-    let storage = connect(&url).await.unwrap();
+    let storage = connect(&url, &BackgroundTasks::new()).await.unwrap();
     let repository = storage.repository();
     Store {
         url,
@@ -875,7 +876,10 @@ async fn migrating_twice_is_harmless(store: Store) {
 
     let user = new_user();
     let [notification] = insert_many(&store, user, 1).await.try_into().unwrap();
-    let reopened = connect(&store.url).await.unwrap().repository();
+    let reopened = connect(&store.url, &BackgroundTasks::new())
+        .await
+        .unwrap()
+        .repository();
     assert_eq!(
         reopened.get(user, notification.id()).await.unwrap(),
         Some(notification)
@@ -1213,7 +1217,10 @@ async fn closed_storage_answers_unavailable_and_stores_nothing(store: Store) {
         store.repository.get(user, kept.id()).await,
         Err(RepositoryError::Unavailable(_))
     ));
-    let reopened = connect(&store.url).await.unwrap().repository();
+    let reopened = connect(&store.url, &BackgroundTasks::new())
+        .await
+        .unwrap()
+        .repository();
     assert_eq!(reopened.get(user, late.id()).await.unwrap(), None);
     assert_eq!(reopened.get(user, kept.id()).await.unwrap(), Some(kept));
 }
@@ -1231,7 +1238,9 @@ async fn connect_creates_a_missing_sqlite_folder_and_file() {
     let file = sqlite_file(&url);
     assert!(!file.parent().unwrap().exists());
 
-    connect(&DatabaseUrl::parse(&url).unwrap()).await.unwrap();
+    connect(&DatabaseUrl::parse(&url).unwrap(), &BackgroundTasks::new())
+        .await
+        .unwrap();
 
     assert!(file.is_file());
 }
@@ -1313,9 +1322,13 @@ async fn postgres_a_write_behind_a_held_counter_lock_gives_up_as_unavailable() {
         lock_wait: std::time::Duration::from_millis(100),
         ..WriteLimits::default()
     };
-    let storage = connect_with_limits(&DatabaseUrl::parse(&url).unwrap(), limits)
-        .await
-        .unwrap();
+    let storage = connect_with_limits(
+        &DatabaseUrl::parse(&url).unwrap(),
+        limits,
+        &BackgroundTasks::new(),
+    )
+    .await
+    .unwrap();
     let repository = storage.repository();
     let user = new_user();
     let first = notification_for(user, "first");

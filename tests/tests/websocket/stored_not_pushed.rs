@@ -8,6 +8,7 @@
 
 use notification_domain::{now, Notification, NotificationDraft, NotificationId, UserId};
 use notification_e2e::{on_both_backends, spawn_app, Backend};
+use notification_infrastructure::background::BackgroundTasks;
 use notification_infrastructure::storage::{self, DatabaseUrl};
 use uuid::Uuid;
 
@@ -15,7 +16,10 @@ use uuid::Uuid;
 /// does, and stops where a crash would: after the commit, before the publish.
 async fn store_without_publishing(database_url: &str, user: Uuid, title: &str) -> String {
     let url = DatabaseUrl::parse(database_url).expect("the server's database URL");
-    let storage = storage::connect(&url).await.expect("the server's database");
+    let tasks = BackgroundTasks::new();
+    let storage = storage::connect(&url, &tasks)
+        .await
+        .expect("the server's database");
     let repository = storage.repository();
     let draft = NotificationDraft::parse(
         UserId::from_uuid(user),
@@ -30,6 +34,9 @@ async fn store_without_publishing(database_url: &str, user: Uuid, title: &str) -
         .insert(&notification)
         .await
         .expect("the insert commits");
+    // Its checkpointer stops with its tasks, before the pools close.
+    tasks.shutdown().await;
+    storage.close().await;
     notification.id().to_string()
 }
 

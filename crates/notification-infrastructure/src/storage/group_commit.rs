@@ -4,22 +4,22 @@
 //! transaction (`write_batch`).
 //!
 //! A create used to be one transaction of four statements (`BEGIN`, insert,
-//! counter upsert, `COMMIT`), each a round trip to the database (on SQLite, a
-//! hand-off to its worker thread and back). Under load those round trips, not
-//! the writing, set the ceiling (docs/benchmarks.md, section 5). Here each
-//! write joins a queue; a writer takes everything queued (up to
-//! [`MAX_BATCH`]) and writes it with few statements per batch. Every caller
-//! gets its answer after the commit that made its write durable, so a 201
-//! still means "stored".
+//! counter upsert, `COMMIT`), each a round trip to the database; under load
+//! those round trips, not the writing, set the ceiling (figures in
+//! `docs/benchmarks/optimisations.md`). Here each write joins a queue; a
+//! writer takes everything queued (up to [`MAX_BATCH`]) and writes it with
+//! few statements per batch. Every caller gets its answer after the commit
+//! that made its write durable, so a 201 still means "stored".
 //!
-//! Writers are tasks started on demand, at most `writers` at a time, on the
-//! runtime that created the repository (the server's main Tokio runtime, not
-//! an actix worker): a writer waits on the database many times per batch, and
-//! on an actix worker each of those wake-ups would queue behind the HTTP and
-//! WebSocket work of that thread (measured: SQLite's ceiling fell from ~3,100
-//! to ~2,200 creates/s; docs/benchmarks.md). A writer is a task of its own,
-//! not the caller's future, so a caller that goes away (its client
-//! disconnected) never abandons the others' batch.
+//! Writers are tasks started on demand, at most `writers` at a time, tracked
+//! by the service's [`BackgroundTasks`] (so shutdown waits for the batches
+//! they are writing) and run on the runtime that created the repository (the
+//! server's main Tokio runtime, not an actix worker, whose HTTP and WebSocket
+//! work would delay each of a writer's many wake-ups per batch). A writer is
+//! a task of its own, not the caller's future, so a caller that goes away
+//! (its client disconnected) never abandons the others' batch. Writers do not
+//! stop on cancellation: each one ends when the queue is empty, so a write
+//! queued at shutdown is still written and answered.
 //!
 //! One bad write must not fail the others: when a batch of several fails for
 //! a reason other than the database being unavailable, each of its writes is
@@ -43,6 +43,7 @@ use tokio::runtime::Handle;
 
 use super::write::{Write, Written};
 use super::write_limits::WriteLimits;
+use crate::background::BackgroundTasks;
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
 /// The most writes one transaction holds.
@@ -63,6 +64,8 @@ pub(crate) struct GroupCommit {
 
 struct Shared {
     store: Box<dyn BatchWrite>,
+    /// What tracks the writers, so shutdown waits for them.
+    tasks: BackgroundTasks,
     /// Where writers run: the runtime that created the queue, if any, else
     /// the caller's.
     runtime: Option<Handle>,
@@ -115,11 +118,18 @@ impl Fate {
 type Answer = oneshot::Sender<Result<Written, RepositoryError>>;
 
 impl GroupCommit {
-    /// A queue written by at most `writers` batches at a time.
-    pub(crate) fn new(store: impl BatchWrite, writers: usize, limits: WriteLimits) -> Self {
+    /// A queue written by at most `writers` batches at a time, by writers
+    /// tracked by `tasks`.
+    pub(crate) fn new(
+        store: impl BatchWrite,
+        writers: usize,
+        limits: WriteLimits,
+        tasks: &BackgroundTasks,
+    ) -> Self {
         Self {
             shared: Arc::new(Shared {
                 store: Box::new(store),
+                tasks: tasks.clone(),
                 runtime: Handle::try_current().ok(),
                 queue: Mutex::new(VecDeque::new()),
                 queue_places: Arc::new(Semaphore::new(limits.queued.max(1))),
@@ -193,8 +203,8 @@ impl Shared {
                 slot: Some(slot),
             });
             match &self.runtime {
-                Some(runtime) => drop(runtime.spawn(writer)),
-                None => drop(tokio::spawn(writer)),
+                Some(runtime) => drop(self.tasks.spawn_on(writer, runtime)),
+                None => drop(self.tasks.spawn(writer)),
             }
         }
     }

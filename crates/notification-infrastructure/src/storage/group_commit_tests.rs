@@ -5,6 +5,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex as StdMutex;
 
+use futures_util::FutureExt;
 use notification_domain::{Notification, NotificationDraft, NotificationId, UserId};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -74,6 +75,7 @@ async fn while_busy(
         Arc::clone(recorder),
         1,
         WriteLimits::default(),
+        &BackgroundTasks::new(),
     ));
     let first = {
         let commit = Arc::clone(&commit);
@@ -136,8 +138,14 @@ fn a_queue_whose_runtime_is_gone_fails_fast_instead_of_waiting_forever() {
     let recorder = Arc::new(Recorder::default());
     recorder.release.notify_one();
     let first = tokio::runtime::Runtime::new().unwrap();
-    let commit = first
-        .block_on(async { GroupCommit::new(Arc::clone(&recorder), 1, WriteLimits::default()) });
+    let commit = first.block_on(async {
+        GroupCommit::new(
+            Arc::clone(&recorder),
+            1,
+            WriteLimits::default(),
+            &BackgroundTasks::new(),
+        )
+    });
     drop(first);
 
     let second = tokio::runtime::Runtime::new().unwrap();
@@ -173,7 +181,12 @@ async fn held(
         queued,
         ..WriteLimits::default()
     };
-    let commit = Arc::new(GroupCommit::new(Arc::clone(recorder), 1, limits));
+    let commit = Arc::new(GroupCommit::new(
+        Arc::clone(recorder),
+        1,
+        limits,
+        &BackgroundTasks::new(),
+    ));
     let first = spawn_insert(&commit, "first");
     recorder.first_started.notified().await;
     (commit, first)
@@ -242,4 +255,38 @@ async fn a_write_whose_batch_started_gets_its_real_outcome_however_long_it_takes
     recorder.release.notify_one();
 
     assert_eq!(first.await.unwrap().unwrap(), 1);
+}
+
+#[tokio::test]
+async fn shutdown_waits_until_a_write_queued_before_it_is_answered() {
+    let recorder = Arc::new(Recorder::default());
+    let tasks = BackgroundTasks::new();
+    let commit = Arc::new(GroupCommit::new(
+        Arc::clone(&recorder),
+        1,
+        WriteLimits::default(),
+        &tasks,
+    ));
+    let first = spawn_insert(&commit, "first");
+    recorder.first_started.notified().await;
+    let queued = spawn_insert(&commit, "queued at shutdown");
+    while commit.queued_writes() < 1 {
+        tokio::task::yield_now().await;
+    }
+
+    let shutdown = tasks.shutdown();
+    tokio::pin!(shutdown);
+    // Polled once: the writer is still held in its first batch.
+    assert!((&mut shutdown).now_or_never().is_none());
+    recorder.release.notify_one();
+    shutdown.await;
+
+    // The writer was tracked and ignores cancellation: by the time shutdown
+    // returned, it had written both, the one queued while it was busy too.
+    assert_eq!(
+        *recorder.batches.lock().unwrap(),
+        vec![vec!["first"], vec!["queued at shutdown"]]
+    );
+    assert!(matches!(first.await.unwrap(), Ok(1)));
+    assert!(matches!(queued.await.unwrap(), Ok(1)));
 }

@@ -48,6 +48,8 @@ use std::sync::Arc;
 
 use notification_domain::NotificationRepository;
 
+use crate::background::BackgroundTasks;
+
 pub use database_url::{DatabaseUrl, InvalidDatabaseUrl};
 pub use error::StorageError;
 pub use idempotency_purger::spawn_idempotency_purger;
@@ -60,8 +62,11 @@ use database_url::Target;
 
 /// An open database: the repository port, and the handle that closes it.
 ///
-/// Cheap to clone (clones share the connections). Close it last at shutdown,
-/// after the server and the background tasks have stopped writing: on SQLite
+/// Cheap to clone (clones share the connections). Its own tasks (writers, and
+/// SQLite's checkpointer) run under the [`BackgroundTasks`] given to
+/// [`connect`]. Close it last at shutdown, after the server has stopped and
+/// [`BackgroundTasks::shutdown`] has returned (so every queued write has been
+/// answered and the checkpointer has stopped): on SQLite
 /// the last connection to close checkpoints the write-ahead log into the
 /// database file.
 #[derive(Clone)]
@@ -107,21 +112,25 @@ impl Storage {
 /// SQLite: the folder and the file are created if missing. PostgreSQL: the
 /// database must be reachable now; later outages are answered with
 /// `RepositoryError::Unavailable` and recovered from without a restart.
-pub async fn connect(url: &DatabaseUrl) -> Result<Storage, StorageError> {
-    connect_with_limits(url, WriteLimits::default()).await
+///
+/// The storage's own tasks run under `tasks`: shut it down before
+/// [`Storage::close`].
+pub async fn connect(url: &DatabaseUrl, tasks: &BackgroundTasks) -> Result<Storage, StorageError> {
+    connect_with_limits(url, WriteLimits::default(), tasks).await
 }
 
 /// [`connect`] with other bounds on the queue of writes.
 pub async fn connect_with_limits(
     url: &DatabaseUrl,
     limits: WriteLimits,
+    tasks: &BackgroundTasks,
 ) -> Result<Storage, StorageError> {
     let backend = match url.target() {
         Target::Sqlite(location) => Backend::Sqlite(Arc::new(
-            SqliteNotificationRepository::open(location, url, limits).await?,
+            SqliteNotificationRepository::open(location, url, limits, tasks).await?,
         )),
         Target::Postgres(options) => Backend::Postgres(Arc::new(
-            PostgresNotificationRepository::open(options, url, limits).await?,
+            PostgresNotificationRepository::open(options, url, limits, tasks).await?,
         )),
     };
     Ok(Storage { backend })
@@ -130,19 +139,10 @@ pub async fn connect_with_limits(
 /// Applies pending migrations and closes the connections again
 /// (`notification-api migrate`).
 pub async fn migrate(url: &DatabaseUrl) -> Result<(), StorageError> {
-    match url.target() {
-        Target::Sqlite(location) => {
-            SqliteNotificationRepository::open(location, url, WriteLimits::default())
-                .await?
-                .close()
-                .await
-        }
-        Target::Postgres(options) => {
-            PostgresNotificationRepository::open(options, url, WriteLimits::default())
-                .await?
-                .close()
-                .await
-        }
-    }
+    // Tasks of its own: nothing else runs during a migration.
+    let tasks = BackgroundTasks::new();
+    let storage = connect(url, &tasks).await?;
+    tasks.shutdown().await;
+    storage.close().await;
     Ok(())
 }

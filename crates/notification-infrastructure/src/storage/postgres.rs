@@ -15,6 +15,7 @@ use super::postgres_batch::PostgresBatchWriter;
 use super::repository::SqlRepository;
 use super::sql_repository::LIST_INBOX;
 use super::write_limits::WriteLimits;
+use crate::background::BackgroundTasks;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -45,19 +46,20 @@ pub struct PostgresNotificationRepository {
 }
 
 impl PostgresNotificationRepository {
-    /// A repository over a pool on an already migrated database.
-    /// [`super::connect`] opens and migrates one.
-    pub fn new(pool: PgPool) -> Self {
-        Self::with_limits(pool, WriteLimits::default())
+    /// A repository over a pool on an already migrated database; its
+    /// writers run under `tasks`. [`super::connect`] opens and migrates one.
+    pub fn new(pool: PgPool, tasks: &BackgroundTasks) -> Self {
+        Self::with_limits(pool, WriteLimits::default(), tasks)
     }
 
     /// [`Self::new`] with other bounds on the queue of writes.
-    pub fn with_limits(pool: PgPool, limits: WriteLimits) -> Self {
+    pub fn with_limits(pool: PgPool, limits: WriteLimits, tasks: &BackgroundTasks) -> Self {
         let batch_connections = Arc::new(KeptConnections::new(pool.clone(), BATCH_WRITERS));
         let writes = GroupCommit::new(
             PostgresBatchWriter::new(Arc::clone(&batch_connections)),
             BATCH_WRITERS,
             limits,
+            tasks,
         );
         Self {
             port: Arc::new(SqlRepository::new(pool.clone(), writes, LIST_INBOX)),
@@ -66,11 +68,13 @@ impl PostgresNotificationRepository {
         }
     }
 
-    /// Connects and migrates. Fails when the database cannot be reached now.
+    /// Connects and migrates; its writers run under `tasks`. Fails when the
+    /// database cannot be reached now.
     pub(crate) async fn open(
         options: &PgConnectOptions,
         url: &DatabaseUrl,
         limits: WriteLimits,
+        tasks: &BackgroundTasks,
     ) -> Result<Self, StorageError> {
         let connect_error = |source| StorageError::Connect {
             url: url.to_string(),
@@ -99,7 +103,7 @@ impl PostgresNotificationRepository {
             .connect_with(options.clone().options([("lock_timeout", lock_timeout)]))
             .await
             .map_err(connect_error)?;
-        Ok(Self::with_limits(pool, limits))
+        Ok(Self::with_limits(pool, limits, tasks))
     }
 
     /// The port.

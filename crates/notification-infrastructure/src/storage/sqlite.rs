@@ -15,6 +15,7 @@ use super::sql_repository::LIST_INBOX_SQLITE;
 use super::sqlite_batch::SqliteBatchWriter;
 use super::sqlite_checkpointer;
 use super::write_limits::WriteLimits;
+use crate::background::BackgroundTasks;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -40,22 +41,26 @@ pub struct SqliteNotificationRepository {
     reader: SqlitePool,
     /// The port itself, shared by both databases.
     port: Arc<SqlRepository<Sqlite>>,
-    /// The background checkpointer runs while this is alive.
-    alive: Arc<()>,
 }
 
 impl SqliteNotificationRepository {
     /// A repository over pools on an already migrated database: `writer`
     /// should have one connection; for an in-memory database pass the same
-    /// single-connection pool twice. [`super::connect`] does all of this.
-    pub fn new(writer: SqlitePool, reader: SqlitePool) -> Self {
-        Self::with_limits(writer, reader, WriteLimits::default())
+    /// single-connection pool twice. Its writer runs under `tasks`.
+    /// [`super::connect`] does all of this (and starts the checkpointer).
+    pub fn new(writer: SqlitePool, reader: SqlitePool, tasks: &BackgroundTasks) -> Self {
+        Self::with_limits(writer, reader, WriteLimits::default(), tasks)
     }
 
     /// [`Self::new`] with other bounds on the queue of writes.
-    pub fn with_limits(writer: SqlitePool, reader: SqlitePool, limits: WriteLimits) -> Self {
+    pub fn with_limits(
+        writer: SqlitePool,
+        reader: SqlitePool,
+        limits: WriteLimits,
+        tasks: &BackgroundTasks,
+    ) -> Self {
         // One batch at a time: SQLite has one writer connection anyway.
-        let writes = GroupCommit::new(SqliteBatchWriter(writer.clone()), 1, limits);
+        let writes = GroupCommit::new(SqliteBatchWriter(writer.clone()), 1, limits, tasks);
         Self {
             port: Arc::new(SqlRepository::new(
                 reader.clone(),
@@ -64,15 +69,16 @@ impl SqliteNotificationRepository {
             )),
             writer,
             reader,
-            alive: Arc::new(()),
         }
     }
 
-    /// Opens (creating the folder and the file if missing) and migrates.
+    /// Opens (creating the folder and the file if missing) and migrates; its
+    /// writer and, on a file, its checkpointer run under `tasks`.
     pub(crate) async fn open(
         location: &SqliteLocation,
         url: &DatabaseUrl,
         limits: WriteLimits,
+        tasks: &BackgroundTasks,
     ) -> Result<Self, StorageError> {
         let connect_error = |source| StorageError::Connect {
             url: url.to_string(),
@@ -92,7 +98,7 @@ impl SqliteNotificationRepository {
                     .connect_with(connect_options().filename(":memory:"))
                     .await
                     .map_err(connect_error)?;
-                Self::with_limits(pool.clone(), pool, limits)
+                Self::with_limits(pool.clone(), pool, limits, tasks)
             }
             SqliteLocation::File(path) => {
                 create_parent_folder(path, url)?;
@@ -117,12 +123,7 @@ impl SqliteNotificationRepository {
                     .connect_with(options)
                     .await
                     .map_err(connect_error)?;
-                let repository = Self::with_limits(writer, reader, limits);
-                sqlite_checkpointer::spawn(
-                    repository.reader.clone(),
-                    Arc::downgrade(&repository.alive),
-                );
-                repository
+                Self::with_limits(writer, reader, limits, tasks)
             }
         };
         MIGRATOR
@@ -132,6 +133,10 @@ impl SqliteNotificationRepository {
                 url: url.to_string(),
                 source,
             })?;
+        if let SqliteLocation::File(_) = location {
+            // Only once migrated: a failed start leaves no task behind.
+            sqlite_checkpointer::spawn(repository.reader.clone(), tasks);
+        }
         Ok(repository)
     }
 
@@ -195,9 +200,14 @@ mod tests {
 
     async fn memory_database() -> SqliteNotificationRepository {
         let url = DatabaseUrl::parse("sqlite::memory:").unwrap();
-        SqliteNotificationRepository::open(&SqliteLocation::Memory, &url, WriteLimits::default())
-            .await
-            .unwrap()
+        SqliteNotificationRepository::open(
+            &SqliteLocation::Memory,
+            &url,
+            WriteLimits::default(),
+            &BackgroundTasks::new(),
+        )
+        .await
+        .unwrap()
     }
 
     /// SQLite's plan for `statement`, one line per step.
