@@ -19,7 +19,9 @@ use crate::state::ApiState;
         (status = 204, description = "Deleted"),
         (status = 401, description = "Missing or invalid token", body = ErrorResponse),
         (status = 404, description = "No such notification of the caller", body = ErrorResponse),
-        (status = 503, description = "Storage unavailable", body = ErrorResponse),
+        (status = 503, description = "Storage unavailable, or its writers too far behind; nothing was changed",
+            body = ErrorResponse,
+            headers(("Retry-After" = u32, description = "Seconds to wait before trying again"))),
     )
 )]
 pub async fn delete_notification(

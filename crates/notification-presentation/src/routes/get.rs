@@ -19,7 +19,9 @@ use crate::state::ApiState;
         (status = 200, description = "The notification", body = NotificationResource),
         (status = 401, description = "Missing or invalid token", body = ErrorResponse),
         (status = 404, description = "No such notification of the caller", body = ErrorResponse),
-        (status = 503, description = "Storage unavailable", body = ErrorResponse),
+        (status = 503, description = "Storage unavailable",
+            body = ErrorResponse,
+            headers(("Retry-After" = u32, description = "Seconds to wait before trying again"))),
     )
 )]
 pub async fn get_notification(

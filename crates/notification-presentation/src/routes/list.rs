@@ -28,7 +28,9 @@ use crate::state::ApiState;
         (status = 400, description = "Unreadable query string", body = ErrorResponse),
         (status = 401, description = "Missing or invalid token", body = ErrorResponse),
         (status = 422, description = "Bad `status`, `limit` or `cursor`; `field` names it", body = ErrorResponse),
-        (status = 503, description = "Storage unavailable", body = ErrorResponse),
+        (status = 503, description = "Storage unavailable",
+            body = ErrorResponse,
+            headers(("Retry-After" = u32, description = "Seconds to wait before trying again"))),
     )
 )]
 pub async fn list_notifications(

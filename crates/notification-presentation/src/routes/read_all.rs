@@ -16,7 +16,9 @@ use crate::state::ApiState;
     responses(
         (status = 200, description = "How many notifications were marked read", body = ReadAllResponse),
         (status = 401, description = "Missing or invalid token", body = ErrorResponse),
-        (status = 503, description = "Storage unavailable", body = ErrorResponse),
+        (status = 503, description = "Storage unavailable, or its writers too far behind; nothing was changed",
+            body = ErrorResponse,
+            headers(("Retry-After" = u32, description = "Seconds to wait before trying again"))),
     )
 )]
 pub async fn read_all(

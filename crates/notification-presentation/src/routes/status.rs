@@ -20,7 +20,9 @@ use crate::state::ApiState;
         (status = 200, description = "The notification, now READ (or ARCHIVED, unchanged)", body = NotificationResource),
         (status = 401, description = "Missing or invalid token", body = ErrorResponse),
         (status = 404, description = "No such notification of the caller", body = ErrorResponse),
-        (status = 503, description = "Storage unavailable", body = ErrorResponse),
+        (status = 503, description = "Storage unavailable, or its writers too far behind; nothing was changed",
+            body = ErrorResponse,
+            headers(("Retry-After" = u32, description = "Seconds to wait before trying again"))),
     )
 )]
 pub async fn mark_read(
@@ -46,7 +48,9 @@ pub async fn mark_read(
         (status = 200, description = "The notification, now UNREAD", body = NotificationResource),
         (status = 401, description = "Missing or invalid token", body = ErrorResponse),
         (status = 404, description = "No such notification of the caller", body = ErrorResponse),
-        (status = 503, description = "Storage unavailable", body = ErrorResponse),
+        (status = 503, description = "Storage unavailable, or its writers too far behind; nothing was changed",
+            body = ErrorResponse,
+            headers(("Retry-After" = u32, description = "Seconds to wait before trying again"))),
     )
 )]
 pub async fn mark_unread(
@@ -72,7 +76,9 @@ pub async fn mark_unread(
         (status = 200, description = "The notification, now ARCHIVED", body = NotificationResource),
         (status = 401, description = "Missing or invalid token", body = ErrorResponse),
         (status = 404, description = "No such notification of the caller", body = ErrorResponse),
-        (status = 503, description = "Storage unavailable", body = ErrorResponse),
+        (status = 503, description = "Storage unavailable, or its writers too far behind; nothing was changed",
+            body = ErrorResponse,
+            headers(("Retry-After" = u32, description = "Seconds to wait before trying again"))),
     )
 )]
 pub async fn archive(

@@ -16,7 +16,9 @@ use crate::state::ApiState;
     responses(
         (status = 200, description = "The unread count", body = UnreadCountResponse),
         (status = 401, description = "Missing or invalid token", body = ErrorResponse),
-        (status = 503, description = "Storage unavailable", body = ErrorResponse),
+        (status = 503, description = "Storage unavailable",
+            body = ErrorResponse,
+            headers(("Retry-After" = u32, description = "Seconds to wait before trying again"))),
     )
 )]
 pub async fn unread_count(
