@@ -6,7 +6,7 @@
 //! made here; [`ShutdownHandle::shutdown`] cancels and awaits them all once
 //! the HTTP server has stopped.
 
-use std::net::TcpListener;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -49,7 +49,8 @@ pub enum StartupError {
 /// A built, not yet running, server.
 pub struct Application {
     port: u16,
-    host: String,
+    /// Where a client on this machine reaches the server.
+    address: SocketAddr,
     server: Server,
     shutdown: ShutdownHandle,
     dev_tokens: Option<DevTokens>,
@@ -169,7 +170,7 @@ impl Application {
         tracing::info!(addr = %local, database = %settings.database_url, "listening");
         Ok(Self {
             port: local.port(),
-            host: local.ip().to_string(),
+            address: reachable(local),
             server,
             shutdown,
             dev_tokens,
@@ -188,9 +189,11 @@ impl Application {
         self.port
     }
 
-    /// `http://host:port`, for printing and for tests.
+    /// `http://host:port`, for printing and for tests: a server bound to all
+    /// interfaces (`0.0.0.0`, `[::]`) is named by its loopback address, which
+    /// a browser on this machine can open.
     pub fn base_url(&self) -> String {
-        format!("http://{}:{}", self.host, self.port)
+        format!("http://{}", self.address)
     }
 
     /// Stops the application gracefully from another task.
@@ -284,4 +287,33 @@ async fn event_bus(
             (bus.clone(), Some(bus))
         }
     })
+}
+
+/// `local`, with an unspecified address (bound to every interface) replaced
+/// by the loopback address of the same family.
+fn reachable(local: SocketAddr) -> SocketAddr {
+    match local.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => (Ipv4Addr::LOCALHOST, local.port()).into(),
+        IpAddr::V6(ip) if ip.is_unspecified() => (Ipv6Addr::LOCALHOST, local.port()).into(),
+        _ => local,
+    }
+}
+
+#[cfg(test)]
+mod reachable_tests {
+    use super::reachable;
+
+    #[test]
+    fn every_interface_is_named_by_its_loopback_address() {
+        let cases = [
+            ("0.0.0.0:8080", "127.0.0.1:8080"),
+            ("[::]:8080", "[::1]:8080"),
+            ("192.0.2.7:8080", "192.0.2.7:8080"),
+            ("[2001:db8::1]:8080", "[2001:db8::1]:8080"),
+        ];
+        for (bound, named) in cases {
+            let bound = bound.parse().unwrap();
+            assert_eq!(reachable(bound).to_string(), named, "{bound}");
+        }
+    }
 }
