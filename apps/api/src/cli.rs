@@ -72,9 +72,12 @@ pub struct ConfigArgs {
     /// When set, tokens must carry this `aud`.
     #[arg(long, env = "JWT_AUDIENCE", global = true)]
     pub jwt_audience: Option<String>,
-    /// redis://… fans events out across nodes; unset → in-process bus.
+    /// redis://… (or rediss://… with TLS) fans events out across nodes; unset → in-process bus.
     #[arg(long, env = "EVENT_BUS_URL", global = true)]
     pub event_bus_url: Option<String>,
+    /// PEM file of a private CA, trusted beside the system's roots for rediss:// and an https JWKS.
+    #[arg(long, env = "TLS_CA_FILE", global = true)]
+    pub tls_ca_file: Option<String>,
     /// Comma-separated origins allowed to open WebSockets; unset → any.
     #[arg(long, env = "ALLOWED_ORIGINS", global = true)]
     pub allowed_origins: Option<String>,

@@ -6,14 +6,16 @@ use std::time::Duration;
 use clap::Parser;
 use notification_api::cli::{Cli, Command, TokenArgs};
 use notification_api::settings::AuthSettings;
-use notification_api::{telemetry, Application, Settings};
-use notification_infrastructure::storage;
+use notification_api::{telemetry, Application, Settings, StartupError};
+use notification_infrastructure::{storage, tls};
 use notification_presentation::auth::TokenIssuer;
 
 /// Exit code for configuration errors (as clap uses for bad flags).
 const EXIT_BAD_CONFIG: u8 = 2;
 
 fn main() -> ExitCode {
+    // Before any TLS connection: rustls needs one crypto provider chosen.
+    tls::install_crypto_provider();
     let cli = Cli::parse();
     let settings = match Settings::from_args(&cli.config) {
         Ok(settings) => settings,
@@ -29,10 +31,55 @@ fn main() -> ExitCode {
     }
 }
 
+/// Why a command failed: one line, and the exit code that goes with it.
+struct Failure {
+    message: String,
+    exit: ExitCode,
+}
+
+impl Failure {
+    /// A failure that a retry may fix (a server away): exit 1.
+    fn runtime(message: String) -> Self {
+        Self {
+            message,
+            exit: ExitCode::FAILURE,
+        }
+    }
+
+    /// Exit 2 when the configuration must change (e.g. a certificate that
+    /// does not verify), else 1; the message carries the causes too.
+    fn startup(error: &StartupError) -> Self {
+        Self {
+            message: one_line(error),
+            exit: if error.is_configuration() {
+                ExitCode::from(EXIT_BAD_CONFIG)
+            } else {
+                ExitCode::FAILURE
+            },
+        }
+    }
+}
+
+/// `error` and its causes, `: `-separated on one line.
+fn one_line(error: &dyn std::error::Error) -> String {
+    let mut line = error.to_string();
+    let mut cause = error.source();
+    while let Some(error) = cause {
+        let text = error.to_string();
+        // Some errors repeat their cause in their own text.
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        cause = error.source();
+    }
+    line.replace('\n', " ")
+}
+
 fn run<F, Fut>(settings: Settings, task: F) -> ExitCode
 where
     F: FnOnce(Settings) -> Fut,
-    Fut: std::future::Future<Output = Result<(), String>>,
+    Fut: std::future::Future<Output = Result<(), Failure>>,
 {
     telemetry::init_tracing(&settings.rust_log);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -47,15 +94,15 @@ where
     };
     match runtime.block_on(task(settings)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            tracing::error!("{error}");
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
+        Err(Failure { message, exit }) => {
+            tracing::error!("{message}");
+            eprintln!("error: {message}");
+            exit
         }
     }
 }
 
-async fn serve(settings: Settings) -> Result<(), String> {
+async fn serve(settings: Settings) -> Result<(), Failure> {
     // Every WebSocket is a descriptor: take all the hard limit allows, since
     // soft limits (often 1,024) are far below what one node can hold.
     match rlimit::increase_nofile_limit(u64::MAX) {
@@ -64,20 +111,20 @@ async fn serve(settings: Settings) -> Result<(), String> {
     }
     let application = Application::build(settings)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| Failure::startup(&e))?;
     if let Some(tokens) = application.dev_tokens() {
         tokens.print(&application.base_url());
     }
     application
         .run_until_stopped()
         .await
-        .map_err(|e| format!("server failed: {e}"))
+        .map_err(|e| Failure::runtime(format!("server failed: {e}")))
 }
 
-async fn migrate(settings: Settings) -> Result<(), String> {
+async fn migrate(settings: Settings) -> Result<(), Failure> {
     storage::migrate(&settings.database_url)
         .await
-        .map_err(|e| format!("database: {e}"))?;
+        .map_err(|e| Failure::startup(&StartupError::Storage(e)))?;
     tracing::info!(database = %settings.database_url, "migrations applied");
     Ok(())
 }

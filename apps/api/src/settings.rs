@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use notification_application::realtime::RealtimeSettings;
 use notification_infrastructure::storage::DatabaseUrl;
+use notification_infrastructure::tls::PrivateCa;
 use notification_presentation::auth::{JwtKey, JwtSettings};
 
 use crate::cli::ConfigArgs;
@@ -42,7 +43,7 @@ pub enum AuthSettings {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventBusSettings {
     InProcess,
-    /// `redis://…`: fan events out across nodes.
+    /// `redis://…` or `rediss://…` (TLS): fan events out across nodes.
     Redis(String),
 }
 
@@ -53,6 +54,8 @@ pub struct Settings {
     pub database_url: DatabaseUrl,
     pub auth: AuthSettings,
     pub event_bus: EventBusSettings,
+    /// `TLS_CA_FILE`: a private CA for `rediss://` and an https JWKS.
+    pub tls_ca: Option<PrivateCa>,
     /// The `WS_*` settings of contract §1.
     pub realtime: RealtimeSettings,
     /// `ALLOWED_ORIGINS`; `None`: any origin may open a WebSocket or call the API (CORS).
@@ -71,6 +74,7 @@ impl Settings {
                 .map_err(|e| ConfigError::new("DATABASE_URL", e.to_string()))?,
             auth: parse_auth(args, jwt_secret.as_deref())?,
             event_bus: parse_event_bus(args.event_bus_url.as_deref())?,
+            tls_ca: parse_ca_file(args.tls_ca_file.as_deref())?,
             realtime: RealtimeSettings {
                 ping_interval: parse_seconds("WS_PING_INTERVAL", &args.ws_ping_interval)?,
                 pong_timeout: parse_seconds("WS_PONG_TIMEOUT", &args.ws_pong_timeout)?,
@@ -128,11 +132,22 @@ fn parse_auth(args: &ConfigArgs, secret: Option<&str>) -> Result<AuthSettings, C
 fn parse_event_bus(raw: Option<&str>) -> Result<EventBusSettings, ConfigError> {
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(EventBusSettings::InProcess),
-        Some(url) if url.starts_with("redis://") => Ok(EventBusSettings::Redis(url.to_owned())),
+        Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
+            Ok(EventBusSettings::Redis(url.to_owned()))
+        }
         Some(url) => Err(ConfigError::new(
             "EVENT_BUS_URL",
-            format!("expected redis://host:port, got {url:?}"),
+            format!("expected redis://host:port or rediss://host:port, got {url:?}"),
         )),
+    }
+}
+
+fn parse_ca_file(raw: Option<&str>) -> Result<Option<PrivateCa>, ConfigError> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(path) => PrivateCa::read(path)
+            .map(Some)
+            .map_err(|e| ConfigError::new("TLS_CA_FILE", e.to_string())),
     }
 }
 
@@ -253,8 +268,27 @@ mod tests {
             settings.event_bus,
             EventBusSettings::Redis("redis://127.0.0.1:6379".to_owned())
         );
+        let settings =
+            Settings::from_args(&args(&["--event-bus-url", "rediss://redis.internal:6380"]))
+                .unwrap();
+        assert_eq!(
+            settings.event_bus,
+            EventBusSettings::Redis("rediss://redis.internal:6380".to_owned())
+        );
         let err = Settings::from_args(&args(&["--event-bus-url", "nats://x"])).unwrap_err();
         assert_eq!(err.variable, "EVENT_BUS_URL");
+    }
+
+    #[test]
+    fn a_ca_file_that_is_missing_or_holds_no_certificate_names_the_variable() {
+        let err = Settings::from_args(&args(&["--tls-ca-file", "/no/such/ca.pem"])).unwrap_err();
+        assert_eq!(err.variable, "TLS_CA_FILE");
+        let not_pem = std::env::temp_dir().join(format!("not-a-ca-{}.pem", uuid::Uuid::new_v4()));
+        std::fs::write(&not_pem, "hello").unwrap();
+        let flag = format!("--tls-ca-file={}", not_pem.display());
+        let err = Settings::from_args(&args(&[&flag])).unwrap_err();
+        assert_eq!(err.variable, "TLS_CA_FILE");
+        let _ = std::fs::remove_file(not_pem);
     }
 
     #[test]

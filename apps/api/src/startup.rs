@@ -15,9 +15,12 @@ use actix_web::HttpServer;
 use notification_application::NotificationService;
 use notification_domain::{EventPublisher, EventSubscriber};
 use notification_infrastructure::background::BackgroundTasks;
-use notification_infrastructure::events::{InProcessEventBus, RedisBusError, RedisEventBus};
+use notification_infrastructure::events::{
+    InProcessEventBus, RedisBusConfig, RedisBusError, RedisEventBus,
+};
 use notification_infrastructure::realtime::{Hub, HubGate, Pusher};
 use notification_infrastructure::storage::{self, Storage, StorageError};
+use notification_infrastructure::tls::{self, PrivateCa};
 use notification_presentation::auth::{JwtKey, JwtSettings, TokenVerifier};
 use notification_presentation::websocket::{AllowedOrigins, WebSocketOptions};
 use notification_presentation::{app, ApiState};
@@ -44,6 +47,25 @@ pub enum StartupError {
     Auth(String),
     #[error("EVENT_BUS_URL: {0}")]
     EventBus(#[from] RedisBusError),
+}
+
+impl StartupError {
+    /// Whether the deployment's configuration must change before the service
+    /// can start (a certificate that does not verify, a bad JWT setting), as
+    /// opposed to a dependency being away. The binary exits with 2 for these.
+    pub fn is_configuration(&self) -> bool {
+        match self {
+            Self::Storage(error) => error.is_configuration(),
+            Self::EventBus(error) => matches!(
+                error,
+                RedisBusError::Certificate { .. }
+                    | RedisBusError::InvalidUrl(_)
+                    | RedisBusError::InvalidConfig(_)
+            ),
+            Self::Auth(_) => true,
+            Self::Bind { .. } => false,
+        }
+    }
 }
 
 /// A built, not yet running, server.
@@ -106,13 +128,15 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         // The path of a notification, from the inside out: storage, the event
         // bus, the hub that pushes, then the service that ties them together.
+        tls::install_crypto_provider();
         let tasks = BackgroundTasks::new();
         let storage = storage::connect(&settings.database_url, &tasks).await?;
         let repository = storage.repository();
         storage::spawn_idempotency_purger(repository.clone(), IDEMPOTENCY_PURGE_EVERY, &tasks);
         let hub = Hub::new(&settings.realtime);
         let pusher = Arc::new(Pusher::new(hub.clone()));
-        let (event_bus, redis) = event_bus(&settings.event_bus, pusher, &tasks).await?;
+        let (event_bus, redis) =
+            event_bus(&settings.event_bus, settings.tls_ca.clone(), pusher, &tasks).await?;
         let service = NotificationService::new(repository, event_bus);
         let metrics = telemetry::metrics_handle();
         if let Some(handle) = &metrics {
@@ -271,6 +295,7 @@ async fn termination_signal() {
 /// and the Redis bus again when it is the one (shutdown stops it).
 async fn event_bus(
     settings: &EventBusSettings,
+    private_ca: Option<PrivateCa>,
     subscriber: Arc<dyn EventSubscriber>,
     tasks: &BackgroundTasks,
 ) -> Result<(Arc<dyn EventPublisher>, Option<Arc<RedisEventBus>>), StartupError> {
@@ -281,7 +306,8 @@ async fn event_bus(
             (Arc::new(bus), None)
         }
         EventBusSettings::Redis(url) => {
-            let bus = Arc::new(RedisEventBus::connect(url, tasks).await?);
+            let config = RedisBusConfig::default().with_private_ca(private_ca);
+            let bus = Arc::new(RedisEventBus::connect_with(url, config, tasks).await?);
             bus.subscribe(subscriber);
             tracing::info!("event bus: Redis");
             (bus.clone(), Some(bus))

@@ -4,6 +4,8 @@
 
 use std::process::{Command, Output};
 
+use notification_infrastructure::testing::{PrivatePostgres, PrivateRedis, TestCa};
+
 const SECRET: &str = "cli-test-secret-that-is-at-least-32-bytes";
 
 fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -111,4 +113,53 @@ fn uuid_like() -> String {
             .map(|d| d.as_nanos())
             .unwrap_or_default()
     )
+}
+
+#[test]
+fn a_database_certificate_that_does_not_verify_stops_start_up_with_exit_code_2_and_one_line() {
+    let (ca, other) = (TestCa::new(), TestCa::new());
+    let server = PrivatePostgres::start_with_tls(&ca);
+    let url = format!(
+        "{}?sslmode=verify-full&sslrootcert={}",
+        server.url(),
+        other.ca_file().display()
+    );
+
+    let output = run(
+        &["serve", "--bind-addr", "127.0.0.1:0"],
+        &[("DATABASE_URL", &url), ("JWT_SECRET", SECRET)],
+    );
+
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(err.contains("certificate"), "{err}");
+}
+
+#[test]
+fn a_redis_certificate_that_does_not_verify_stops_start_up_with_exit_code_2_and_one_line() {
+    let (ca, other) = (TestCa::new(), TestCa::new());
+    let redis = PrivateRedis::start_with_tls(&ca);
+    let dir = std::env::temp_dir().join(format!("notification-cli-{}", uuid_like()));
+    let database = format!("sqlite://{}", dir.join("n.db").display());
+    let wrong_ca = other.ca_file().display().to_string();
+
+    let output = run(
+        &["serve", "--bind-addr", "127.0.0.1:0"],
+        &[
+            ("DATABASE_URL", &database),
+            ("JWT_SECRET", SECRET),
+            ("EVENT_BUS_URL", &redis.url()),
+            ("TLS_CA_FILE", &wrong_ca),
+        ],
+    );
+
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(
+        err.contains("EVENT_BUS_URL") && err.contains("certificate"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -16,6 +16,8 @@
 //! - [`realtime`]: WebSocket delivery: the hub of live connections, its
 //!   pusher (an event subscriber), its connection gate and each connection's
 //!   conversation.
+//! - [`tls`]: the process's one rustls crypto provider, a private CA
+//!   (`TLS_CA_FILE`), and telling a certificate refusal from an outage.
 //! - `testing` (feature `test-support`): fresh PostgreSQL and SQLite databases for
 //!   this crate's and the end-to-end tests, and private Redis and PostgreSQL
 //!   servers for outage tests.
@@ -24,6 +26,7 @@ pub mod background;
 pub mod events;
 pub mod realtime;
 pub mod storage;
+pub mod tls;
 
 // Test support: a panic there is a failed test, with the message saying why.
 #[cfg(feature = "test-support")]

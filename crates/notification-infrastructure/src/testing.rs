@@ -7,8 +7,10 @@
 //!
 //! Tests that take a dependency away run their own server, so the shared ones
 //! keep serving every other test: [`PrivateRedis`] and [`PrivatePostgres`].
+//! Both can serve TLS with the certificates of a [`TestCa`].
 
 mod private_postgres;
+mod test_ca;
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -23,6 +25,7 @@ use uuid::Uuid;
 use crate::storage::DatabaseUrl;
 
 pub use private_postgres::{PrivatePostgres, TEST_POSTGRES_BIN_DIR_VAR};
+pub use test_ca::TestCa;
 
 /// Where the test PostgreSQL server is: any database of it that the user may
 /// connect to and create databases from.
@@ -164,19 +167,51 @@ const REDIS_POLL_INTERVAL: Duration = Duration::from_millis(20);
 pub struct PrivateRedis {
     port: u16,
     child: Option<Child>,
+    /// `--tls-*` arguments when it serves TLS only.
+    tls: Vec<String>,
 }
 
 impl PrivateRedis {
     /// Starts one on a free port and waits until it accepts connections.
     pub fn start() -> Self {
+        Self::start_with(Vec::new())
+    }
+
+    /// Starts one that speaks TLS only (`--port 0 --tls-port …`), with the
+    /// server certificate of `ca`, and no client certificates asked for.
+    pub fn start_with_tls(ca: &TestCa) -> Self {
+        let path = |p: std::path::PathBuf| p.display().to_string();
+        Self::start_with(vec![
+            "--tls-cert-file".to_owned(),
+            path(ca.server_cert_file()),
+            "--tls-key-file".to_owned(),
+            path(ca.server_key_file()),
+            "--tls-ca-cert-file".to_owned(),
+            path(ca.ca_file()),
+            "--tls-auth-clients".to_owned(),
+            "no".to_owned(),
+        ])
+    }
+
+    fn start_with(tls: Vec<String>) -> Self {
         let port = free_local_port();
-        let mut server = Self { port, child: None };
+        let mut server = Self {
+            port,
+            child: None,
+            tls,
+        };
         server.restart();
         server
     }
 
+    /// `redis://127.0.0.1:<port>`, or `rediss://…` when it serves TLS.
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        let scheme = if self.tls.is_empty() {
+            "redis"
+        } else {
+            "rediss"
+        };
+        format!("{scheme}://127.0.0.1:{}", self.port)
     }
 
     /// Kills the server at once (SIGKILL): no goodbye to its clients.
@@ -210,8 +245,15 @@ impl PrivateRedis {
     /// Starts the server again on the same port.
     pub fn restart(&mut self) {
         assert!(self.child.is_none(), "the private redis-server still runs");
+        let port = self.port.to_string();
+        let ports: &[&str] = if self.tls.is_empty() {
+            &["--port", &port]
+        } else {
+            &["--port", "0", "--tls-port", &port]
+        };
         let spawned = Command::new("redis-server")
-            .args(["--port", &self.port.to_string()])
+            .args(ports)
+            .args(&self.tls)
             .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .args(["--daemonize", "no", "--loglevel", "warning"])
             .stdin(Stdio::null())
@@ -221,7 +263,7 @@ impl PrivateRedis {
         let mut child = match spawned {
             Ok(child) => child,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => panic!(
-                "the outage test needs the `redis-server` program and it is not on PATH \
+                "this test needs the `redis-server` program and it is not on PATH \
                  (install it, e.g. `apt-get install redis-server`)"
             ),
             Err(e) => panic!("redis-server could not be started: {e}"),

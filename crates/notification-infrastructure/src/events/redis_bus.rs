@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use notification_domain::{DomainEvent, EventPublisher, EventSubscriber, PublishError};
+use notification_domain::{BoxError, DomainEvent, EventPublisher, EventSubscriber, PublishError};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::io::tcp::TcpSettings;
 use redis::IntoConnectionInfo;
@@ -29,6 +29,7 @@ use self::dispatch::Overflow;
 use self::subscription::{Shared, Subscription};
 use super::wire;
 use crate::background::BackgroundTasks;
+use crate::tls::{is_certificate_error, PrivateCa};
 
 /// The channel every node of a deployment shares unless told otherwise.
 pub const DEFAULT_CHANNEL: &str = "notifications:events";
@@ -60,6 +61,9 @@ pub struct RedisBusConfig {
     /// Beyond it a message is dropped and the loss is a gap (`on_gap`), so a
     /// node that falls behind holds a bounded backlog.
     pub receive_buffer: usize,
+    /// `rediss://` only: a private CA trusted beside the system's roots
+    /// (`TLS_CA_FILE`). Without it only the system's roots are trusted.
+    pub private_ca: Option<PrivateCa>,
 }
 
 impl Default for RedisBusConfig {
@@ -73,6 +77,7 @@ impl Default for RedisBusConfig {
             keepalive_interval: Duration::from_secs(10),
             dead_peer_timeout: Duration::from_secs(10),
             receive_buffer: 4096,
+            private_ca: None,
         }
     }
 }
@@ -80,6 +85,12 @@ impl Default for RedisBusConfig {
 impl RedisBusConfig {
     pub fn with_channel(mut self, channel: impl Into<String>) -> Self {
         self.channel = channel.into();
+        self
+    }
+
+    /// Trusts `ca` beside the system's roots on a `rediss://` connection.
+    pub fn with_private_ca(mut self, ca: Option<PrivateCa>) -> Self {
+        self.private_ca = ca;
         self
     }
 
@@ -117,6 +128,10 @@ pub enum RedisBusError {
     InvalidUrl(String),
     #[error("invalid event bus configuration: {0}")]
     InvalidConfig(String),
+    /// TLS was refused because Redis's certificate does not verify: a
+    /// deployment error (`TLS_CA_FILE`, the host name), not an outage.
+    #[error("the certificate of Redis at {address} does not verify: {reason}")]
+    Certificate { address: String, reason: String },
     #[error("Redis at {address} cannot be reached: {reason}")]
     Unreachable { address: String, reason: String },
     #[error("Redis did not answer within {0:?}")]
@@ -202,11 +217,15 @@ impl RedisEventBus {
             .into_connection_info()
             .map_err(|e| RedisBusError::InvalidUrl(e.to_string()))?;
         let address = info.addr().to_string();
-        let client = redis::Client::open(info.set_tcp_settings(tcp_settings(&config)))
-            .map_err(|e| RedisBusError::InvalidUrl(e.to_string()))?;
-        let unreachable = |reason: String| RedisBusError::Unreachable {
-            address: address.clone(),
-            reason,
+        let client = client(info.set_tcp_settings(tcp_settings(&config)), &config)?;
+        let unreachable = |error: Box<dyn std::error::Error + Send + Sync>| {
+            let address = address.clone();
+            let reason = error.to_string();
+            if is_certificate_error(error.as_ref()) {
+                RedisBusError::Certificate { address, reason }
+            } else {
+                RedisBusError::Unreachable { address, reason }
+            }
         };
 
         let publisher = connect_publisher(&client, &config)
@@ -214,7 +233,7 @@ impl RedisEventBus {
             .map_err(unreachable)?;
         let connection = subscription::open(&client, &config.channel, config.connect_timeout)
             .await
-            .map_err(|e| unreachable(e.to_string()))?;
+            .map_err(unreachable)?;
 
         let shared = Arc::new(Shared::default());
         shared.set_subscribed(true);
@@ -333,7 +352,7 @@ impl RedisEventBus {
 async fn connect_publisher(
     client: &redis::Client,
     config: &RedisBusConfig,
-) -> Result<ConnectionManager, String> {
+) -> Result<ConnectionManager, BoxError> {
     let manager_config = ConnectionManagerConfig::new()
         .set_connection_timeout(Some(config.connect_timeout))
         .set_response_timeout(Some(config.command_timeout))
@@ -343,9 +362,29 @@ async fn connect_publisher(
     let connecting = ConnectionManager::new_with_config(client.clone(), manager_config);
     match timeout(config.connect_timeout, connecting).await {
         Ok(Ok(manager)) => Ok(manager),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err(format!("no answer within {:?}", config.connect_timeout)),
+        Ok(Err(e)) => Err(Box::new(e)),
+        Err(_) => Err(format!("no answer within {:?}", config.connect_timeout).into()),
     }
+}
+
+/// The client for `info`: a `rediss://` one trusts the private CA beside the
+/// system's roots when one is configured (redis takes a single root list).
+fn client(
+    info: redis::ConnectionInfo,
+    config: &RedisBusConfig,
+) -> Result<redis::Client, RedisBusError> {
+    let is_tls = matches!(info.addr(), redis::ConnectionAddr::TcpTls { .. });
+    let built = match &config.private_ca {
+        Some(ca) if is_tls => redis::Client::build_with_tls(
+            info,
+            redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(ca.with_system_roots()),
+            },
+        ),
+        _ => redis::Client::open(info),
+    };
+    built.map_err(|e| RedisBusError::InvalidUrl(e.to_string()))
 }
 
 #[cfg_attr(not(target_os = "linux"), allow(unused_variables))]
@@ -379,15 +418,6 @@ mod tests {
                 "{url:?} gave {err:?}"
             );
         }
-    }
-
-    #[tokio::test]
-    async fn a_tls_url_is_rejected_as_unsupported_by_this_build() {
-        let err = connect("rediss://127.0.0.1:6379").await.err();
-        assert!(
-            matches!(&err, Some(RedisBusError::InvalidUrl(m)) if m.contains("TLS")),
-            "{err:?}"
-        );
     }
 
     #[tokio::test]

@@ -27,12 +27,40 @@ pub enum StorageError {
         #[source]
         source: sqlx::Error,
     },
+    /// TLS was refused because the server's certificate does not verify
+    /// (`sslmode=verify-ca|verify-full`): retrying cannot help.
+    #[error("the certificate of the database {url} does not verify: {reason}")]
+    Certificate { url: String, reason: String },
     #[error("cannot apply the migrations to the database {url}")]
     Migrate {
         url: String,
         #[source]
         source: MigrateError,
     },
+}
+
+impl StorageError {
+    /// The error of a failed connection attempt to the database at `url`
+    /// (redacted): a refused certificate is told apart from an outage.
+    pub(crate) fn connect(url: &str, source: sqlx::Error) -> Self {
+        // sqlx reports a refused certificate as `Io` (a rustls error inside).
+        if crate::tls::is_certificate_error(&source) {
+            return Self::Certificate {
+                url: url.to_owned(),
+                reason: source.to_string(),
+            };
+        }
+        Self::Connect {
+            url: url.to_owned(),
+            source,
+        }
+    }
+
+    /// Whether the deployment must change before this can work (a
+    /// certificate that does not verify), rather than a server being away.
+    pub fn is_configuration(&self) -> bool {
+        matches!(self, Self::Certificate { .. })
+    }
 }
 
 /// Sorts a sqlx error into what callers of the port can act on: `Unavailable`

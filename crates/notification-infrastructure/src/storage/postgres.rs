@@ -76,10 +76,8 @@ impl PostgresNotificationRepository {
         limits: WriteLimits,
         tasks: &BackgroundTasks,
     ) -> Result<Self, StorageError> {
-        let connect_error = |source| StorageError::Connect {
-            url: url.to_string(),
-            source,
-        };
+        let shown = url.to_string();
+        let connect_error = |source| StorageError::connect(&shown, source);
         // sqlx holds an advisory lock while migrating: nodes starting together
         // apply each migration once. On a connection of its own, without the
         // pool's lock timeout: a node waits for another's migration however

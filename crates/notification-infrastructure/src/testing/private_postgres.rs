@@ -14,7 +14,7 @@ use std::process::{Command, Output, Stdio};
 
 use uuid::Uuid;
 
-use super::{free_local_port, is_stale};
+use super::{free_local_port, is_stale, TestCa};
 
 /// Where the server programs are when they are neither in the Debian/Ubuntu
 /// place nor on `PATH` (e.g. `/usr/local/pgsql/bin`).
@@ -43,6 +43,17 @@ impl PrivatePostgres {
     /// When the PostgreSQL server programs cannot be found or the cluster
     /// cannot be created or started (the message says why).
     pub fn start() -> Self {
+        Self::start_with(None)
+    }
+
+    /// [`Self::start`] with TLS on (`ssl = on`), serving the server
+    /// certificate of `ca`: its key is copied into the cluster's folder,
+    /// owned by the server's account with mode 0600 as PostgreSQL demands.
+    pub fn start_with_tls(ca: &TestCa) -> Self {
+        Self::start_with(Some(ca))
+    }
+
+    fn start_with(tls: Option<&TestCa>) -> Self {
         let programs = Programs::find();
         let root = std::env::temp_dir().join("notification-tests-postgres");
         remove_stale_clusters(&root, &programs);
@@ -59,6 +70,9 @@ impl PrivatePostgres {
             running: false,
         };
         server.create_cluster();
+        if let Some(ca) = tls {
+            server.turn_tls_on(ca);
+        }
         server.restart();
         server
     }
@@ -110,8 +124,7 @@ impl PrivatePostgres {
         let output = output.unwrap_or_else(|e| panic!("initdb could not be run: {e}"));
         self.expect_success("initdb", &output);
 
-        // Appended by us (the owner of the folder or root): the server reads
-        // it as its own. Durability switches are off; these tests never cut power.
+        // Durability switches are off; these tests never cut power.
         let settings = format!(
             "\n# notification-infrastructure test settings\n\
              port = {port}\n\
@@ -125,7 +138,37 @@ impl PrivatePostgres {
             port = self.port,
             socket = self.folder.display(),
         );
-        let config = data.join("postgresql.conf");
+        self.append_settings(&settings);
+    }
+
+    /// Copies the certificate and key beside the cluster and appends the
+    /// settings that serve them.
+    fn turn_tls_on(&self, ca: &TestCa) {
+        let cert = self.folder.join("server.crt");
+        let key = self.folder.join("server.key");
+        for (from, to) in [(ca.server_cert_file(), &cert), (ca.server_key_file(), &key)] {
+            std::fs::copy(&from, to).unwrap_or_else(|e| {
+                panic!("cannot copy {} to {}: {e}", from.display(), to.display())
+            });
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))
+                .unwrap_or_else(|e| panic!("cannot chmod {}: {e}", key.display()));
+        }
+        self.programs.give(&[&cert, &key]);
+        self.append_settings(&format!(
+            "ssl = on\nssl_cert_file = '{}'\nssl_key_file = '{}'\n",
+            cert.display(),
+            key.display()
+        ));
+    }
+
+    /// Appended by us (the owner of the folder or root): the server reads
+    /// it as its own.
+    fn append_settings(&self, settings: &str) {
+        let config = self.data().join("postgresql.conf");
         let appended = std::fs::OpenOptions::new()
             .append(true)
             .open(&config)
@@ -232,25 +275,32 @@ impl Programs {
 
     /// Lets the server account use `folder` (and reach it through `root`).
     fn hand_over(&self, root: &Path, folder: &Path) {
-        let Some(account) = self.run_as else {
+        if self.run_as.is_none() {
             return;
-        };
+        }
         // Root's umask may hide the shared parent from other accounts.
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
             let _ = std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o755));
         }
+        self.give(&[folder]);
+    }
+
+    /// Makes the server account the owner of `paths` (when it is not us).
+    fn give(&self, paths: &[&Path]) {
+        let Some(account) = self.run_as else {
+            return;
+        };
         let status = Command::new("chown")
             .arg(format!("{account}:"))
-            .arg(folder)
+            .args(paths)
             .status()
             .unwrap_or_else(|e| panic!("chown could not be run: {e}"));
         assert!(
             status.success(),
-            "cannot give {} to the `{account}` account (does it exist? \
-             `apt-get install postgresql` creates it)",
-            folder.display()
+            "cannot give {paths:?} to the `{account}` account (does it exist? \
+             `apt-get install postgresql` creates it)"
         );
     }
 }

@@ -1,6 +1,6 @@
 //! The Redis event bus against a real Redis: fan-out across nodes, decode
 //! failures, shutdown, and recovery from an outage of a private
-//! `redis-server`.
+//! `redis-server`, and over TLS (`rediss://`) to a private one.
 //!
 //! Redis (at `TEST_REDIS_URL`, by default `redis://127.0.0.1:6379`) and the
 //! `redis-server` program are required: without them these tests fail with a
@@ -13,3 +13,4 @@ mod fan_out;
 mod lifecycle;
 mod outage;
 mod support;
+mod tls;
