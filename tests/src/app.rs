@@ -61,6 +61,17 @@ pub async fn spawn_app_with(database_url: &str, flags: &[&str]) -> TestApp {
 /// `--jwt-public-key-file`, `--jwt-issuer`, `--jwt-audience`): the test
 /// secret is not set unless `flags` set it.
 pub async fn spawn_app_with_auth(database_url: &str, flags: &[&str]) -> TestApp {
+    spawn_app_with_settings(database_url, flags, |_| {}).await
+}
+
+/// [`spawn_app_with_auth`], with the parsed settings changed by `adjust`
+/// before the server is built (for what no flag sets, such as the JWKS
+/// refetch timing).
+pub async fn spawn_app_with_settings(
+    database_url: &str,
+    flags: &[&str],
+    adjust: impl FnOnce(&mut Settings),
+) -> TestApp {
     let mut argv = vec![
         "notification-api",
         "--bind-addr",
@@ -72,7 +83,8 @@ pub async fn spawn_app_with_auth(database_url: &str, flags: &[&str]) -> TestApp 
     ];
     argv.extend_from_slice(flags);
     let cli = Cli::try_parse_from(argv).expect("test flags parse");
-    let settings = Settings::from_args(&cli.config).expect("test settings are valid");
+    let mut settings = Settings::from_args(&cli.config).expect("test settings are valid");
+    adjust(&mut settings);
     notification_api::telemetry::init_tracing(&settings.rust_log);
     let application = Application::build(settings)
         .await

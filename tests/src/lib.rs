@@ -15,12 +15,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod app;
+pub mod jwks;
 pub mod keys;
 pub mod reply;
 pub mod tokens;
 pub mod ws;
 
-pub use app::{spawn_app, spawn_app_with, spawn_app_with_auth, Backend, TestApp};
+pub use app::{
+    spawn_app, spawn_app_with, spawn_app_with_auth, spawn_app_with_settings, Backend, TestApp,
+};
 pub use reply::Reply;
 pub use tokens::{TokenKind, TEST_SECRET};
 

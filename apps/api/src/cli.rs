@@ -66,6 +66,9 @@ pub struct ConfigArgs {
     /// PEM public key file; enables RS256/ES256 instead of HS256.
     #[arg(long, env = "JWT_PUBLIC_KEY_FILE", global = true)]
     pub jwt_public_key_file: Option<String>,
+    /// URL of a JWK set (RS256/ES256 keys by `kid`); excludes JWT_SECRET and JWT_PUBLIC_KEY_FILE.
+    #[arg(long, env = "JWT_JWKS_URL", global = true)]
+    pub jwt_jwks_url: Option<String>,
     /// When set, tokens must carry this `iss`.
     #[arg(long, env = "JWT_ISSUER", global = true)]
     pub jwt_issuer: Option<String>,

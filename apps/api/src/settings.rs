@@ -9,7 +9,7 @@ use std::time::Duration;
 use notification_application::realtime::RealtimeSettings;
 use notification_infrastructure::storage::DatabaseUrl;
 use notification_infrastructure::tls::PrivateCa;
-use notification_presentation::auth::{JwtKey, JwtSettings};
+use notification_presentation::auth::{JwksSettings, JwtKey, JwtSettings};
 
 use crate::cli::ConfigArgs;
 
@@ -35,6 +35,12 @@ impl ConfigError {
 pub enum AuthSettings {
     /// `JWT_SECRET` or `JWT_PUBLIC_KEY_FILE` was given.
     Configured(JwtSettings),
+    /// `JWT_JWKS_URL` was given: the keys of that set, by `kid`.
+    Jwks {
+        jwks: JwksSettings,
+        issuer: Option<String>,
+        audience: Option<String>,
+    },
     /// Neither was given: a random secret is made for this run (see `dev_mode`).
     Dev,
 }
@@ -68,13 +74,14 @@ impl Settings {
     /// Checks every raw value; the first bad one is reported.
     pub fn from_args(args: &ConfigArgs) -> Result<Self, ConfigError> {
         let jwt_secret = args.jwt_secret.clone().filter(|s| !s.is_empty());
+        let tls_ca = parse_ca_file(args.tls_ca_file.as_deref())?;
         Ok(Self {
             bind_addr: parse_bind_addr(&args.bind_addr)?,
             database_url: DatabaseUrl::parse(&args.database_url)
                 .map_err(|e| ConfigError::new("DATABASE_URL", e.to_string()))?,
-            auth: parse_auth(args, jwt_secret.as_deref())?,
+            auth: parse_auth(args, jwt_secret.as_deref(), tls_ca.as_ref())?,
             event_bus: parse_event_bus(args.event_bus_url.as_deref())?,
-            tls_ca: parse_ca_file(args.tls_ca_file.as_deref())?,
+            tls_ca,
             realtime: RealtimeSettings {
                 ping_interval: parse_seconds("WS_PING_INTERVAL", &args.ws_ping_interval)?,
                 pong_timeout: parse_seconds("WS_PONG_TIMEOUT", &args.ws_pong_timeout)?,
@@ -109,7 +116,43 @@ fn parse_bind_addr(raw: &str) -> Result<String, ConfigError> {
     }
 }
 
-fn parse_auth(args: &ConfigArgs, secret: Option<&str>) -> Result<AuthSettings, ConfigError> {
+fn parse_auth(
+    args: &ConfigArgs,
+    secret: Option<&str>,
+    tls_ca: Option<&PrivateCa>,
+) -> Result<AuthSettings, ConfigError> {
+    let issuer = args.jwt_issuer.clone().filter(|s| !s.is_empty());
+    let audience = args.jwt_audience.clone().filter(|s| !s.is_empty());
+    if let Some(url) = args
+        .jwt_jwks_url
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        // One source of keys: a JWKS beside a fixed key would leave it open
+        // which of them a token may be signed with.
+        if secret.is_some() || args.jwt_public_key_file.is_some() {
+            return Err(ConfigError::new(
+                "JWT_JWKS_URL",
+                "cannot be combined with JWT_SECRET or JWT_PUBLIC_KEY_FILE; set only one of them",
+            ));
+        }
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(ConfigError::new(
+                "JWT_JWKS_URL",
+                format!("expected an https:// or http:// URL, got {url:?}"),
+            ));
+        }
+        let jwks = JwksSettings {
+            private_ca_pem: tls_ca.map(|ca| ca.pem().to_vec()),
+            ..JwksSettings::new(url)
+        };
+        return Ok(AuthSettings::Jwks {
+            jwks,
+            issuer,
+            audience,
+        });
+    }
     let key = match (&args.jwt_public_key_file, secret) {
         (Some(path), _) => {
             let pem = std::fs::read(path).map_err(|e| {
@@ -124,8 +167,8 @@ fn parse_auth(args: &ConfigArgs, secret: Option<&str>) -> Result<AuthSettings, C
     };
     Ok(AuthSettings::Configured(JwtSettings {
         key,
-        issuer: args.jwt_issuer.clone().filter(|s| !s.is_empty()),
-        audience: args.jwt_audience.clone().filter(|s| !s.is_empty()),
+        issuer,
+        audience,
     }))
 }
 
@@ -295,6 +338,23 @@ mod tests {
     fn a_bad_bind_address_names_the_variable() {
         let err = Settings::from_args(&args(&["--bind-addr", "nowhere"])).unwrap_err();
         assert_eq!(err.variable, "BIND_ADDR");
+    }
+
+    #[test]
+    fn a_jwks_url_with_a_secret_or_a_public_key_file_names_the_variable() {
+        let jwks = ["--jwt-jwks-url", "https://id.example/.well-known/jwks.json"];
+        for other in [
+            ["--jwt-secret", "a-secret-of-at-least-thirty-two-bytes!!"],
+            ["--jwt-public-key-file", "/etc/key.pem"],
+        ] {
+            let flags = [jwks.as_slice(), other.as_slice()].concat();
+            let err = Settings::from_args(&args(&flags)).unwrap_err();
+            assert_eq!(err.variable, "JWT_JWKS_URL", "{other:?}");
+        }
+        let settings = Settings::from_args(&args(&jwks)).unwrap();
+        assert!(matches!(settings.auth, AuthSettings::Jwks { .. }));
+        let err = Settings::from_args(&args(&["--jwt-jwks-url", "ftp://x/keys"])).unwrap_err();
+        assert_eq!(err.variable, "JWT_JWKS_URL");
     }
 
     #[test]

@@ -21,7 +21,7 @@ use notification_infrastructure::events::{
 use notification_infrastructure::realtime::{Hub, HubGate, Pusher};
 use notification_infrastructure::storage::{self, Storage, StorageError};
 use notification_infrastructure::tls::{self, PrivateCa};
-use notification_presentation::auth::{JwtKey, JwtSettings, TokenVerifier};
+use notification_presentation::auth::{JwksKeys, JwksSettings, JwtKey, JwtSettings, TokenVerifier};
 use notification_presentation::websocket::{AllowedOrigins, WebSocketOptions};
 use notification_presentation::{app, ApiState};
 
@@ -143,9 +143,7 @@ impl Application {
             telemetry::spawn_upkeep(handle.clone(), &tasks);
         }
 
-        let (jwt, dev_tokens) = jwt_settings(&settings.auth)?;
-        let tokens =
-            Arc::new(TokenVerifier::new(jwt).map_err(|e| StartupError::Auth(e.to_string()))?);
+        let (tokens, dev_tokens) = token_verifier(&settings.auth, &tasks).await?;
         let connections = Arc::new(HubGate::new(
             hub.clone(),
             settings.realtime,
@@ -246,10 +244,27 @@ impl Application {
     }
 }
 
-/// The verifier's settings; in dev mode, a random secret and ready tokens.
-fn jwt_settings(auth: &AuthSettings) -> Result<(JwtSettings, Option<DevTokens>), StartupError> {
+/// The token verifier; in dev mode with a random secret, and ready tokens.
+async fn token_verifier(
+    auth: &AuthSettings,
+    tasks: &BackgroundTasks,
+) -> Result<(Arc<TokenVerifier>, Option<DevTokens>), StartupError> {
+    let fixed = |jwt: JwtSettings| {
+        TokenVerifier::new(jwt)
+            .map(Arc::new)
+            .map_err(|e| StartupError::Auth(e.to_string()))
+    };
     match auth {
-        AuthSettings::Configured(jwt) => Ok((jwt.clone(), None)),
+        AuthSettings::Configured(jwt) => Ok((fixed(jwt.clone())?, None)),
+        AuthSettings::Jwks {
+            jwks,
+            issuer,
+            audience,
+        } => {
+            let keys = jwks_keys(jwks, tasks).await?;
+            let verifier = TokenVerifier::with_jwks(keys, issuer.clone(), audience.clone());
+            Ok((Arc::new(verifier), None))
+        }
         AuthSettings::Dev => {
             tracing::warn!(
                 "DEV MODE: JWT_SECRET is not set; using a random secret for this run only. Never do this in production."
@@ -257,14 +272,31 @@ fn jwt_settings(auth: &AuthSettings) -> Result<(JwtSettings, Option<DevTokens>),
             let key = JwtKey::hs256(dev_mode::random_secret().into_bytes())
                 .map_err(|e| StartupError::Auth(e.to_string()))?;
             let tokens = DevTokens::issue(&key).map_err(StartupError::Auth)?;
-            let settings = JwtSettings {
-                key,
-                issuer: None,
-                audience: None,
-            };
-            Ok((settings, Some(tokens)))
+            Ok((fixed(JwtSettings::new(key))?, Some(tokens)))
         }
     }
+}
+
+/// The JWKS, loaded once now if it answers (a node that cannot load it still
+/// starts: `/readyz` answers 503 and tokens get 401 until it loads), then kept
+/// fresh by a background task.
+async fn jwks_keys(
+    settings: &JwksSettings,
+    tasks: &BackgroundTasks,
+) -> Result<Arc<JwksKeys>, StartupError> {
+    let keys = JwksKeys::new(settings.clone())
+        .map_err(|e| StartupError::Auth(format!("JWT_JWKS_URL: {e}")))?;
+    // A failure is logged by the fetch itself.
+    let _ = keys.refresh().await;
+    let refresher = Arc::clone(&keys);
+    let cancelled = tasks.token();
+    tasks.spawn(async move {
+        tokio::select! {
+            () = cancelled.cancelled() => {}
+            () = refresher.keep_fresh() => {}
+        }
+    });
+    Ok(keys)
 }
 
 /// Resolves on SIGTERM (what orchestrators send) or SIGINT (Ctrl-C).

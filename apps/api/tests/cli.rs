@@ -163,3 +163,18 @@ fn a_redis_certificate_that_does_not_verify_stops_start_up_with_exit_code_2_and_
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_jwks_url_together_with_a_secret_stops_start_up_with_exit_code_2() {
+    let output = run(
+        &["serve"],
+        &[
+            ("JWT_JWKS_URL", "https://id.example/.well-known/jwks.json"),
+            ("JWT_SECRET", SECRET),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(err.contains("JWT_JWKS_URL"), "{err}");
+}

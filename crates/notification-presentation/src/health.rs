@@ -27,7 +27,8 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(HealthStatus { status: "ok" })
 }
 
-/// Readiness: 200 when the database and the event bus answer, else 503.
+/// Readiness: 200 when the database and the event bus answer and, with
+/// `JWT_JWKS_URL`, the key set has been loaded; else 503.
 #[utoipa::path(
     get,
     path = "/readyz",
@@ -38,6 +39,10 @@ pub async fn healthz() -> HttpResponse {
     )
 )]
 pub async fn readyz(state: web::Data<ApiState>) -> Result<HttpResponse, ApiError> {
+    state
+        .tokens
+        .check_ready()
+        .map_err(|error| ApiError::ServiceUnavailable(Some(Box::new(error))))?;
     state
         .service
         .check_ready()

@@ -8,6 +8,7 @@ mod auth;
 mod cors;
 mod create;
 mod idempotency;
+mod jwks;
 mod operations;
 mod reads;
 mod routing;
@@ -17,7 +18,8 @@ mod web_page;
 pub use notification_e2e::keys::*;
 pub use notification_e2e::ws::WsClient;
 pub use notification_e2e::{
-    spawn_app, spawn_app_with, spawn_app_with_auth, Backend, Reply, TestApp, TEST_SECRET,
+    spawn_app, spawn_app_with, spawn_app_with_auth, spawn_app_with_settings, Backend, Reply,
+    TestApp, TEST_SECRET,
 };
 use notification_infrastructure::testing::{fresh_postgres_database, PrivatePostgres};
 pub use reqwest::Method;

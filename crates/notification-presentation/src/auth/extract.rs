@@ -6,11 +6,10 @@
 //! proxy logs) or, as a last resort, `?token=`. Precedence: header,
 //! subprotocol, query.
 
-use std::future::{ready, Ready};
-
 use actix_web::dev::Payload;
 use actix_web::http::header::{HeaderMap, AUTHORIZATION, SEC_WEBSOCKET_PROTOCOL};
 use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
 use serde::Deserialize;
 
 use super::principal::{AuthenticatedUser, Publisher};
@@ -54,7 +53,7 @@ pub fn subprotocol_token(headers: &HeaderMap) -> Option<&str> {
 /// else the `bearer.<jwt>` subprotocol, else the `token` query parameter.
 /// Call it before upgrading so that a bad token gets a 401 response and no
 /// socket.
-pub fn authenticate_websocket(
+pub async fn authenticate_websocket(
     req: &HttpRequest,
     verifier: &TokenVerifier,
 ) -> Result<AuthenticatedUser, ApiError> {
@@ -65,7 +64,7 @@ pub fn authenticate_websocket(
             None => query_token(req.query_string())?.ok_or(AuthError::MissingToken)?,
         },
     };
-    Ok(verifier.verify(&token)?)
+    Ok(verifier.verify_fresh(&token).await?)
 }
 
 #[derive(Deserialize)]
@@ -81,30 +80,40 @@ fn query_token(query: &str) -> Result<Option<String>, AuthError> {
     Ok(parsed.into_inner().token.filter(|t| !t.is_empty()))
 }
 
-/// Verifies the bearer header of a REST request.
-fn authenticate_rest(req: &HttpRequest) -> Result<AuthenticatedUser, ApiError> {
+/// Verifies the bearer header of a REST request. A future, because with a
+/// JWKS a new `kid` waits for the set to be fetched again.
+fn authenticate_rest(
+    req: &HttpRequest,
+) -> LocalBoxFuture<'static, Result<AuthenticatedUser, ApiError>> {
     let verifier = req
         .app_data::<web::Data<TokenVerifier>>()
-        .ok_or_else(|| ApiError::internal("TokenVerifier is not registered as app data"))?;
-    let token = bearer_token(req.headers())?.ok_or(AuthError::MissingToken)?;
-    Ok(verifier.verify(token)?)
+        .cloned()
+        .ok_or_else(|| ApiError::internal("TokenVerifier is not registered as app data"));
+    let token = bearer_token(req.headers()).map(|token| token.map(str::to_owned));
+    Box::pin(async move {
+        let verifier = verifier?;
+        let token = token?.ok_or(AuthError::MissingToken)?;
+        Ok(verifier.verify_fresh(&token).await?)
+    })
 }
 
 impl FromRequest for AuthenticatedUser {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate_rest(req))
+        authenticate_rest(req)
     }
 }
 
 impl FromRequest for Publisher {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate_rest(req).and_then(|user| {
+        let user = authenticate_rest(req);
+        Box::pin(async move {
+            let user = user.await?;
             if user.is_publisher() {
                 Ok(Publisher(user))
             } else {
@@ -112,7 +121,7 @@ impl FromRequest for Publisher {
                     "creating notifications needs the notifications:publish scope",
                 ))
             }
-        }))
+        })
     }
 }
 

@@ -5,6 +5,8 @@
 //!   pins one algorithm.
 //! - [`verifier`]: [`TokenVerifier`] checks a token and yields an
 //!   [`AuthenticatedUser`]; every refusal is an [`AuthError`] (401).
+//! - [`jwks`]: [`JwksKeys`], the keys of an identity provider's JWKS
+//!   (`JWT_JWKS_URL`), by `kid`, fetched again on rotation.
 //! - [`issuer`]: [`TokenIssuer`] signs HS256 tokens for the CLI and dev mode.
 //! - [`principal`]: [`AuthenticatedUser`] (user id, scopes, expiry) and
 //!   [`Publisher`] (a user with the `notifications:publish` scope).
@@ -13,12 +15,14 @@
 
 pub mod extract;
 pub mod issuer;
+pub mod jwks;
 pub mod principal;
 pub mod settings;
 pub mod verifier;
 
 pub use extract::{authenticate_websocket, bearer_token, subprotocol_token};
 pub use issuer::{IssueError, TokenIssuer};
+pub use jwks::{JwksError, JwksKeys, JwksSettings};
 pub use principal::{AuthenticatedUser, Publisher, PUBLISH_SCOPE};
 pub use settings::{
     HmacSecret, JwtConfigError, JwtKey, JwtSettings, PublicKeyPem, MIN_HMAC_SECRET_BYTES,

@@ -1,4 +1,7 @@
-//! [`TokenVerifier`]: turns a JWT into an [`AuthenticatedUser`] or refuses it.
+//! [`TokenVerifier`]: turns a JWT into an [`AuthenticatedUser`] or refuses it,
+//! with a configured key or with the keys of a JWKS.
+
+use std::sync::Arc;
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -6,6 +9,7 @@ use notification_domain::UserId;
 use serde::Deserialize;
 use thiserror::Error;
 
+use super::jwks::{JwksError, JwksKeys};
 use super::principal::AuthenticatedUser;
 use super::settings::{JwtConfigError, JwtKey, JwtSettings};
 
@@ -43,19 +47,39 @@ struct Claims {
     scope: Option<String>,
 }
 
-/// Verifies tokens with one key and one algorithm. Cheap to share (`Arc`).
+/// Verifies tokens with one configured key, or with the keys of a JWKS
+/// (by `kid`). Each key accepts one algorithm only. Cheap to share (`Arc`).
 pub struct TokenVerifier {
-    key: DecodingKey,
-    algorithm: Algorithm,
-    validation: Validation,
+    keys: Keys,
+    issuer: Option<String>,
+    audience: Option<String>,
+}
+
+enum Keys {
+    /// `JWT_SECRET` or `JWT_PUBLIC_KEY_FILE`.
+    Fixed {
+        key: DecodingKey,
+        validation: Validation,
+    },
+    /// `JWT_JWKS_URL`: the key named by the token's `kid`, with the
+    /// validation of its algorithm.
+    Jwks {
+        keys: Arc<JwksKeys>,
+        rs256: Validation,
+        es256: Validation,
+    },
 }
 
 impl std::fmt::Debug for TokenVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenVerifier")
-            .field("algorithm", &self.algorithm())
-            .field("issuer", &self.validation.iss)
-            .field("audience", &self.validation.aud)
+        let mut debug = f.debug_struct("TokenVerifier");
+        match &self.keys {
+            Keys::Fixed { validation, .. } => debug.field("algorithms", &validation.algorithms),
+            Keys::Jwks { keys, .. } => debug.field("jwks", keys),
+        };
+        debug
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
             .finish_non_exhaustive()
     }
 }
@@ -65,53 +89,171 @@ impl TokenVerifier {
     pub fn new(settings: JwtSettings) -> Result<Self, JwtConfigError> {
         let algorithm = settings.key.algorithm();
         Ok(Self {
-            key: decoding_key(&settings.key)?,
-            algorithm,
-            validation: validation(algorithm, &settings),
+            keys: Keys::Fixed {
+                key: decoding_key(&settings.key)?,
+                validation: validation(algorithm, &settings.issuer, &settings.audience),
+            },
+            issuer: settings.issuer,
+            audience: settings.audience,
         })
     }
 
-    /// The one algorithm tokens must be signed with.
-    pub fn algorithm(&self) -> Algorithm {
-        self.algorithm
+    /// Verifies with the keys of a JWKS (RS256 and ES256 keys, by `kid`),
+    /// checking `iss` and `aud` when given.
+    pub fn with_jwks(
+        keys: Arc<JwksKeys>,
+        issuer: Option<String>,
+        audience: Option<String>,
+    ) -> Self {
+        Self {
+            keys: Keys::Jwks {
+                keys,
+                rs256: validation(Algorithm::RS256, &issuer, &audience),
+                es256: validation(Algorithm::ES256, &issuer, &audience),
+            },
+            issuer,
+            audience,
+        }
+    }
+
+    /// The one algorithm tokens must be signed with; `None` with a JWKS,
+    /// where each key has its own.
+    pub fn algorithm(&self) -> Option<Algorithm> {
+        match &self.keys {
+            Keys::Fixed { validation, .. } => validation.algorithms.first().copied(),
+            Keys::Jwks { .. } => None,
+        }
+    }
+
+    /// Readiness: a JWKS must have been loaded; a fixed key always is.
+    pub fn check_ready(&self) -> Result<(), JwksError> {
+        match &self.keys {
+            Keys::Fixed { .. } => Ok(()),
+            Keys::Jwks { keys, .. } => keys.check_loaded(),
+        }
     }
 
     /// Checks signature, algorithm, `exp`, `nbf` (when present), `iss` and
-    /// `aud` (when configured), and that `sub` is a UUID.
+    /// `aud` (when configured), and that `sub` is a UUID, with the keys at
+    /// hand: with a JWKS, a `kid` not in the cached set is refused (and a
+    /// fetch of the set started in the background, within the refetch
+    /// limit). Requests use [`verify_fresh`](Self::verify_fresh).
     pub fn verify(&self, token: &str) -> Result<AuthenticatedUser, AuthError> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map_err(
-            |error| match error.kind() {
+        match &self.keys {
+            Keys::Fixed { key, validation } => decode(token, key, validation),
+            Keys::Jwks { keys, .. } => {
+                let kid = token_kid(token)?;
+                let result = self.verify_with_set(token, kid.as_deref());
+                if matches!(result, Err(AuthError::Invalid { .. }))
+                    && needs_fetch(keys, kid.as_deref())
+                {
+                    keys.nudge();
+                }
+                result
+            }
+        }
+    }
+
+    /// [`verify`](Self::verify), except that with a JWKS a `kid` the cached
+    /// set does not hold makes it fetch the set again first (at most once per
+    /// 10 s, see [`JwksKeys`]), so keys rotate without a restart.
+    pub async fn verify_fresh(&self, token: &str) -> Result<AuthenticatedUser, AuthError> {
+        let Keys::Jwks { keys, .. } = &self.keys else {
+            return self.verify(token);
+        };
+        let kid = token_kid(token)?;
+        if needs_fetch(keys, kid.as_deref()) {
+            keys.refresh_for_unknown_kid().await;
+        }
+        self.verify_with_set(token, kid.as_deref())
+    }
+
+    fn verify_with_set(
+        &self,
+        token: &str,
+        kid: Option<&str>,
+    ) -> Result<AuthenticatedUser, AuthError> {
+        let Keys::Jwks { keys, rs256, es256 } = &self.keys else {
+            return self.verify(token);
+        };
+        let invalid = |reason: &str| AuthError::Invalid {
+            reason: reason.to_owned(),
+        };
+        let set = keys
+            .current()
+            .ok_or_else(|| invalid("no JWKS loaded yet"))?;
+        let key = set.find(kid).ok_or_else(|| match kid {
+            Some(_) => invalid("no key in the JWKS has the token's kid"),
+            None => invalid("the token has no kid and the JWKS holds several keys"),
+        })?;
+        let validation = match key.algorithm {
+            Algorithm::ES256 => es256,
+            _ => rs256,
+        };
+        decode(token, &key.key, validation)
+    }
+}
+
+/// The `kid` of a token's header; a header that cannot be read is invalid.
+fn token_kid(token: &str) -> Result<Option<String>, AuthError> {
+    jsonwebtoken::decode_header(token)
+        .map(|header| header.kid)
+        .map_err(|error| AuthError::Invalid {
+            reason: error.to_string(),
+        })
+}
+
+/// Whether fetching the set again could find the key: none is loaded, or the
+/// token names a `kid` the set does not hold.
+fn needs_fetch(keys: &JwksKeys, kid: Option<&str>) -> bool {
+    match keys.current() {
+        None => true,
+        Some(set) => kid.is_some() && set.find(kid).is_none(),
+    }
+}
+
+fn decode(
+    token: &str,
+    key: &DecodingKey,
+    validation: &Validation,
+) -> Result<AuthenticatedUser, AuthError> {
+    let data =
+        jsonwebtoken::decode::<Claims>(token, key, validation).map_err(|error| {
+            match error.kind() {
                 ErrorKind::ExpiredSignature => AuthError::Expired,
                 _ => AuthError::Invalid {
                     reason: error.to_string(),
                 },
-            },
-        )?;
-        let claims = data.claims;
-        let user_id: UserId = claims.sub.parse().map_err(|_| AuthError::Invalid {
-            reason: "sub is not a UUID".to_owned(),
+            }
         })?;
-        // `exp` beyond i64 is in the year 292 billion: treat it as "never".
-        let expires_at = i64::try_from(claims.exp).unwrap_or(i64::MAX);
-        Ok(AuthenticatedUser::new(
-            user_id,
-            claims.scope.as_deref(),
-            expires_at,
-        ))
-    }
+    let claims = data.claims;
+    let user_id: UserId = claims.sub.parse().map_err(|_| AuthError::Invalid {
+        reason: "sub is not a UUID".to_owned(),
+    })?;
+    // `exp` beyond i64 is in the year 292 billion: treat it as "never".
+    let expires_at = i64::try_from(claims.exp).unwrap_or(i64::MAX);
+    Ok(AuthenticatedUser::new(
+        user_id,
+        claims.scope.as_deref(),
+        expires_at,
+    ))
 }
 
-fn validation(algorithm: Algorithm, settings: &JwtSettings) -> Validation {
+fn validation(
+    algorithm: Algorithm,
+    issuer: &Option<String>,
+    audience: &Option<String>,
+) -> Validation {
     let mut validation = Validation::new(algorithm);
     validation.leeway = LEEWAY_SECS;
     // jsonwebtoken skips `nbf` unless asked; the contract checks it when present.
     validation.validate_nbf = true;
     let mut required = vec!["exp", "sub"];
-    if let Some(issuer) = &settings.issuer {
+    if let Some(issuer) = issuer {
         validation.set_issuer(&[issuer]);
         required.push("iss");
     }
-    match &settings.audience {
+    match audience {
         Some(audience) => {
             validation.set_audience(&[audience]);
             required.push("aud");

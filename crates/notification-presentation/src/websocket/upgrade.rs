@@ -68,7 +68,7 @@ pub async fn upgrade(
     // never echoed, it only authenticates.
     let (response, session, stream) = actix_ws::handle_with_protocols(&req, body, &[SUBPROTOCOL])
         .map_err(|error| ApiError::BadRequest(error.to_string()))?;
-    let user = authenticate_websocket(&req, &state.tokens)?;
+    let user = authenticate_websocket(&req, &state.tokens).await?;
     let since = since(&req)?;
     // The slot is taken before the upgrade so that a refusal is still an
     // HTTP status; from here on, pushes to this user queue for this socket.
