@@ -6,7 +6,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App};
 
 use crate::state::ApiState;
-use crate::{health, metrics, openapi, routes, telemetry, web_page, websocket};
+use crate::{health, metrics, openapi, request_id, routes, telemetry, web_page, websocket};
 
 /// The whole HTTP app. Call it inside `HttpServer::new(move || app(state.clone()))`.
 ///
@@ -30,6 +30,8 @@ pub fn app(
         .app_data(web::Data::new(state))
         .app_data(tokens)
         .wrap(from_fn(telemetry::record))
+        // Outermost (registered last): the request line above is in its span.
+        .wrap(from_fn(request_id::tag))
         .configure(|cfg| routes::api_v1(cfg, origins))
         .route("/ws/notifications", web::get().to(websocket::upgrade))
         .route("/healthz", web::get().to(health::healthz))

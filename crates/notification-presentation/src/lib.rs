@@ -21,6 +21,8 @@
 //!   `Idempotent-Replayed` header of its replays.
 //! - [`health`]: `GET /healthz` and `GET /readyz`.
 //! - [`metrics`]: `GET /metrics` and the Prometheus builder with our buckets.
+//! - [`request_id`]: the outermost middleware: an `X-Request-Id` for every
+//!   request, on its response and in every log line written while serving it.
 //! - [`telemetry`]: the middleware that logs and counts every request by route
 //!   pattern (never by raw URL, so tokens stay out of logs).
 //! - [`websocket`]: `GET /ws/notifications`: the upgrade handler (origin,
@@ -38,6 +40,7 @@ pub mod health;
 pub mod idempotency;
 pub mod metrics;
 pub mod openapi;
+pub mod request_id;
 pub mod routes;
 pub mod state;
 pub mod telemetry;
