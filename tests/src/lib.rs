@@ -17,6 +17,7 @@
 pub mod app;
 pub mod jwks;
 pub mod keys;
+pub mod logs;
 pub mod reply;
 pub mod tokens;
 pub mod ws;

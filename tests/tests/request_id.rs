@@ -3,37 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
+use notification_e2e::logs::capture_logs;
 use notification_e2e::{spawn_app, Backend, Reply, TestApp};
 use reqwest::Method;
 use uuid::Uuid;
-
-#[derive(Clone, Default)]
-struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
-
-impl Write for CapturedLogs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl CapturedLogs {
-    /// Every captured line that mentions `needle`.
-    fn lines_with(&self, needle: &str) -> Vec<String> {
-        String::from_utf8(self.0.lock().unwrap().clone())
-            .unwrap()
-            .lines()
-            .filter(|line| line.contains(needle))
-            .map(str::to_owned)
-            .collect()
-    }
-}
 
 fn id_of(reply: &Reply) -> String {
     reply
@@ -58,14 +31,7 @@ async fn get(app: &TestApp, path: &str, request_id: Option<&str>, token: Option<
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_response_and_every_log_line_of_a_request_carry_its_id() {
-    let logs = CapturedLogs::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::DEBUG)
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).unwrap();
+    let logs = capture_logs();
     let app = spawn_app(Backend::Sqlite).await;
     let (_, token) = app.new_user();
 

@@ -4,38 +4,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
+use notification_e2e::logs::capture_logs;
 use notification_e2e::{spawn_app, Backend};
 use reqwest::Method;
 use uuid::Uuid;
 
-/// A `Write` into a shared buffer, to read what tracing printed.
-#[derive(Clone, Default)]
-struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
-
-impl Write for CapturedLogs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_request_log_names_the_route_pattern_and_never_a_token() {
-    let logs = CapturedLogs::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::DEBUG)
-        .finish();
-    // Before the server starts, so that its own set-up leaves this one in place.
-    tracing::subscriber::set_global_default(subscriber).unwrap();
+    let logs = capture_logs();
     let app = spawn_app(Backend::Sqlite).await;
     let secret_token = app.user_token(Uuid::now_v7());
 
@@ -67,7 +43,7 @@ async fn the_request_log_names_the_route_pattern_and_never_a_token() {
         .await;
     assert_eq!(refused.status, 401);
 
-    let printed = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let printed = logs.text();
     let line = printed
         .lines()
         .find(|line| line.contains("request") && line.contains("route="))
