@@ -1,16 +1,21 @@
 //! An identity provider's JWKS endpoint, played by the test: a small HTTP
 //! server whose answer the test changes (keys rotate, the endpoint fails) and
-//! which counts how often it was asked.
+//! which counts how often it was asked; over http, or https with the
+//! certificate of a [`TestCa`].
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+use notification_infrastructure::testing::TestCa;
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
 
 /// What the endpoint answers.
 #[derive(Debug, Clone)]
@@ -30,10 +35,34 @@ pub struct JwksServer {
 }
 
 impl JwksServer {
+    /// Over plain http.
     pub async fn start(answer: Answer) -> Self {
+        Self::start_with(answer, None).await
+    }
+
+    /// Over https, with the server certificate of `ca` (for 127.0.0.1).
+    pub async fn start_tls(answer: Answer, ca: &TestCa) -> Self {
+        let chain = CertificateDer::pem_file_iter(ca.server_cert_file())
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        let key = PrivateKeyDer::from_pem_file(ca.server_key_file()).unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap();
+        Self::start_with(answer, Some(TlsAcceptor::from(Arc::new(config)))).await
+    }
+
+    async fn start_with(answer: Answer, tls: Option<TlsAcceptor>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let url = format!(
-            "http://{}/.well-known/jwks.json",
+            "{scheme}://{}/.well-known/jwks.json",
             listener.local_addr().unwrap()
         );
         let answer = Arc::new(Mutex::new(answer));
@@ -43,7 +72,18 @@ impl JwksServer {
             while let Ok((stream, _)) = listener.accept().await {
                 let answer = shared.lock().unwrap().clone();
                 counted.fetch_add(1, Ordering::SeqCst);
-                tokio::spawn(respond(stream, answer));
+                match &tls {
+                    None => drop(tokio::spawn(respond(stream, answer))),
+                    Some(tls) => {
+                        let accepting = tls.accept(stream);
+                        tokio::spawn(async move {
+                            // A client that refuses our certificate ends here.
+                            if let Ok(stream) = accepting.await {
+                                respond(stream, answer).await;
+                            }
+                        });
+                    }
+                }
             }
         });
         Self {
@@ -76,7 +116,7 @@ impl Drop for JwksServer {
 }
 
 /// Reads one request head, answers it and closes the connection.
-async fn respond(mut stream: TcpStream, answer: Answer) {
+async fn respond(mut stream: impl AsyncRead + AsyncWrite + Unpin, answer: Answer) {
     let mut head = Vec::new();
     let mut buffer = [0u8; 1024];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") {

@@ -10,7 +10,11 @@ use notification_e2e::jwks::{key_set, public_jwk, sign_with_kid, Answer, JwksSer
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::{ec_key, rsa_key, spawn_app_with_settings, Backend, Method, TestApp};
+use notification_infrastructure::testing::TestCa;
+
+use crate::{
+    ec_key, rsa_key, spawn_app_with_auth, spawn_app_with_settings, Backend, Method, TestApp,
+};
 
 fn claims() -> Value {
     let exp = std::time::SystemTime::now()
@@ -197,4 +201,28 @@ async fn the_set_is_fetched_again_on_a_schedule() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_https_jwks_of_a_private_ca_is_trusted_through_tls_ca_file_only() {
+    let ca = TestCa::new();
+    let jwks = JwksServer::start_tls(key_set(&[rsa_jwk("k")]), &ca).await;
+    assert!(jwks.url().starts_with("https://"));
+    let database = Backend::Sqlite.database_url().await;
+    let ca_file = ca.ca_file().display().to_string();
+    let trusting = spawn_app_with_auth(
+        &database,
+        &["--jwt-jwks-url", jwks.url(), "--tls-ca-file", &ca_file],
+    )
+    .await;
+    let not_trusting = app_with_jwks(&jwks, None).await;
+
+    assert_eq!(readyz(&trusting).await, 200);
+    assert_eq!(status_with(&trusting, &rs256(Some("k"))).await, 200);
+    assert_eq!(
+        readyz(&not_trusting).await,
+        503,
+        "the system's roots do not know our CA"
+    );
+    assert_eq!(status_with(&not_trusting, &rs256(Some("k"))).await, 401);
 }
