@@ -61,13 +61,15 @@ enum Keys {
         key: DecodingKey,
         validation: Validation,
     },
-    /// `JWT_JWKS_URL`: the key named by the token's `kid`, with the
-    /// validation of its algorithm.
-    Jwks {
-        keys: Arc<JwksKeys>,
-        rs256: Validation,
-        es256: Validation,
-    },
+    /// `JWT_JWKS_URL`: the key named by the token's `kid`.
+    Jwks(JwksVerification),
+}
+
+/// A JWKS and the validation of each algorithm its keys may have.
+struct JwksVerification {
+    keys: Arc<JwksKeys>,
+    rs256: Validation,
+    es256: Validation,
 }
 
 impl std::fmt::Debug for TokenVerifier {
@@ -75,7 +77,7 @@ impl std::fmt::Debug for TokenVerifier {
         let mut debug = f.debug_struct("TokenVerifier");
         match &self.keys {
             Keys::Fixed { validation, .. } => debug.field("algorithms", &validation.algorithms),
-            Keys::Jwks { keys, .. } => debug.field("jwks", keys),
+            Keys::Jwks(jwks) => debug.field("jwks", &jwks.keys),
         };
         debug
             .field("issuer", &self.issuer)
@@ -106,11 +108,11 @@ impl TokenVerifier {
         audience: Option<String>,
     ) -> Self {
         Self {
-            keys: Keys::Jwks {
+            keys: Keys::Jwks(JwksVerification {
                 keys,
                 rs256: validation(Algorithm::RS256, &issuer, &audience),
                 es256: validation(Algorithm::ES256, &issuer, &audience),
-            },
+            }),
             issuer,
             audience,
         }
@@ -121,7 +123,7 @@ impl TokenVerifier {
     pub fn algorithm(&self) -> Option<Algorithm> {
         match &self.keys {
             Keys::Fixed { validation, .. } => validation.algorithms.first().copied(),
-            Keys::Jwks { .. } => None,
+            Keys::Jwks(_) => None,
         }
     }
 
@@ -129,7 +131,7 @@ impl TokenVerifier {
     pub fn check_ready(&self) -> Result<(), JwksError> {
         match &self.keys {
             Keys::Fixed { .. } => Ok(()),
-            Keys::Jwks { keys, .. } => keys.check_loaded(),
+            Keys::Jwks(jwks) => jwks.keys.check_loaded(),
         }
     }
 
@@ -141,13 +143,11 @@ impl TokenVerifier {
     pub fn verify(&self, token: &str) -> Result<AuthenticatedUser, AuthError> {
         match &self.keys {
             Keys::Fixed { key, validation } => decode(token, key, validation),
-            Keys::Jwks { keys, .. } => {
+            Keys::Jwks(jwks) => {
                 let kid = token_kid(token)?;
-                let result = self.verify_with_set(token, kid.as_deref());
-                if matches!(result, Err(AuthError::Invalid { .. }))
-                    && needs_fetch(keys, kid.as_deref())
-                {
-                    keys.nudge();
+                let result = jwks.verify_cached(token, kid.as_deref());
+                if result.is_err() && needs_fetch(&jwks.keys, kid.as_deref()) {
+                    jwks.keys.nudge();
                 }
                 result
             }
@@ -158,28 +158,29 @@ impl TokenVerifier {
     /// set does not hold makes it fetch the set again first (at most once per
     /// 10 s, see [`JwksKeys`]), so keys rotate without a restart.
     pub async fn verify_fresh(&self, token: &str) -> Result<AuthenticatedUser, AuthError> {
-        let Keys::Jwks { keys, .. } = &self.keys else {
+        let Keys::Jwks(jwks) = &self.keys else {
             return self.verify(token);
         };
         let kid = token_kid(token)?;
-        if needs_fetch(keys, kid.as_deref()) {
-            keys.refresh_for_unknown_kid().await;
+        if needs_fetch(&jwks.keys, kid.as_deref()) {
+            jwks.keys.refresh_for_unknown_kid().await;
         }
-        self.verify_with_set(token, kid.as_deref())
+        jwks.verify_cached(token, kid.as_deref())
     }
+}
 
-    fn verify_with_set(
+impl JwksVerification {
+    /// Verifies with the key of the cached set that `kid` names.
+    fn verify_cached(
         &self,
         token: &str,
         kid: Option<&str>,
     ) -> Result<AuthenticatedUser, AuthError> {
-        let Keys::Jwks { keys, rs256, es256 } = &self.keys else {
-            return self.verify(token);
-        };
         let invalid = |reason: &str| AuthError::Invalid {
             reason: reason.to_owned(),
         };
-        let set = keys
+        let set = self
+            .keys
             .current()
             .ok_or_else(|| invalid("no JWKS loaded yet"))?;
         let key = set.find(kid).ok_or_else(|| match kid {
@@ -187,8 +188,8 @@ impl TokenVerifier {
             None => invalid("the token has no kid and the JWKS holds several keys"),
         })?;
         let validation = match key.algorithm {
-            Algorithm::ES256 => es256,
-            _ => rs256,
+            Algorithm::ES256 => &self.es256,
+            _ => &self.rs256,
         };
         decode(token, &key.key, validation)
     }

@@ -201,12 +201,9 @@ impl JwksKeys {
                 for skipped in &read.skipped {
                     tracing::info!(url = %self.settings.url, %skipped, "JWKS key skipped");
                 }
-                let count = read.set.kids().len();
-                tracing::info!(
-                    url = %self.settings.url,
-                    kids = ?read.set.kids(),
-                    "JWKS loaded"
-                );
+                let kids = read.set.kids();
+                let count = kids.len();
+                tracing::info!(url = %self.settings.url, ?kids, "JWKS loaded");
                 *self.current.write().unwrap_or_else(PoisonError::into_inner) =
                     Some(Arc::new(read.set));
                 Ok(count)
