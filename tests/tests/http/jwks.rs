@@ -226,3 +226,20 @@ async fn an_https_jwks_of_a_private_ca_is_trusted_through_tls_ca_file_only() {
     );
     assert_eq!(status_with(&not_trusting, &rs256(Some("k"))).await, 401);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_upgrade_with_a_rotated_key_waits_for_the_fetch_and_opens() {
+    let jwks = JwksServer::start(key_set(&[rsa_jwk("old")])).await;
+    let app = app_with_jwks(&jwks, Some(Duration::ZERO)).await;
+    jwks.answer(key_set(&[other_rsa_jwk("new")]));
+
+    let mut socket = app.ws(&rs256_other_key(Some("new"))).await;
+
+    socket.send_text(r#"{"type":"ping"}"#).await;
+    socket.expect("pong").await;
+    assert_eq!(
+        jwks.fetches(),
+        2,
+        "the upgrade fetched the set for the new kid"
+    );
+}
