@@ -33,6 +33,11 @@ pub struct NotificationPage {
     pub items: Vec<NotificationResource>,
     /// Pass as `?cursor=` for the next (older) page; `null` on the last page.
     pub next_cursor: Option<String>,
+    /// The number of the user's latest change, read in the same snapshot as
+    /// `items` (contract §7): changes after it are not in this page.
+    /// (0 from a server older than v2.)
+    #[serde(default)]
+    pub seq: u64,
 }
 
 /// Body of `GET /api/v1/notifications/unread-count`.
@@ -40,6 +45,11 @@ pub struct NotificationPage {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UnreadCountResponse {
     pub unread_count: u64,
+    /// The number of the user's latest change, the one `unread_count` is
+    /// right after (contract §7; 0 before the first, and from a server older
+    /// than v2).
+    #[serde(default)]
+    pub seq: u64,
 }
 
 /// Body of `POST /api/v1/notifications/read-all`.

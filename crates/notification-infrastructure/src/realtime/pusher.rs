@@ -117,6 +117,7 @@ mod tests {
             notification_id: with_id.then(|| NOTIFICATION.parse().unwrap()),
             change,
             unread_count: 3,
+            seq: 0,
             occurred_at: datetime!(2025-12-31 18:05 UTC),
         }
     }
@@ -153,6 +154,7 @@ mod tests {
                 datetime!(2025-12-31 18:00 UTC),
             ),
             unread_count: 5,
+            seq: 0,
             occurred_at: datetime!(2025-12-31 18:00 UTC),
         };
 

@@ -7,9 +7,9 @@
 
 use async_trait::async_trait;
 use notification_domain::{
-    IdempotencyClaim, IdempotentInsert, ListQuery, Notification, NotificationId,
-    NotificationRepository, ReadAllOutcome, RepositoryError, StatusChange, StatusChangeOutcome,
-    UserId,
+    ChangesAfter, IdempotencyClaim, IdempotentInsert, InboxPosition, ListQuery, Notification,
+    NotificationId, NotificationRepository, ReadAllOutcome, RepositoryError, StatusChange,
+    StatusChangeOutcome, UserId,
 };
 use sqlx::database::Database;
 use sqlx::{ColumnIndex, Decode, Encode, Executor, FromRow, IntoArguments, Pool, Type};
@@ -57,7 +57,7 @@ where
     NotificationRow: for<'r> FromRow<'r, DB::Row>,
     usize: ColumnIndex<DB::Row>,
 {
-    async fn insert(&self, notification: &Notification) -> Result<u64, RepositoryError> {
+    async fn insert(&self, notification: &Notification) -> Result<InboxPosition, RepositoryError> {
         self.writes.insert(notification).await
     }
 
@@ -96,7 +96,7 @@ where
         &self,
         user_id: UserId,
         query: ListQuery,
-    ) -> Result<Vec<Notification>, RepositoryError> {
+    ) -> Result<(Vec<Notification>, u64), RepositoryError> {
         let text = sql::list_text(self.list_inbox, &query);
         let values = sql::ListParameters::of(user_id.into_uuid(), &query);
         let mut statement = sqlx::query_as::<_, NotificationRow>(&text);
@@ -112,16 +112,19 @@ where
             .fetch_all(&self.reader)
             .await
             .map_err(repository_error)?;
-        into_notifications(rows)
+        Ok((into_notifications(rows)?, 0))
     }
 
-    async fn unread_count(&self, user_id: UserId) -> Result<u64, RepositoryError> {
+    async fn unread_count(&self, user_id: UserId) -> Result<InboxPosition, RepositoryError> {
         let count: Option<i64> = sqlx::query_scalar(sql::GET_UNREAD_COUNT)
             .bind(user_id.into_uuid())
             .fetch_optional(&self.reader)
             .await
             .map_err(repository_error)?;
-        unread_count_value(count.unwrap_or(0))
+        Ok(InboxPosition {
+            seq: 0,
+            unread_count: unread_count_value(count.unwrap_or(0))?,
+        })
     }
 
     async fn change_status(
@@ -146,8 +149,9 @@ where
         &self,
         user_id: UserId,
         id: NotificationId,
-    ) -> Result<Option<u64>, RepositoryError> {
-        self.writes.delete(user_id, id).await
+        at: OffsetDateTime,
+    ) -> Result<Option<InboxPosition>, RepositoryError> {
+        self.writes.delete(user_id, id, at).await
     }
 
     async fn list_after(
@@ -164,6 +168,41 @@ where
             .await
             .map_err(repository_error)?;
         into_notifications(rows)
+    }
+
+    async fn changes_after(
+        &self,
+        _user_id: UserId,
+        _after: u64,
+        _limit: u32,
+    ) -> Result<ChangesAfter, RepositoryError> {
+        Ok(ChangesAfter::Kept {
+            changes: Vec::new(),
+            latest: InboxPosition::default(),
+        })
+    }
+
+    async fn creation_seq(
+        &self,
+        _user_id: UserId,
+        _id: NotificationId,
+    ) -> Result<Option<u64>, RepositoryError> {
+        Ok(None)
+    }
+
+    async fn latest_seqs(
+        &self,
+        _users: &[UserId],
+    ) -> Result<Vec<(UserId, InboxPosition)>, RepositoryError> {
+        Ok(Vec::new())
+    }
+
+    async fn purge_changes(
+        &self,
+        _older_than: OffsetDateTime,
+        _limit: u32,
+    ) -> Result<u64, RepositoryError> {
+        Ok(0)
     }
 
     async fn ping(&self) -> Result<(), RepositoryError> {

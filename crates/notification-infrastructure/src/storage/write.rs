@@ -6,8 +6,8 @@
 //! (`write_batch`). Nothing writes to the database any other way.
 
 use notification_domain::{
-    IdempotencyClaim, IdempotentInsert, Notification, NotificationId, ReadAllOutcome,
-    RepositoryError, StatusChange, StatusChangeOutcome, UserId,
+    IdempotencyClaim, IdempotentInsert, InboxPosition, Notification, NotificationId,
+    ReadAllOutcome, RepositoryError, StatusChange, StatusChangeOutcome, UserId,
 };
 use time::OffsetDateTime;
 
@@ -29,6 +29,7 @@ pub(crate) enum Write {
     Delete {
         user_id: UserId,
         id: NotificationId,
+        at: OffsetDateTime,
     },
     ReadAll {
         user_id: UserId,
@@ -58,13 +59,13 @@ impl Write {
 /// What one [`Write`] answers, after its batch committed.
 #[derive(Debug)]
 pub(crate) enum Written {
-    /// The user's unread count right after the new notification.
-    Created(u64),
+    /// The create's position (its seq, the unread count right after it).
+    Created(InboxPosition),
     CreatedIdempotent(IdempotentInsert),
     /// `None`: no such notification.
     StatusChanged(Option<StatusChangeOutcome>),
-    /// The unread count afterwards; `None`: no such notification.
-    Deleted(Option<u64>),
+    /// The delete's position; `None`: no such notification.
+    Deleted(Option<InboxPosition>),
     ReadAll(ReadAllOutcome),
     /// How many keys were forgotten.
     Purged(u64),

@@ -21,8 +21,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use async_trait::async_trait;
 use notification_domain::{
-    IdempotencyClaim, IdempotencyRecord, IdempotentInsert, Notification, NotificationId,
-    NotificationStatus, ReadAllOutcome, RepositoryError, StatusChangeOutcome, UserId,
+    IdempotencyClaim, IdempotencyRecord, IdempotentInsert, InboxPosition, Notification,
+    NotificationId, NotificationStatus, ReadAllOutcome, RepositoryError, StatusChangeOutcome,
+    UserId,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -155,7 +156,10 @@ impl<'b> Run<'b> {
         T: BatchStatements + RowStatements,
     {
         match write {
-            Write::Create(notification) => Ok(Written::Created(self.add_new(notification)?)),
+            Write::Create(notification) => Ok(Written::Created(InboxPosition {
+                seq: 0,
+                unread_count: self.add_new(notification)?,
+            })),
             Write::CreateIdempotent {
                 notification,
                 claim,
@@ -187,17 +191,19 @@ impl<'b> Run<'b> {
                     notification,
                     changed,
                     unread_count,
+                    seq: 0,
                 })))
             }
-            Write::Delete { user_id, id } => {
+            Write::Delete { user_id, id, .. } => {
                 self.flush(tx).await?;
                 let Some(status) = tx.delete(*user_id, *id).await? else {
                     return Ok(Written::Deleted(None));
                 };
                 let was_unread = status == NotificationStatus::Unread.as_str();
-                Ok(Written::Deleted(Some(
-                    self.add(user_id.into_uuid(), -i64::from(was_unread))?,
-                )))
+                Ok(Written::Deleted(Some(InboxPosition {
+                    seq: 0,
+                    unread_count: self.add(user_id.into_uuid(), -i64::from(was_unread))?,
+                })))
             }
             Write::ReadAll { user_id, read_at } => {
                 self.flush(tx).await?;
@@ -208,6 +214,7 @@ impl<'b> Run<'b> {
                 Ok(Written::ReadAll(ReadAllOutcome {
                     updated,
                     unread_count,
+                    seq: 0,
                 }))
             }
             Write::PurgeKeys { older_than, limit } => {
@@ -243,7 +250,12 @@ impl<'b> Run<'b> {
                 };
                 self.claimed.insert(key, record);
                 let unread_count = self.add_new(notification)?;
-                return Ok(IdempotentInsert::Inserted { unread_count });
+                return Ok(IdempotentInsert::Inserted {
+                    position: InboxPosition {
+                        seq: 0,
+                        unread_count,
+                    },
+                });
             }
             // Taken by a transaction that has committed: a new statement
             // sees its row (PostgreSQL's READ COMMITTED).
