@@ -241,12 +241,10 @@ where
         // before its neighbours (clocks of two nodes apart) ends the page, and
         // the next read from there answers Gone.
         let mut changes = Vec::with_capacity(rows.len());
-        let mut expected = as_i64(after)? + 1;
-        for row in rows {
+        for (expected, row) in (as_i64(after)? + 1..).zip(rows) {
             if row.seq() != expected {
                 break;
             }
-            expected += 1;
             changes.push(row.into_event()?);
         }
         Ok(if changes.is_empty() {
