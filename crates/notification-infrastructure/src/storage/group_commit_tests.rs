@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex as StdMutex;
 
 use futures_util::FutureExt;
-use notification_domain::{Notification, NotificationDraft, NotificationId, UserId};
+use notification_domain::{InboxPosition, Notification, NotificationDraft, NotificationId, UserId};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
@@ -33,7 +33,7 @@ struct Recorder {
 /// A create through the queue, answered with its unread count.
 async fn create(commit: &GroupCommit, notification: &Notification) -> Result<u64, RepositoryError> {
     match commit.submit(Write::Create(notification.clone())).await? {
-        Written::Created(count) => Ok(count),
+        Written::Created(position) => Ok(position.unread_count),
         other => Err(crate::storage::write::mismatched(&other)),
     }
 }
@@ -61,7 +61,14 @@ impl BatchWrite for Arc<Recorder> {
         if titles.iter().any(|t| t == "bad") {
             return Err(RepositoryError::Other("constraint".into()));
         }
-        Ok((1..=batch.len() as u64).map(Written::Created).collect())
+        Ok((1..=batch.len() as u64)
+            .map(|count| {
+                Written::Created(InboxPosition {
+                    seq: count,
+                    unread_count: count,
+                })
+            })
+            .collect())
     }
 }
 
