@@ -44,6 +44,7 @@
 //! for something stored.
 
 use std::collections::VecDeque;
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -352,7 +353,15 @@ fn write_on_thread(
     loop {
         let batch = shared.next_batch();
         if !batch.is_empty() {
-            futures_executor::block_on(write_batch(&store, batch));
+            // A panic (a bug) fails its batch's callers (their answers are
+            // dropped: `writer_gone`), rolls its transaction back, and
+            // leaves the thread writing the next batches.
+            let written = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                futures_executor::block_on(write_batch(&store, batch));
+            }));
+            if written.is_err() {
+                tracing::error!("the storage writer panicked writing a batch");
+            }
             continue;
         }
         if thread.stop.is_cancelled() || shutdown.is_cancelled() {
