@@ -69,7 +69,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     billing.payment_received(customer, 12_345).await?;
     println!(
         "unread for {customer}: {}",
-        service.unread_count(customer).await?
+        service.unread_count(customer).await?.unread_count
     );
 
     shutdown.shutdown().await;

@@ -33,4 +33,7 @@ pub struct Page {
     pub items: Vec<Notification>,
     /// `None` on the last page.
     pub next_cursor: Option<NotificationId>,
+    /// The number of the user's latest change, read in the same snapshot as
+    /// `items` (contract §7).
+    pub seq: u64,
 }

@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use notification_domain::{
-    now, DomainEvent, EventPublisher, IdempotencyClaim, IdempotentInsert, ListQuery, Notification,
-    NotificationChange, NotificationCreated, NotificationDraft, NotificationId,
-    NotificationRepository, NotificationUpdated, RequestFingerprint, StatusChange, UserId,
-    IDEMPOTENCY_KEY_TTL,
+    now, ChangesAfter, DomainEvent, EventPublisher, IdempotencyClaim, IdempotentInsert,
+    InboxPosition, ListQuery, Notification, NotificationChange, NotificationCreated,
+    NotificationDraft, NotificationId, NotificationRepository, NotificationUpdated,
+    RequestFingerprint, StatusChange, UserId, IDEMPOTENCY_KEY_TTL, MAX_CHANGES_PER_READ,
 };
 use time::OffsetDateTime;
 
@@ -53,8 +53,8 @@ impl NotificationService {
     ) -> Result<CreateOutcome, ServiceError> {
         let Some(Idempotency { publisher, key }) = idempotency else {
             let notification = Notification::new(draft, NotificationId::new(), now());
-            let unread_count = self.repository.insert(&notification).await?;
-            self.announce_created(&notification, unread_count).await;
+            let position = self.repository.insert(&notification).await?;
+            self.announce_created(&notification, position).await;
             return Ok(CreateOutcome::Created(notification));
         };
         let claim = IdempotencyClaim {
@@ -69,8 +69,8 @@ impl NotificationService {
             .insert_idempotent(&notification, &claim, expired_before)
             .await?
         {
-            IdempotentInsert::Inserted { unread_count } => {
-                self.announce_created(&notification, unread_count).await;
+            IdempotentInsert::Inserted { position } => {
+                self.announce_created(&notification, position).await;
                 Ok(CreateOutcome::Created(notification))
             }
             IdempotentInsert::AlreadyUsed(record) if record.is_repeat_of(&claim.fingerprint) => {
@@ -94,7 +94,8 @@ impl NotificationService {
             .ok_or(ServiceError::NotFound)
     }
 
-    /// One page of the user's notifications, newest first.
+    /// One page of the user's notifications, newest first, with the user's
+    /// latest seq as of the same snapshot.
     pub async fn list(&self, user_id: UserId, request: PageRequest) -> Result<Page, ServiceError> {
         let limit = request.limit.clamp(1, MAX_PAGE_SIZE);
         // One extra row tells whether another page follows.
@@ -103,19 +104,60 @@ impl NotificationService {
             before: request.cursor,
             limit: limit + 1,
         };
-        let mut items = self.repository.list(user_id, query).await?;
+        let (mut items, seq) = self.repository.list(user_id, query).await?;
         let next_cursor = if items.len() > limit as usize {
             items.truncate(limit as usize);
             items.last().map(Notification::id)
         } else {
             None
         };
-        Ok(Page { items, next_cursor })
+        Ok(Page {
+            items,
+            next_cursor,
+            seq,
+        })
     }
 
-    /// How many of the user's notifications are unread.
-    pub async fn unread_count(&self, user_id: UserId) -> Result<u64, ServiceError> {
+    /// How many of the user's notifications are unread, and the number of
+    /// the user's latest change (read together).
+    pub async fn unread_count(&self, user_id: UserId) -> Result<InboxPosition, ServiceError> {
         Ok(self.repository.unread_count(user_id).await?)
+    }
+
+    /// The user's changes after `after_seq`, oldest first, at most `limit`
+    /// (clamped to 1..=[`MAX_CHANGES_PER_READ`]), each the very event that
+    /// was published for it; or [`ChangesAfter::Gone`] when they are no
+    /// longer kept or `after_seq` is beyond the latest.
+    pub async fn changes(
+        &self,
+        user_id: UserId,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<ChangesAfter, ServiceError> {
+        let limit = limit.clamp(1, MAX_CHANGES_PER_READ);
+        Ok(self
+            .repository
+            .changes_after(user_id, after_seq, limit)
+            .await?)
+    }
+
+    /// The seq at which the user's notification `id` was created, while the
+    /// change log keeps that create (also after a delete); `None` otherwise.
+    pub async fn creation_seq(
+        &self,
+        user_id: UserId,
+        id: NotificationId,
+    ) -> Result<Option<u64>, ServiceError> {
+        Ok(self.repository.creation_seq(user_id, id).await?)
+    }
+
+    /// The latest positions of many users at once; users left out have had
+    /// no change (seq 0).
+    pub async fn latest_seqs(
+        &self,
+        users: &[UserId],
+    ) -> Result<Vec<(UserId, InboxPosition)>, ServiceError> {
+        Ok(self.repository.latest_seqs(users).await?)
     }
 
     /// UNREAD → READ. A repeat returns the notification unchanged and publishes nothing.
@@ -160,7 +202,8 @@ impl NotificationService {
                     updated: outcome.updated,
                 },
                 unread_count: outcome.unread_count,
-                occurred_at: now(),
+                seq: outcome.seq,
+                occurred_at: read_at,
             })
             .await;
         }
@@ -170,17 +213,19 @@ impl NotificationService {
     /// Deletes the user's notification, then publishes a `delete` update.
     #[tracing::instrument(skip(self))]
     pub async fn delete(&self, user_id: UserId, id: NotificationId) -> Result<(), ServiceError> {
-        let unread_count = self
+        let at = now();
+        let position = self
             .repository
-            .delete(user_id, id)
+            .delete(user_id, id, at)
             .await?
             .ok_or(ServiceError::NotFound)?;
         self.publish(NotificationUpdated {
             user_id,
             notification_id: Some(id),
             change: NotificationChange::Deleted,
-            unread_count,
-            occurred_at: now(),
+            unread_count: position.unread_count,
+            seq: position.seq,
+            occurred_at: at,
         })
         .await;
         Ok(())
@@ -230,7 +275,8 @@ impl NotificationService {
                 notification_id: Some(id),
                 change: notification_change(change, &outcome.notification, at),
                 unread_count: outcome.unread_count,
-                occurred_at: now(),
+                seq: outcome.seq,
+                occurred_at: at,
             })
             .await;
         }
@@ -238,20 +284,25 @@ impl NotificationService {
     }
 
     /// Counts and publishes a stored new notification.
-    async fn announce_created(&self, notification: &Notification, unread_count: u64) {
+    ///
+    /// The event's time is the notification's `created_at`: the change log
+    /// keeps that time, so the event rebuilt from the log is this one.
+    async fn announce_created(&self, notification: &Notification, position: InboxPosition) {
         metrics::counter!("notifications_created_total").increment(1);
         tracing::debug!(notification_id = %notification.id(), "notification stored");
         self.publish(NotificationCreated {
             notification: notification.clone(),
-            unread_count,
-            occurred_at: now(),
+            unread_count: position.unread_count,
+            seq: position.seq,
+            occurred_at: notification.created_at(),
         })
         .await;
     }
 
     /// Publishes after a change is stored. A failure here loses no data (the
-    /// change is durable and clients catch up with `since`), so it is logged and
-    /// counted rather than turned into an error for the caller.
+    /// change is durable and in the change log, where connections find it
+    /// by its seq), so it is logged and counted rather than turned into an
+    /// error for the caller.
     async fn publish(&self, event: impl Into<DomainEvent>) {
         let event = event.into();
         let user_id = event.user_id();

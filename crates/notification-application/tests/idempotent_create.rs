@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use notification_application::{CreateOutcome, Idempotency, NotificationService, ServiceError};
 use notification_domain::{
-    DomainEvent, IdempotencyKey, IdempotencyRecord, IdempotentInsert, MockEventPublisher,
-    MockNotificationRepository, Notification, NotificationDraft, NotificationId, PublishError,
-    RepositoryError, RequestFingerprint, UserId, IDEMPOTENCY_KEY_TTL,
+    DomainEvent, IdempotencyKey, IdempotencyRecord, IdempotentInsert, InboxPosition,
+    MockEventPublisher, MockNotificationRepository, Notification, NotificationDraft,
+    NotificationId, PublishError, RepositoryError, RequestFingerprint, UserId, IDEMPOTENCY_KEY_TTL,
 };
 
 fn user() -> UserId {
@@ -59,7 +59,14 @@ async fn a_new_key_stores_the_notification_with_its_claim_then_publishes_created
                 && *expired_before == notification.created_at() - IDEMPOTENCY_KEY_TTL
         })
         .times(1)
-        .returning(|_, _, _| Ok(IdempotentInsert::Inserted { unread_count: 3 }));
+        .returning(|_, _, _| {
+            Ok(IdempotentInsert::Inserted {
+                position: InboxPosition {
+                    seq: 1,
+                    unread_count: 3,
+                },
+            })
+        });
     repo.expect_insert().never();
     let mut publisher = MockEventPublisher::new();
     publisher
@@ -147,8 +154,14 @@ async fn storage_down_is_unavailable_and_publishes_nothing() {
 #[tokio::test]
 async fn a_failed_publish_still_creates_because_the_notification_is_stored() {
     let mut repo = MockNotificationRepository::new();
-    repo.expect_insert_idempotent()
-        .returning(|_, _, _| Ok(IdempotentInsert::Inserted { unread_count: 1 }));
+    repo.expect_insert_idempotent().returning(|_, _, _| {
+        Ok(IdempotentInsert::Inserted {
+            position: InboxPosition {
+                seq: 1,
+                unread_count: 1,
+            },
+        })
+    });
     let mut publisher = MockEventPublisher::new();
     publisher
         .expect_publish()

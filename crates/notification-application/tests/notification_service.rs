@@ -7,9 +7,9 @@ use std::sync::Arc;
 use mockall::predicate::eq;
 use notification_application::{NotificationService, PageRequest, ServiceError};
 use notification_domain::{
-    DomainEvent, MockEventPublisher, MockNotificationRepository, Notification, NotificationChange,
-    NotificationDraft, NotificationId, NotificationStatus, PublishError, ReadAllOutcome,
-    RepositoryError, StatusChange, StatusChangeOutcome, StatusFilter, UserId,
+    DomainEvent, InboxPosition, MockEventPublisher, MockNotificationRepository, Notification,
+    NotificationChange, NotificationDraft, NotificationId, NotificationStatus, PublishError,
+    ReadAllOutcome, RepositoryError, StatusChange, StatusChangeOutcome, StatusFilter, UserId,
 };
 
 fn user() -> UserId {
@@ -40,7 +40,13 @@ fn applied(
         notification,
         changed,
         unread_count,
+        seq: 7,
     }
+}
+
+/// A repository's answer to a change: its seq and the count after it.
+fn position(seq: u64, unread_count: u64) -> InboxPosition {
+    InboxPosition { seq, unread_count }
 }
 
 fn stored_unread(user_id: UserId) -> Notification {
@@ -72,13 +78,16 @@ async fn create_stores_then_publishes_created_with_the_unread_count() {
     repo.expect_insert()
         .withf(move |n| n.user_id() == user_id && n.status() == NotificationStatus::Unread)
         .times(1)
-        .returning(|_| Ok(4));
+        .returning(|_| Ok(position(12, 4)));
     let mut publisher = MockEventPublisher::new();
     publisher
         .expect_publish()
         .withf(move |event| match event {
             DomainEvent::NotificationCreated(e) => {
-                e.unread_count == 4 && e.notification.user_id() == user_id
+                e.unread_count == 4
+                    && e.seq == 12
+                    && e.notification.user_id() == user_id
+                    && e.occurred_at == e.notification.created_at()
             }
             DomainEvent::NotificationUpdated(_) => false,
         })
@@ -107,7 +116,7 @@ async fn create_publishes_nothing_when_the_store_fails() {
 #[tokio::test]
 async fn create_succeeds_when_publishing_fails_because_the_notification_is_stored() {
     let mut repo = MockNotificationRepository::new();
-    repo.expect_insert().returning(|_| Ok(1));
+    repo.expect_insert().returning(|_| Ok(position(1, 1)));
     let mut publisher = MockEventPublisher::new();
     publisher
         .expect_publish()
@@ -149,7 +158,7 @@ async fn list_asks_for_one_extra_row_and_returns_a_cursor_when_more_follow() {
     let mut repo = MockNotificationRepository::new();
     repo.expect_list()
         .withf(|_, q| q.limit == 3 && q.filter == StatusFilter::Inbox && q.before.is_none())
-        .returning(move |_, _| Ok(rows.clone()));
+        .returning(move |_, _| Ok((rows.clone(), 5)));
     let page = service(repo, no_publish())
         .list(
             user_id,
@@ -162,6 +171,7 @@ async fn list_asks_for_one_extra_row_and_returns_a_cursor_when_more_follow() {
         .unwrap();
     assert_eq!(page.items.len(), 2);
     assert_eq!(page.next_cursor, Some(expected_cursor));
+    assert_eq!(page.seq, 5);
 }
 
 #[tokio::test]
@@ -169,7 +179,8 @@ async fn list_has_no_cursor_on_the_last_page() {
     let user_id = user();
     let rows: Vec<Notification> = (0..2).map(|_| stored_unread(user_id)).collect();
     let mut repo = MockNotificationRepository::new();
-    repo.expect_list().returning(move |_, _| Ok(rows.clone()));
+    repo.expect_list()
+        .returning(move |_, _| Ok((rows.clone(), 2)));
     let page = service(repo, no_publish())
         .list(
             user_id,
@@ -190,13 +201,13 @@ async fn unread_count_comes_from_the_repository() {
     let mut repo = MockNotificationRepository::new();
     repo.expect_unread_count()
         .with(eq(user_id))
-        .returning(|_| Ok(9));
+        .returning(|_| Ok(position(3, 9)));
     assert_eq!(
         service(repo, no_publish())
             .unread_count(user_id)
             .await
             .unwrap(),
-        9
+        position(3, 9)
     );
 }
 
@@ -219,7 +230,8 @@ async fn mark_read_stores_the_change_then_publishes_a_read_update() {
             matches!(event, DomainEvent::NotificationUpdated(e)
                 if e.notification_id == Some(id)
                 && matches!(e.change, NotificationChange::Read { .. })
-                && e.unread_count == 0)
+                && e.unread_count == 0
+                && e.seq == 7)
         })
         .times(1)
         .returning(|_| Ok(()));
@@ -314,6 +326,7 @@ async fn read_all_publishes_one_update_with_the_count() {
             Ok(ReadAllOutcome {
                 updated: 5,
                 unread_count: 0,
+                seq: 8,
             })
         });
     let mut publisher = MockEventPublisher::new();
@@ -322,7 +335,9 @@ async fn read_all_publishes_one_update_with_the_count() {
         .withf(|e| {
             matches!(e, DomainEvent::NotificationUpdated(u)
                 if u.notification_id.is_none()
-                && matches!(u.change, NotificationChange::AllRead { updated: 5, .. }))
+                && u.seq == 8
+                && matches!(u.change, NotificationChange::AllRead { updated: 5, read_at }
+                    if read_at == u.occurred_at))
         })
         .times(1)
         .returning(|_| Ok(()));
@@ -336,6 +351,7 @@ async fn read_all_with_nothing_unread_publishes_nothing() {
         Ok(ReadAllOutcome {
             updated: 0,
             unread_count: 0,
+            seq: 4,
         })
     });
     assert_eq!(
@@ -357,8 +373,8 @@ async fn delete_publishes_a_delete_update() {
     let (user_id, id) = (user(), NotificationId::new());
     let mut repo = MockNotificationRepository::new();
     repo.expect_delete()
-        .with(eq(user_id), eq(id))
-        .returning(|_, _| Ok(Some(3)));
+        .with(eq(user_id), eq(id), mockall::predicate::always())
+        .returning(|_, _, _| Ok(Some(position(6, 3))));
     let mut publisher = MockEventPublisher::new();
     publisher
         .expect_publish()
@@ -366,7 +382,8 @@ async fn delete_publishes_a_delete_update() {
             matches!(e, DomainEvent::NotificationUpdated(u)
                 if u.change == NotificationChange::Deleted
                 && u.notification_id == Some(id)
-                && u.unread_count == 3)
+                && u.unread_count == 3
+                && u.seq == 6)
         })
         .times(1)
         .returning(|_| Ok(()));
@@ -376,7 +393,7 @@ async fn delete_publishes_a_delete_update() {
 #[tokio::test]
 async fn deleting_a_missing_notification_is_not_found_and_publishes_nothing() {
     let mut repo = MockNotificationRepository::new();
-    repo.expect_delete().returning(|_, _| Ok(None));
+    repo.expect_delete().returning(|_, _, _| Ok(None));
     let result = service(repo, no_publish())
         .delete(user(), NotificationId::new())
         .await;
@@ -387,7 +404,7 @@ async fn deleting_a_missing_notification_is_not_found_and_publishes_nothing() {
 async fn deleting_fails_without_publishing_when_storage_fails() {
     let mut repo = MockNotificationRepository::new();
     repo.expect_delete()
-        .returning(|_, _| Err(RepositoryError::Other("disk full".into())));
+        .returning(|_, _, _| Err(RepositoryError::Other("disk full".into())));
     let result = service(repo, no_publish())
         .delete(user(), NotificationId::new())
         .await;

@@ -16,6 +16,8 @@ pub struct NotificationCreated {
     pub notification: Notification,
     /// The user's unread count right after this notification was stored.
     pub unread_count: u64,
+    /// The number of this change in the user's change sequence.
+    pub seq: u64,
     pub occurred_at: OffsetDateTime,
 }
 
@@ -58,6 +60,8 @@ pub struct NotificationUpdated {
     pub change: NotificationChange,
     /// The user's unread count right after this change.
     pub unread_count: u64,
+    /// The number of this change in the user's change sequence.
+    pub seq: u64,
     pub occurred_at: OffsetDateTime,
 }
 
@@ -74,6 +78,22 @@ impl DomainEvent {
         match self {
             Self::NotificationCreated(e) => e.notification.user_id(),
             Self::NotificationUpdated(e) => e.user_id,
+        }
+    }
+
+    /// The number of this change in the user's change sequence.
+    pub fn seq(&self) -> u64 {
+        match self {
+            Self::NotificationCreated(e) => e.seq,
+            Self::NotificationUpdated(e) => e.seq,
+        }
+    }
+
+    /// The user's unread count right after this change.
+    pub fn unread_count(&self) -> u64 {
+        match self {
+            Self::NotificationCreated(e) => e.unread_count,
+            Self::NotificationUpdated(e) => e.unread_count,
         }
     }
 

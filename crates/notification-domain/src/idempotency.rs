@@ -18,6 +18,7 @@ use crate::error::ValidationError;
 use crate::fingerprint::RequestFingerprint;
 use crate::ids::UserId;
 use crate::notification::Notification;
+use crate::sync::InboxPosition;
 
 /// How long a key is remembered: a repeat within this answers the first result.
 pub const IDEMPOTENCY_KEY_TTL: Duration = Duration::hours(24);
@@ -88,8 +89,9 @@ impl IdempotencyRecord {
 pub enum IdempotentInsert {
     /// The key was free: the notification and the key are stored, together.
     Inserted {
-        /// The user's unread count right after the insert.
-        unread_count: u64,
+        /// The create's number in the user's change sequence, and the
+        /// user's unread count right after it.
+        position: InboxPosition,
     },
     /// The publisher already used the key (possibly a moment ago, in a
     /// concurrent request): nothing was stored.

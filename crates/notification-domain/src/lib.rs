@@ -19,6 +19,8 @@
 //! - [`repository`] and [`publisher`]: the ports that infrastructure implements.
 //!   With the `mocks` feature, mockall mocks of every port are exported for other
 //!   crates' unit tests.
+//! - [`sync`]: the per-user change sequence: [`InboxPosition`] and
+//!   [`ChangesAfter`], what the change log answers.
 //! - [`error`]: validation and port errors.
 //!
 //! Other bounded contexts in the same binary depend on this crate (and on
@@ -34,6 +36,7 @@ pub mod notification;
 pub mod publisher;
 pub mod repository;
 pub mod status_change;
+pub mod sync;
 pub mod timestamp;
 
 pub use content::{Message, Metadata, NotificationDraft, Title};
@@ -50,6 +53,7 @@ pub use repository::{
     ListQuery, NotificationRepository, ReadAllOutcome, StatusChangeOutcome, StatusFilter,
 };
 pub use status_change::StatusChange;
+pub use sync::{ChangesAfter, InboxPosition, MAX_CHANGES_PER_READ};
 pub use timestamp::now;
 
 #[cfg(any(test, feature = "mocks"))]

@@ -8,6 +8,7 @@ use crate::idempotency::{IdempotencyClaim, IdempotentInsert};
 use crate::ids::{NotificationId, UserId};
 use crate::notification::{Notification, NotificationStatus};
 use crate::status_change::StatusChange;
+use crate::sync::{ChangesAfter, InboxPosition};
 
 /// Which notifications a listing includes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -35,6 +36,9 @@ pub struct ReadAllOutcome {
     pub updated: u64,
     /// The user's unread count afterwards (0 unless one was created meanwhile).
     pub unread_count: u64,
+    /// The read-all's number in the user's change sequence when `updated > 0`
+    /// (one number for the whole read-all), else the user's latest.
+    pub seq: u64,
 }
 
 /// The result of a status change of a notification that exists.
@@ -47,6 +51,9 @@ pub struct StatusChangeOutcome {
     pub changed: bool,
     /// The user's unread count afterwards.
     pub unread_count: u64,
+    /// The change's number in the user's change sequence when `changed`,
+    /// else the user's latest (a repeat takes no number).
+    pub seq: u64,
 }
 
 /// Where notifications are kept.
@@ -54,11 +61,20 @@ pub struct StatusChangeOutcome {
 /// Every query is scoped to one user: a notification of another user is
 /// simply not found. Methods that change data return the user's unread count
 /// right after the change, kept by the repository in the same transaction.
+///
+/// Every change also takes the user's next number of the change sequence
+/// (contract §7), assigned in the change's own transaction, and is written to
+/// the change log with everything needed to rebuild its [`DomainEvent`]
+/// exactly: the event's `occurred_at` is the time the caller passes in
+/// (`created_at` of a new notification, `at` / `read_at` of a change).
+///
+/// [`DomainEvent`]: crate::DomainEvent
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait NotificationRepository: Send + Sync {
-    /// Stores a new notification; returns the user's unread count afterwards.
-    async fn insert(&self, notification: &Notification) -> Result<u64, RepositoryError>;
+    /// Stores a new notification; returns the create's position (its seq and
+    /// the user's unread count afterwards).
+    async fn insert(&self, notification: &Notification) -> Result<InboxPosition, RepositoryError>;
 
     /// Stores a new notification under an idempotency key, unless the
     /// publisher already used the key.
@@ -96,15 +112,17 @@ pub trait NotificationRepository: Send + Sync {
         id: NotificationId,
     ) -> Result<Option<Notification>, RepositoryError>;
 
-    /// Up to `query.limit` notifications, newest first.
+    /// Up to `query.limit` notifications, newest first, and the user's latest
+    /// seq, read in the same snapshot.
     async fn list(
         &self,
         user_id: UserId,
         query: ListQuery,
-    ) -> Result<Vec<Notification>, RepositoryError>;
+    ) -> Result<(Vec<Notification>, u64), RepositoryError>;
 
-    /// How many of the user's notifications are UNREAD.
-    async fn unread_count(&self, user_id: UserId) -> Result<u64, RepositoryError>;
+    /// How many of the user's notifications are UNREAD, and the user's latest
+    /// seq, read in the same snapshot.
+    async fn unread_count(&self, user_id: UserId) -> Result<InboxPosition, RepositoryError>;
 
     /// Applies `change` at `at` to the user's notification, in one write
     /// serialized with every other write of that user (so it can never be
@@ -125,13 +143,14 @@ pub trait NotificationRepository: Send + Sync {
         read_at: OffsetDateTime,
     ) -> Result<ReadAllOutcome, RepositoryError>;
 
-    /// Deletes the user's notification. Returns the unread count afterwards, or
-    /// `None` when there was no such notification.
+    /// Deletes the user's notification at `at`. Returns the delete's position,
+    /// or `None` when there was no such notification.
     async fn delete(
         &self,
         user_id: UserId,
         id: NotificationId,
-    ) -> Result<Option<u64>, RepositoryError>;
+        at: OffsetDateTime,
+    ) -> Result<Option<InboxPosition>, RepositoryError>;
 
     /// Up to `limit` of the user's notifications created after `after`, oldest
     /// first (used to replay what a reconnecting client missed).
@@ -141,6 +160,47 @@ pub trait NotificationRepository: Send + Sync {
         after: NotificationId,
         limit: u32,
     ) -> Result<Vec<Notification>, RepositoryError>;
+
+    /// The user's changes after `after`, in seq order, at most `limit`
+    /// (1..=[`MAX_CHANGES_PER_READ`]), and the user's position now, read in
+    /// one snapshot. [`ChangesAfter::Gone`] when the change right after
+    /// `after` is no longer kept or `after` is beyond the latest seq;
+    /// `after` equal to the latest is an empty [`ChangesAfter::Kept`],
+    /// however old.
+    ///
+    /// [`MAX_CHANGES_PER_READ`]: crate::MAX_CHANGES_PER_READ
+    async fn changes_after(
+        &self,
+        user_id: UserId,
+        after: u64,
+        limit: u32,
+    ) -> Result<ChangesAfter, RepositoryError>;
+
+    /// The seq at which the user's notification `id` was created, while the
+    /// log still holds that create (also after the notification was deleted).
+    /// `None` for an id never this user's, created before the change log
+    /// existed, or pruned from the log.
+    async fn creation_seq(
+        &self,
+        user_id: UserId,
+        id: NotificationId,
+    ) -> Result<Option<u64>, RepositoryError>;
+
+    /// The positions of many users in one query. Users without any change
+    /// may be left out (their seq is 0).
+    async fn latest_seqs(
+        &self,
+        users: &[UserId],
+    ) -> Result<Vec<(UserId, InboxPosition)>, RepositoryError>;
+
+    /// Forgets up to `limit` changes of the log made before `older_than`
+    /// (the oldest first); returns how many. Called in chunks, like
+    /// [`Self::purge_idempotency_keys`].
+    async fn purge_changes(
+        &self,
+        older_than: OffsetDateTime,
+        limit: u32,
+    ) -> Result<u64, RepositoryError>;
 
     /// Answers when the database does (readiness).
     async fn ping(&self) -> Result<(), RepositoryError>;

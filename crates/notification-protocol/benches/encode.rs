@@ -33,6 +33,7 @@ fn messages() -> Vec<(&'static str, ServerMessage)> {
         update_type,
         data,
         unread_count: 3,
+        seq: 41,
     };
     vec![
         (
@@ -51,6 +52,7 @@ fn messages() -> Vec<(&'static str, ServerMessage)> {
                     archived_at: None,
                 },
                 unread_count: 4,
+                seq: 41,
             },
         ),
         (
@@ -91,6 +93,7 @@ fn messages() -> Vec<(&'static str, ServerMessage)> {
                     ..UpdateData::default()
                 },
                 unread_count: 0,
+                seq: 41,
             },
         ),
         (

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use crate::kinds::NotificationType;
 use crate::resource::NotificationResource;
+use crate::ws::ServerMessage;
 
 /// Body of `POST /api/v1/notifications`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -33,6 +34,11 @@ pub struct NotificationPage {
     pub items: Vec<NotificationResource>,
     /// Pass as `?cursor=` for the next (older) page; `null` on the last page.
     pub next_cursor: Option<String>,
+    /// The number of the user's latest change, read in the same snapshot as
+    /// `items` (contract §7): changes after it are not in this page.
+    /// (0 from a server older than v2.)
+    #[serde(default)]
+    pub seq: u64,
 }
 
 /// Body of `GET /api/v1/notifications/unread-count`.
@@ -40,6 +46,27 @@ pub struct NotificationPage {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UnreadCountResponse {
     pub unread_count: u64,
+    /// The number of the user's latest change, the one `unread_count` is
+    /// right after (contract §7; 0 before the first, and from a server older
+    /// than v2).
+    #[serde(default)]
+    pub seq: u64,
+}
+
+/// Body of `GET /api/v1/changes` (contract §7): the user's changes after
+/// `after_seq`, for clients that poll instead of holding a socket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChangesPage {
+    /// The very `notification` / `notification_update` messages a connected
+    /// client received for these changes, in `seq` order, without a gap.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub changes: Vec<ServerMessage>,
+    /// The number of the user's latest change. The next page starts after
+    /// the last change returned (or here, when there was none).
+    pub seq: u64,
+    /// Whether changes after the last one returned exist.
+    pub has_more: bool,
 }
 
 /// Body of `POST /api/v1/notifications/read-all`.
@@ -62,6 +89,9 @@ pub enum ErrorCode {
     PayloadTooLarge,
     ValidationFailed,
     IdempotencyKeyReused,
+    /// 410 (contract §7): the changes after the asked position are no longer
+    /// kept, or the position is beyond the latest: reload the inbox.
+    ResyncRequired,
     TooManyConnections,
     ServiceUnavailable,
     Internal,

@@ -2,7 +2,7 @@
 
 #[cfg(feature = "domain")]
 use notification_domain::{
-    NotificationChange, NotificationCreated, NotificationUpdated, StatusChange,
+    DomainEvent, NotificationChange, NotificationCreated, NotificationUpdated, StatusChange,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -20,6 +20,10 @@ pub enum ServerMessage {
     Notification {
         data: NotificationResource,
         unread_count: u64,
+        /// The change's number in the user's change sequence (contract §7);
+        /// 0 from a server older than v2.
+        #[serde(default)]
+        seq: u64,
     },
     /// One notification changed, or all were read (`notification_id` null).
     NotificationUpdate {
@@ -27,6 +31,10 @@ pub enum ServerMessage {
         update_type: UpdateType,
         data: UpdateData,
         unread_count: u64,
+        /// The change's number in the user's change sequence (contract §7);
+        /// 0 from a server older than v2.
+        #[serde(default)]
+        seq: u64,
     },
     /// Reply to a client `ping`.
     Pong { timestamp: i64 },
@@ -135,6 +143,7 @@ impl From<&NotificationCreated> for ServerMessage {
         Self::Notification {
             data: NotificationResource::from(&event.notification),
             unread_count: event.unread_count,
+            seq: event.seq,
         }
     }
 }
@@ -170,6 +179,19 @@ impl From<&NotificationUpdated> for ServerMessage {
             update_type: UpdateType::of(&event.change),
             data,
             unread_count: event.unread_count,
+            seq: event.seq,
+        }
+    }
+}
+
+/// The message every connection receives for a change, and the changes feed
+/// lists: one function for the pusher, the replay and REST.
+#[cfg(feature = "domain")]
+impl From<&DomainEvent> for ServerMessage {
+    fn from(event: &DomainEvent) -> Self {
+        match event {
+            DomainEvent::NotificationCreated(created) => Self::from(created),
+            DomainEvent::NotificationUpdated(updated) => Self::from(updated),
         }
     }
 }
@@ -187,6 +209,7 @@ mod tests {
             notification_id: id,
             change,
             unread_count: 3,
+            seq: 11,
             occurred_at: datetime!(2025-12-31 18:05 UTC),
         };
         serde_json::to_value(ServerMessage::from(&event)).unwrap()
@@ -203,7 +226,8 @@ mod tests {
                 "notification_id": "0192f5c8-7d3e-7c4a-9a8e-1f2b3c4d5e6f",
                 "update_type": "read",
                 "data": {"status": "READ", "read_at": "2025-12-31T18:05:00Z"},
-                "unread_count": 3
+                "unread_count": 3,
+                "seq": 11
             })
         );
     }

@@ -139,7 +139,9 @@ impl Driver {
             }
         };
         match message {
-            ServerMessage::Notification { data, unread_count } => {
+            ServerMessage::Notification {
+                data, unread_count, ..
+            } => {
                 session.unread_count = unread_count;
                 if self.seen.insert(data.notification_id) {
                     self.emit(Event::Notification {
@@ -156,6 +158,7 @@ impl Driver {
                 update_type,
                 data,
                 unread_count,
+                ..
             } => {
                 session.unread_count = unread_count;
                 if let (UpdateType::Delete, Some(id)) = (update_type, notification_id) {

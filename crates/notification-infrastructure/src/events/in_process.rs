@@ -61,6 +61,7 @@ mod tests {
                 updated: 3,
             },
             unread_count: 0,
+            seq: 0,
             occurred_at: now(),
         }
         .into()

@@ -258,6 +258,8 @@ mod v1 {
             } => NotificationCreated {
                 notification: notification.into_domain()?,
                 unread_count,
+                // The v1 envelope carries no seq (sync-realtime's v2 will).
+                seq: 0,
                 occurred_at,
             }
             .into(),
@@ -274,6 +276,7 @@ mod v1 {
                     .into_domain()
                     .ok_or_else(|| DecodeError::UnknownChangeKind(change_kind(bytes)))?,
                 unread_count,
+                seq: 0,
                 occurred_at,
             }
             .into(),
@@ -348,6 +351,7 @@ mod tests {
             notification_id,
             change,
             unread_count: 7,
+            seq: 0,
             occurred_at: datetime!(2026-01-01 10:05:00.000001 UTC),
         }
         .into()
@@ -366,6 +370,7 @@ mod tests {
                 NotificationCreated {
                     notification,
                     unread_count: u64::MAX,
+                    seq: 0,
                     occurred_at: datetime!(2026-01-01 10:00:00.123456 UTC),
                 }
                 .into()
@@ -453,6 +458,7 @@ mod tests {
         let expected: DomainEvent = NotificationCreated {
             notification: notification(),
             unread_count: 3,
+            seq: 0,
             occurred_at: datetime!(2026-01-01 10:00:00.123456 UTC),
         }
         .into();

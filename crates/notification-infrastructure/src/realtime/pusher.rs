@@ -117,6 +117,7 @@ mod tests {
             notification_id: with_id.then(|| NOTIFICATION.parse().unwrap()),
             change,
             unread_count: 3,
+            seq: 0,
             occurred_at: datetime!(2025-12-31 18:05 UTC),
         }
     }
@@ -153,6 +154,7 @@ mod tests {
                 datetime!(2025-12-31 18:00 UTC),
             ),
             unread_count: 5,
+            seq: 0,
             occurred_at: datetime!(2025-12-31 18:00 UTC),
         };
 
@@ -179,7 +181,8 @@ mod tests {
                     "read_at": null,
                     "archived_at": null
                 },
-                "unread_count": 5
+                "unread_count": 5,
+                "seq": 0
             })
         );
     }
@@ -191,25 +194,25 @@ mod tests {
             (
                 update(NotificationChange::Read { read_at: at }, true),
                 json!({"type": "notification_update", "notification_id": NOTIFICATION,
-                       "update_type": "read", "unread_count": 3,
+                       "update_type": "read", "unread_count": 3, "seq": 0,
                        "data": {"status": "READ", "read_at": "2025-12-31T18:05:00Z"}}),
             ),
             (
                 update(NotificationChange::Unread, true),
                 json!({"type": "notification_update", "notification_id": NOTIFICATION,
-                       "update_type": "unread", "unread_count": 3,
+                       "update_type": "unread", "unread_count": 3, "seq": 0,
                        "data": {"status": "UNREAD"}}),
             ),
             (
                 update(NotificationChange::Archived { archived_at: at }, true),
                 json!({"type": "notification_update", "notification_id": NOTIFICATION,
-                       "update_type": "archive", "unread_count": 3,
+                       "update_type": "archive", "unread_count": 3, "seq": 0,
                        "data": {"status": "ARCHIVED", "archived_at": "2025-12-31T18:05:00Z"}}),
             ),
             (
                 update(NotificationChange::Deleted, true),
                 json!({"type": "notification_update", "notification_id": NOTIFICATION,
-                       "update_type": "delete", "unread_count": 3, "data": {}}),
+                       "update_type": "delete", "unread_count": 3, "seq": 0, "data": {}}),
             ),
             (
                 update(
@@ -220,7 +223,7 @@ mod tests {
                     false,
                 ),
                 json!({"type": "notification_update", "notification_id": null,
-                       "update_type": "read_all", "unread_count": 3,
+                       "update_type": "read_all", "unread_count": 3, "seq": 0,
                        "data": {"status": "READ", "read_at": "2025-12-31T18:05:00Z", "updated": 7}}),
             ),
         ];

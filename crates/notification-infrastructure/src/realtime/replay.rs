@@ -89,9 +89,9 @@ impl Replay {
                 State::Done => return ReplayStep::Finished { sent: self.sent },
                 State::Lookup => match self.service.get(self.user_id, self.since).await {
                     Ok(_) => match self.service.unread_count(self.user_id).await {
-                        Ok(unread_count) => {
+                        Ok(position) => {
                             self.state = State::Pages {
-                                unread_count,
+                                unread_count: position.unread_count,
                                 after: self.since.earlier_by(REPLAY_GRACE).unwrap_or(self.since),
                                 page: VecDeque::new(),
                                 more: true,
@@ -116,6 +116,8 @@ impl Replay {
                         return ReplayStep::Send(ServerMessage::Notification {
                             data: NotificationResource::from(&notification),
                             unread_count: *unread_count,
+                            // Replaced by the change log's replay (sync-realtime).
+                            seq: 0,
                         });
                     }
                     if !*more {

@@ -47,7 +47,12 @@ fn service(since_known: bool, missed: Vec<Notification>) -> NotificationService 
             Notification::new(draft, id, time::OffsetDateTime::now_utc())
         }))
     });
-    repository.expect_unread_count().returning(|_| Ok(7));
+    repository.expect_unread_count().returning(|_| {
+        Ok(notification_domain::InboxPosition {
+            seq: 0,
+            unread_count: 7,
+        })
+    });
     let mut pages = missed;
     repository
         .expect_list_after()

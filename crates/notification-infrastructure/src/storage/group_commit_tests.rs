@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex as StdMutex;
 
 use futures_util::FutureExt;
-use notification_domain::{Notification, NotificationDraft, NotificationId, UserId};
+use notification_domain::{InboxPosition, Notification, NotificationDraft, NotificationId, UserId};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
@@ -33,7 +33,7 @@ struct Recorder {
 /// A create through the queue, answered with its unread count.
 async fn create(commit: &GroupCommit, notification: &Notification) -> Result<u64, RepositoryError> {
     match commit.submit(Write::Create(notification.clone())).await? {
-        Written::Created(count) => Ok(count),
+        Written::Created(position) => Ok(position.unread_count),
         other => Err(crate::storage::write::mismatched(&other)),
     }
 }
@@ -61,7 +61,14 @@ impl BatchWrite for Arc<Recorder> {
         if titles.iter().any(|t| t == "bad") {
             return Err(RepositoryError::Other("constraint".into()));
         }
-        Ok((1..=batch.len() as u64).map(Written::Created).collect())
+        Ok((1..=batch.len() as u64)
+            .map(|count| {
+                Written::Created(InboxPosition {
+                    seq: count,
+                    unread_count: count,
+                })
+            })
+            .collect())
     }
 }
 
@@ -388,8 +395,8 @@ async fn shutdown_waits_for_the_writer_thread_to_answer_what_was_queued() {
     assert!(matches!(queued.await.unwrap(), Ok(1)));
 }
 
-/// Panics on a batch holding a title "panic".
-struct Panicking;
+/// Panics on a batch holding a title "panic"; else records it.
+struct Panicking(Arc<Recorder>);
 
 #[async_trait]
 impl BatchWrite for Panicking {
@@ -397,15 +404,17 @@ impl BatchWrite for Panicking {
         if batch.iter().any(|write| title_of(write) == "panic") {
             panic!("a bug in the writer");
         }
-        Ok((1..=batch.len() as u64).map(Written::Created).collect())
+        self.0.write_batch(batch).await
     }
 }
 
 #[tokio::test]
 async fn a_panicking_batch_fails_its_callers_and_the_writer_thread_goes_on() {
+    let recorder = Arc::new(Recorder::default());
+    recorder.release.notify_one();
     let (commit, _thread) = GroupCommit::on_thread(
         "test-writer",
-        Panicking,
+        Panicking(recorder),
         WriteLimits::default(),
         &BackgroundTasks::new(),
     )

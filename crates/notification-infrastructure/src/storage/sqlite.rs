@@ -12,8 +12,8 @@ use uuid::Uuid;
 use super::database_url::{DatabaseUrl, SqliteLocation};
 use super::error::StorageError;
 use super::group_commit::{GroupCommit, WriterThread};
-use super::repository::SqlRepository;
-use super::sql_repository::LIST_INBOX_SQLITE;
+use super::repository::{ReadDialect, SqlRepository};
+use super::sql_repository::{BEGIN_SNAPSHOT_SQLITE, LATEST_SEQS_SQLITE, LIST_INBOX_SQLITE};
 use super::sqlite_checkpointer;
 use super::sqlite_writer::{self, SqliteBatchWriter};
 use super::write_limits::WriteLimits;
@@ -125,7 +125,11 @@ impl SqliteNotificationRepository {
             port: Arc::new(SqlRepository::new(
                 reader.clone(),
                 writes,
-                LIST_INBOX_SQLITE,
+                ReadDialect {
+                    list_inbox: LIST_INBOX_SQLITE,
+                    begin_snapshot: BEGIN_SNAPSHOT_SQLITE,
+                    latest_seqs: LATEST_SEQS_SQLITE,
+                },
             )),
             reader,
             writer,
@@ -274,14 +278,29 @@ mod tests {
                 sql::DELETE_NOTIFICATION.to_owned(),
                 "sqlite_autoindex_notifications_1 (id=?)",
             ),
-            (sql::GET_UNREAD_COUNT.to_owned(), "PRIMARY KEY (user_id=?)"),
+            (sql::GET_POSITION.to_owned(), "PRIMARY KEY (user_id=?)"),
+            (
+                sql::LIST_CHANGES.to_owned(),
+                "sqlite_autoindex_notification_changes_1 (user_id=? AND seq>? AND seq<?)",
+            ),
+            (
+                sql::CREATION_SEQ.to_owned(),
+                "notification_changes_creations (notification_id=?)",
+            ),
+            (
+                sql::PURGE_CHANGES.to_owned(),
+                "notification_changes_by_age (occurred_at_micros<?)",
+            ),
         ];
         for (statement, expected_search) in cases {
             let plan = plan(&repository, &statement).await;
             assert!(
                 plan.contains(&format!(
                     "SEARCH notifications USING INDEX {expected_search}"
-                )) || plan.contains(&format!("SEARCH unread_counters USING {expected_search}")),
+                )) || plan.contains(&format!("SEARCH unread_counters USING {expected_search}"))
+                    || plan.contains(&format!(
+                        "SEARCH notification_changes USING INDEX {expected_search}"
+                    )),
                 "{statement}\n{plan}"
             );
             assert!(!plan.contains("TEMP B-TREE"), "sorts: {statement}\n{plan}");

@@ -6,8 +6,8 @@
 //! (`write_batch`). Nothing writes to the database any other way.
 
 use notification_domain::{
-    IdempotencyClaim, IdempotentInsert, Notification, NotificationId, ReadAllOutcome,
-    RepositoryError, StatusChange, StatusChangeOutcome, UserId,
+    IdempotencyClaim, IdempotentInsert, InboxPosition, Notification, NotificationId,
+    ReadAllOutcome, RepositoryError, StatusChange, StatusChangeOutcome, UserId,
 };
 use time::OffsetDateTime;
 
@@ -29,12 +29,18 @@ pub(crate) enum Write {
     Delete {
         user_id: UserId,
         id: NotificationId,
+        at: OffsetDateTime,
     },
     ReadAll {
         user_id: UserId,
         read_at: OffsetDateTime,
     },
     PurgeKeys {
+        older_than: OffsetDateTime,
+        limit: u32,
+    },
+    /// Forgets the oldest log rows of changes made before `older_than`.
+    PurgeChanges {
         older_than: OffsetDateTime,
         limit: u32,
     },
@@ -50,7 +56,7 @@ impl Write {
             Self::ChangeStatus { user_id, .. }
             | Self::Delete { user_id, .. }
             | Self::ReadAll { user_id, .. } => Some(*user_id),
-            Self::PurgeKeys { .. } => None,
+            Self::PurgeKeys { .. } | Self::PurgeChanges { .. } => None,
         }
     }
 }
@@ -58,15 +64,15 @@ impl Write {
 /// What one [`Write`] answers, after its batch committed.
 #[derive(Debug)]
 pub(crate) enum Written {
-    /// The user's unread count right after the new notification.
-    Created(u64),
+    /// The create's position (its seq, the unread count right after it).
+    Created(InboxPosition),
     CreatedIdempotent(IdempotentInsert),
     /// `None`: no such notification.
     StatusChanged(Option<StatusChangeOutcome>),
-    /// The unread count afterwards; `None`: no such notification.
-    Deleted(Option<u64>),
+    /// The delete's position; `None`: no such notification.
+    Deleted(Option<InboxPosition>),
     ReadAll(ReadAllOutcome),
-    /// How many keys were forgotten.
+    /// How many keys (or log rows) were forgotten.
     Purged(u64),
 }
 

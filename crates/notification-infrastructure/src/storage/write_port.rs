@@ -2,8 +2,8 @@
 //! own type: the one implementation both repositories call.
 
 use notification_domain::{
-    IdempotencyClaim, IdempotentInsert, Notification, NotificationId, ReadAllOutcome,
-    RepositoryError, StatusChange, StatusChangeOutcome, UserId,
+    IdempotencyClaim, IdempotentInsert, InboxPosition, Notification, NotificationId,
+    ReadAllOutcome, RepositoryError, StatusChange, StatusChangeOutcome, UserId,
 };
 use time::OffsetDateTime;
 
@@ -11,7 +11,10 @@ use super::group_commit::GroupCommit;
 use super::write::{mismatched, Write, Written};
 
 impl GroupCommit {
-    pub(crate) async fn insert(&self, notification: &Notification) -> Result<u64, RepositoryError> {
+    pub(crate) async fn insert(
+        &self,
+        notification: &Notification,
+    ) -> Result<InboxPosition, RepositoryError> {
         match self.submit(Write::Create(notification.clone())).await? {
             Written::Created(count) => Ok(count),
             other => Err(mismatched(&other)),
@@ -58,8 +61,9 @@ impl GroupCommit {
         &self,
         user_id: UserId,
         id: NotificationId,
-    ) -> Result<Option<u64>, RepositoryError> {
-        match self.submit(Write::Delete { user_id, id }).await? {
+        at: OffsetDateTime,
+    ) -> Result<Option<InboxPosition>, RepositoryError> {
+        match self.submit(Write::Delete { user_id, id, at }).await? {
             Written::Deleted(count) => Ok(count),
             other => Err(mismatched(&other)),
         }
@@ -82,6 +86,20 @@ impl GroupCommit {
         limit: u32,
     ) -> Result<u64, RepositoryError> {
         match self.submit(Write::PurgeKeys { older_than, limit }).await? {
+            Written::Purged(purged) => Ok(purged),
+            other => Err(mismatched(&other)),
+        }
+    }
+
+    pub(crate) async fn purge_changes(
+        &self,
+        older_than: OffsetDateTime,
+        limit: u32,
+    ) -> Result<u64, RepositoryError> {
+        match self
+            .submit(Write::PurgeChanges { older_than, limit })
+            .await?
+        {
             Written::Purged(purged) => Ok(purged),
             other => Err(mismatched(&other)),
         }

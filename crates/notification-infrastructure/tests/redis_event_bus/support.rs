@@ -155,6 +155,7 @@ pub fn event(tag: u64) -> DomainEvent {
             updated: tag,
         },
         unread_count: tag,
+        seq: 0,
         occurred_at: now(),
     }
     .into()

@@ -43,6 +43,7 @@ pub async fn list_notifications(
     Ok(HttpResponse::Ok().json(NotificationPage {
         items: page.items.iter().map(NotificationResource::from).collect(),
         next_cursor: page.next_cursor.map(encode_cursor),
+        seq: page.seq,
     }))
 }
 

@@ -25,6 +25,9 @@ pub async fn unread_count(
     user: AuthenticatedUser,
     state: web::Data<ApiState>,
 ) -> Result<HttpResponse, ApiError> {
-    let unread_count = state.service.unread_count(user.user_id()).await?;
-    Ok(HttpResponse::Ok().json(UnreadCountResponse { unread_count }))
+    let position = state.service.unread_count(user.user_id()).await?;
+    Ok(HttpResponse::Ok().json(UnreadCountResponse {
+        unread_count: position.unread_count,
+        seq: position.seq,
+    }))
 }

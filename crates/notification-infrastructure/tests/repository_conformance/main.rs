@@ -5,6 +5,7 @@
 //! `postgres::name`). Every SQLite test gets its own file; the PostgreSQL tests
 //! of one run share one fresh database, kept apart by random user ids, so they
 //! can run in parallel. PostgreSQL being down fails the `postgres::` tests.
+//! The change sequence and its log have their own file (`sync.rs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
@@ -13,8 +14,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use notification_domain::{
-    now, IdempotencyClaim, IdempotencyKey, IdempotentInsert, ListQuery, Notification,
-    NotificationDraft, NotificationId, NotificationRepository, NotificationStatus,
+    now, IdempotencyClaim, IdempotencyKey, IdempotentInsert, InboxPosition, ListQuery,
+    Notification, NotificationDraft, NotificationId, NotificationRepository, NotificationStatus,
     NotificationType, RepositoryError, RequestFingerprint, StatusChange, StatusFilter,
     StoredNotification, UserId, IDEMPOTENCY_KEY_TTL,
 };
@@ -87,6 +88,9 @@ macro_rules! conformance_tests {
         }
     };
 }
+
+// The change sequence and the change log (contract §7), same harness.
+mod sync;
 
 conformance_tests!(
     an_inserted_notification_reads_back_equal_after_every_change,
@@ -191,7 +195,7 @@ async fn list(
         before,
         limit,
     };
-    store.repository.list(user, query).await.unwrap()
+    store.repository.list(user, query).await.unwrap().0
 }
 
 fn ids<'a>(notifications: impl IntoIterator<Item = &'a Notification>) -> Vec<NotificationId> {
@@ -225,7 +229,15 @@ async fn an_inserted_notification_reads_back_equal_after_every_change(store: Sto
     .unwrap();
     let inserted = Notification::new(draft, NotificationId::new(), now());
 
-    assert_eq!(store.repository.insert(&inserted).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .repository
+            .insert(&inserted)
+            .await
+            .unwrap()
+            .unread_count,
+        1
+    );
     let got = store.repository.get(user, inserted.id()).await.unwrap();
     assert_eq!(got.as_ref(), Some(&inserted));
 
@@ -270,7 +282,7 @@ async fn another_users_notification_is_not_found_nor_changed(store: Store) {
     );
     assert_eq!(
         repository
-            .delete(stranger, notification.id())
+            .delete(stranger, notification.id(), now())
             .await
             .unwrap(),
         None
@@ -296,8 +308,18 @@ async fn another_users_notification_is_not_found_nor_changed(store: Store) {
         repository.get(owner, notification.id()).await.unwrap(),
         Some(notification)
     );
-    assert_eq!(repository.unread_count(owner).await.unwrap(), 1);
-    assert_eq!(repository.unread_count(stranger).await.unwrap(), 0);
+    assert_eq!(
+        repository.unread_count(owner).await.unwrap().unread_count,
+        1
+    );
+    assert_eq!(
+        repository
+            .unread_count(stranger)
+            .await
+            .unwrap()
+            .unread_count,
+        0
+    );
 }
 
 async fn a_listing_is_newest_first(store: Store) {
@@ -370,7 +392,7 @@ async fn the_unread_count_follows_every_change(store: Store) {
     let user = new_user();
     let repository = &store.repository;
     assert_eq!(
-        repository.unread_count(user).await.unwrap(),
+        repository.unread_count(user).await.unwrap().unread_count,
         0,
         "no counter yet"
     );
@@ -381,7 +403,8 @@ async fn the_unread_count_follows_every_change(store: Store) {
             repository
                 .insert(&notification_for(user, title))
                 .await
-                .unwrap(),
+                .unwrap()
+                .unread_count,
         );
     }
     assert_eq!(counts, [1, 2, 3]);
@@ -390,7 +413,7 @@ async fn the_unread_count_follows_every_change(store: Store) {
 
     let (a, count) = read(&store, a).await;
     assert_eq!(count, 2, "UNREAD → READ");
-    assert_eq!(repository.unread_count(user).await.unwrap(), 2);
+    assert_eq!(repository.unread_count(user).await.unwrap().unread_count, 2);
     let (a, count) = unread(&store, &a).await;
     assert_eq!(count, 3, "READ → UNREAD");
     let (a, _) = read(&store, &a).await;
@@ -402,12 +425,12 @@ async fn the_unread_count_follows_every_change(store: Store) {
     assert_eq!(count, 2, "ARCHIVED → UNREAD");
 
     assert_eq!(
-        repository.delete(user, c.id()).await.unwrap(),
+        unread_after(repository.delete(user, c.id(), now()).await.unwrap()),
         Some(1),
         "deleting an unread one"
     );
     assert_eq!(
-        repository.delete(user, a.id()).await.unwrap(),
+        unread_after(repository.delete(user, a.id(), now()).await.unwrap()),
         Some(1),
         "deleting an archived one"
     );
@@ -415,13 +438,14 @@ async fn the_unread_count_follows_every_change(store: Store) {
         repository
             .insert(&notification_for(user, "d"))
             .await
-            .unwrap(),
+            .unwrap()
+            .unread_count,
         2
     );
 
     let outcome = repository.mark_all_read(user, now()).await.unwrap();
     assert_eq!((outcome.updated, outcome.unread_count), (2, 0));
-    assert_eq!(repository.unread_count(user).await.unwrap(), 0);
+    assert_eq!(repository.unread_count(user).await.unwrap().unread_count, 0);
 }
 
 async fn a_repeated_status_change_writes_nothing(store: Store) {
@@ -439,7 +463,11 @@ async fn a_repeated_status_change_writes_nothing(store: Store) {
     assert_eq!(again.notification, was_read, "the first read time stays");
     assert_eq!(again.unread_count, 0);
 
-    store.repository.delete(user, original.id()).await.unwrap();
+    store
+        .repository
+        .delete(user, original.id(), now())
+        .await
+        .unwrap();
     assert_eq!(
         store
             .repository
@@ -482,7 +510,15 @@ async fn concurrent_changes_of_one_notification_have_one_winner(store: Store) {
         [0],
         "exactly one change wins, and it sees 0 unread"
     );
-    assert_eq!(store.repository.unread_count(user).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .repository
+            .unread_count(user)
+            .await
+            .unwrap()
+            .unread_count,
+        0
+    );
 }
 
 /// Every kind of write of several users at once, many in the same batches:
@@ -507,7 +543,7 @@ async fn concurrent_writes_of_every_kind_keep_every_count_exact(store: Store) {
                         .await
                         .unwrap(),
                 ),
-                1 => drop(repository.delete(user, id).await.unwrap()),
+                1 => drop(repository.delete(user, id, now()).await.unwrap()),
                 2 => drop(
                     repository
                         .change_status(user, id, StatusChange::Archive, now())
@@ -534,7 +570,12 @@ async fn concurrent_writes_of_every_kind_keep_every_count_exact(store: Store) {
     for user in users {
         let unread = list(&store, user, StatusFilter::Only(Unread), None, 100).await;
         assert_eq!(
-            store.repository.unread_count(user).await.unwrap(),
+            store
+                .repository
+                .unread_count(user)
+                .await
+                .unwrap()
+                .unread_count,
             unread.len() as u64,
             "user {user}"
         );
@@ -549,7 +590,9 @@ async fn creates_in_one_batch_each_get_their_own_count(store: Store) {
         .map(|i| {
             let repository = store.repository.clone();
             let notification = notification_for(user, &format!("n{i}"));
-            tokio::spawn(async move { repository.insert(&notification).await.unwrap() })
+            tokio::spawn(
+                async move { repository.insert(&notification).await.unwrap().unread_count },
+            )
         })
         .collect();
     let mut counts = Vec::new();
@@ -558,7 +601,15 @@ async fn creates_in_one_batch_each_get_their_own_count(store: Store) {
     }
     counts.sort_unstable();
     assert_eq!(counts, (1..=10).collect::<Vec<u64>>());
-    assert_eq!(store.repository.unread_count(user).await.unwrap(), 10);
+    assert_eq!(
+        store
+            .repository
+            .unread_count(user)
+            .await
+            .unwrap()
+            .unread_count,
+        10
+    );
 }
 
 /// A write that fails (a duplicate id) among others in flight with it: it
@@ -587,7 +638,7 @@ async fn a_failing_write_fails_alone(store: Store) {
     ));
     let mut counts = Vec::new();
     for insert in inserts {
-        counts.push(insert.await.unwrap().unwrap());
+        counts.push(insert.await.unwrap().unwrap().unread_count);
     }
     counts.sort_unstable();
     assert_eq!(counts, [2, 3]);
@@ -597,7 +648,15 @@ async fn a_failing_write_fails_alone(store: Store) {
             .len(),
         3
     );
-    assert_eq!(store.repository.unread_count(user).await.unwrap(), 3);
+    assert_eq!(
+        store
+            .repository
+            .unread_count(user)
+            .await
+            .unwrap()
+            .unread_count,
+        3
+    );
 }
 
 /// Two creates with the same key in flight together (most likely in one
@@ -627,8 +686,8 @@ async fn the_same_idempotency_key_at_once_stores_one_notification(store: Store) 
     let mut used = Vec::new();
     for attempt in attempts {
         match attempt.await.unwrap() {
-            (notification, IdempotentInsert::Inserted { unread_count }) => {
-                assert_eq!(unread_count, 1);
+            (notification, IdempotentInsert::Inserted { position }) => {
+                assert_eq!(position.unread_count, 1);
                 assert!(stored.replace(notification).is_none(), "two were stored");
             }
             (_, IdempotentInsert::AlreadyUsed(record)) => used.push(record.notification),
@@ -644,7 +703,15 @@ async fn the_same_idempotency_key_at_once_stores_one_notification(store: Store) 
         list(&store, user, StatusFilter::Inbox, None, 10).await,
         [stored]
     );
-    assert_eq!(store.repository.unread_count(user).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .repository
+            .unread_count(user)
+            .await
+            .unwrap()
+            .unread_count,
+        1
+    );
 }
 
 async fn mark_all_read_reports_how_many_it_changed(store: Store) {
@@ -677,7 +744,12 @@ async fn mark_all_read_reports_how_many_it_changed(store: Store) {
         "archived stays archived"
     );
     assert_eq!(
-        store.repository.unread_count(other).await.unwrap(),
+        store
+            .repository
+            .unread_count(other)
+            .await
+            .unwrap()
+            .unread_count,
         1,
         "other users untouched"
     );
@@ -691,7 +763,13 @@ async fn a_deleted_notification_is_gone_and_deleting_again_finds_nothing(store: 
     let [kept, deleted] = insert_many(&store, user, 2).await.try_into().unwrap();
 
     assert_eq!(
-        store.repository.delete(user, deleted.id()).await.unwrap(),
+        unread_after(
+            store
+                .repository
+                .delete(user, deleted.id(), now())
+                .await
+                .unwrap()
+        ),
         Some(1)
     );
 
@@ -700,14 +778,26 @@ async fn a_deleted_notification_is_gone_and_deleting_again_finds_nothing(store: 
         None
     );
     assert_eq!(
-        store.repository.delete(user, deleted.id()).await.unwrap(),
+        store
+            .repository
+            .delete(user, deleted.id(), now())
+            .await
+            .unwrap(),
         None
     );
     assert_eq!(
         list(&store, user, StatusFilter::Inbox, None, 10).await,
         [kept]
     );
-    assert_eq!(store.repository.unread_count(user).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .repository
+            .unread_count(user)
+            .await
+            .unwrap()
+            .unread_count,
+        1
+    );
 }
 
 async fn list_after_is_oldest_first_and_bounded_by_the_limit(store: Store) {
@@ -771,7 +861,12 @@ async fn concurrent_mark_all_read_and_inserts_keep_the_count_exact(store: Store)
         }
 
         let really_unread = list(&store, user, StatusFilter::Only(Unread), None, 1000).await;
-        let counted = store.repository.unread_count(user).await.unwrap();
+        let counted = store
+            .repository
+            .unread_count(user)
+            .await
+            .unwrap()
+            .unread_count;
         assert_eq!(counted, really_unread.len() as u64, "after round {round}");
     }
 
@@ -796,7 +891,12 @@ async fn insert_all_at_once(
         .iter()
         .map(|notification| {
             let (repository, notification) = (store.repository.clone(), notification.clone());
-            tokio::spawn(async move { repository.insert(&notification).await })
+            tokio::spawn(async move {
+                repository
+                    .insert(&notification)
+                    .await
+                    .map(|position| position.unread_count)
+            })
         })
         .collect();
     let mut answers = Vec::with_capacity(tasks.len());
@@ -834,7 +934,15 @@ async fn concurrent_inserts_each_get_the_count_right_after_them(store: Store) {
         counts.sort_unstable();
         let unread = counts.len() as u64;
         assert_eq!(counts, (1..=unread).collect::<Vec<_>>(), "{user:?}");
-        assert_eq!(store.repository.unread_count(user).await.unwrap(), unread);
+        assert_eq!(
+            store
+                .repository
+                .unread_count(user)
+                .await
+                .unwrap()
+                .unread_count,
+            unread
+        );
         let stored = list(&store, user, StatusFilter::Inbox, None, 1000).await;
         assert_eq!(stored.len(), PER_USER);
     }
@@ -865,7 +973,15 @@ async fn a_failing_insert_among_concurrent_ones_fails_alone(store: Store) {
         .collect();
     assert_eq!(failed.len(), 1, "{answers:?}");
     assert!(failed[0] == 10 || failed[0] == 20, "{failed:?}");
-    assert_eq!(store.repository.unread_count(user).await.unwrap(), 40);
+    assert_eq!(
+        store
+            .repository
+            .unread_count(user)
+            .await
+            .unwrap()
+            .unread_count,
+        40
+    );
     let stored = list(&store, user, StatusFilter::Inbox, None, 1000).await;
     assert_eq!(stored.len(), 40);
 }
@@ -945,12 +1061,28 @@ async fn a_free_idempotency_key_stores_the_notification_and_counts_it(store: Sto
 
     let outcome = insert_idempotent(&store, &notification, &claim, long_ago()).await;
 
-    assert_eq!(outcome, IdempotentInsert::Inserted { unread_count: 1 });
+    assert_eq!(
+        outcome,
+        IdempotentInsert::Inserted {
+            position: InboxPosition {
+                seq: 1,
+                unread_count: 1
+            }
+        }
+    );
     assert_eq!(
         store.repository.get(user, notification.id()).await.unwrap(),
         Some(notification)
     );
-    assert_eq!(store.repository.unread_count(user).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .repository
+            .unread_count(user)
+            .await
+            .unwrap()
+            .unread_count,
+        1
+    );
 }
 
 async fn a_used_key_answers_its_record_and_stores_nothing(store: Store) {
@@ -972,7 +1104,15 @@ async fn a_used_key_answers_its_record_and_stores_nothing(store: Store) {
         ids(&list(&store, user, StatusFilter::Inbox, None, 10).await),
         [first.id()]
     );
-    assert_eq!(store.repository.unread_count(user).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .repository
+            .unread_count(user)
+            .await
+            .unwrap()
+            .unread_count,
+        1
+    );
 }
 
 async fn a_used_key_answers_its_record_whatever_the_new_fingerprint(store: Store) {
@@ -1018,8 +1158,18 @@ async fn the_same_key_of_another_publisher_is_independent(store: Store) {
     assert_eq!(
         outcomes,
         [
-            IdempotentInsert::Inserted { unread_count: 1 },
-            IdempotentInsert::Inserted { unread_count: 2 }
+            IdempotentInsert::Inserted {
+                position: InboxPosition {
+                    seq: 1,
+                    unread_count: 1
+                }
+            },
+            IdempotentInsert::Inserted {
+                position: InboxPosition {
+                    seq: 2,
+                    unread_count: 2
+                }
+            }
         ]
     );
 }
@@ -1058,7 +1208,11 @@ async fn the_record_is_the_notification_as_first_created_even_after_it_changed_o
 
     read(&store, &first).await;
     assert_eq!(repeat(&store).await, first, "after it was read");
-    store.repository.delete(user, first.id()).await.unwrap();
+    store
+        .repository
+        .delete(user, first.id(), now())
+        .await
+        .unwrap();
     assert_eq!(repeat(&store).await, first, "after it was deleted");
 }
 
@@ -1085,8 +1239,8 @@ async fn concurrent_inserts_with_one_key_store_exactly_one_notification(store: S
     let mut answered = HashSet::new();
     for attempt in attempts {
         match attempt.await.unwrap() {
-            (notification, IdempotentInsert::Inserted { unread_count }) => {
-                assert_eq!(unread_count, 1);
+            (notification, IdempotentInsert::Inserted { position }) => {
+                assert_eq!(position.unread_count, 1);
                 answered.insert(notification.id());
                 winners.push(notification);
             }
@@ -1106,7 +1260,15 @@ async fn concurrent_inserts_with_one_key_store_exactly_one_notification(store: S
         list(&store, user, StatusFilter::Inbox, None, 100).await,
         winners
     );
-    assert_eq!(store.repository.unread_count(user).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .repository
+            .unread_count(user)
+            .await
+            .unwrap()
+            .unread_count,
+        1
+    );
 }
 
 async fn an_expired_key_is_as_good_as_new(store: Store) {
@@ -1127,7 +1289,10 @@ async fn an_expired_key_is_as_good_as_new(store: Store) {
     let renewed = notification_for(user, "Paid");
     let cutoff = recorded_at + Duration::microseconds(1);
     let outcome = insert_idempotent(&store, &renewed, &claim, cutoff).await;
-    assert_eq!(outcome, IdempotentInsert::Inserted { unread_count: 2 });
+    assert!(
+        matches!(outcome, IdempotentInsert::Inserted { position } if position.unread_count == 2),
+        "{outcome:?}"
+    );
 
     let repeat = notification_for(user, "Paid");
     match insert_idempotent(&store, &repeat, &claim, cutoff).await {
@@ -1265,7 +1430,15 @@ async fn reopening_a_sqlite_file_keeps_the_data() {
             .unwrap(),
         Some(notification)
     );
-    assert_eq!(reopened.repository.unread_count(user).await.unwrap(), 1);
+    assert_eq!(
+        reopened
+            .repository
+            .unread_count(user)
+            .await
+            .unwrap()
+            .unread_count,
+        1
+    );
 }
 
 #[tokio::test]
@@ -1280,7 +1453,15 @@ async fn an_in_memory_sqlite_database_reads_what_it_wrote() {
         list(&store, user, StatusFilter::Inbox, None, 10).await,
         [notification]
     );
-    assert_eq!(store.repository.unread_count(user).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .repository
+            .unread_count(user)
+            .await
+            .unwrap()
+            .unread_count,
+        1
+    );
 }
 
 #[tokio::test]
@@ -1293,7 +1474,10 @@ async fn postgres_creates_survive_the_server_closing_every_connection() {
     let store = open(&url).await;
     let user = new_user();
     let first = notification_for(user, "before");
-    assert_eq!(store.repository.insert(&first).await.unwrap(), 1);
+    assert_eq!(
+        store.repository.insert(&first).await.unwrap().unread_count,
+        1
+    );
 
     let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
     // With a timeout, pg_terminate_backend returns once each session is gone.
@@ -1307,7 +1491,10 @@ async fn postgres_creates_survive_the_server_closing_every_connection() {
     assert!(!ended.is_empty() && ended.iter().all(|&e| e), "{ended:?}");
 
     let second = notification_for(user, "after");
-    assert_eq!(store.repository.insert(&second).await.unwrap(), 2);
+    assert_eq!(
+        store.repository.insert(&second).await.unwrap().unread_count,
+        2
+    );
     let stored = list(&store, user, StatusFilter::Inbox, None, 10).await;
     assert_eq!(ids(&stored), vec![second.id(), first.id()]);
 }
@@ -1363,4 +1550,9 @@ async fn postgres_a_write_behind_a_held_counter_lock_gives_up_as_unavailable() {
         .unwrap();
     assert_eq!(outcome.unread_count, 0);
     storage.close().await;
+}
+
+/// The unread count after a delete, when there was something to delete.
+fn unread_after(deleted: Option<InboxPosition>) -> Option<u64> {
+    deleted.map(|position| position.unread_count)
 }
