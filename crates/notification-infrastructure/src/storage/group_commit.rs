@@ -44,19 +44,22 @@
 //! for something stored.
 
 use std::collections::VecDeque;
-use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use notification_domain::RepositoryError;
 use tokio::runtime::Handle;
-use tokio::sync::{oneshot, Notify, OwnedSemaphorePermit, Semaphore};
-use tokio_util::sync::CancellationToken;
+use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
 use super::write::{Write, Written};
 use super::write_limits::WriteLimits;
 use crate::background::BackgroundTasks;
+use writer_thread::ThreadSignals;
+pub(crate) use writer_thread::WriterThread;
+
+#[path = "writer_thread.rs"]
+mod writer_thread;
 
 /// The most writes one transaction holds.
 pub(crate) const MAX_BATCH: usize = 256;
@@ -88,7 +91,7 @@ struct Shared {
 enum Writers {
     /// Tasks started on demand.
     Tasks(TaskWriters),
-    /// One thread that owns its store.
+    /// One thread that owns its store (`writer_thread`).
     Thread(Arc<ThreadSignals>),
 }
 
@@ -101,18 +104,6 @@ struct TaskWriters {
     runtime: Option<Handle>,
     /// One permit per writer that may run at once.
     slots: Arc<Semaphore>,
-}
-
-/// How the writer thread is woken and stopped, and how it tells it ended.
-#[derive(Default)]
-struct ThreadSignals {
-    /// A write was queued (a wake-up sent while the thread writes is kept
-    /// for its next look at the queue: none is lost).
-    queued: Notify,
-    /// Stop once the queue is empty: the repository was closed or dropped.
-    stop: CancellationToken,
-    /// The thread has ended and dropped its store.
-    ended: CancellationToken,
 }
 
 struct PendingWrite {
@@ -172,25 +163,6 @@ impl GroupCommit {
                 slots: Arc::new(Semaphore::new(writers.max(1))),
             }),
         )
-    }
-
-    /// A queue written by one thread named `name`, tracked by `tasks`, that
-    /// owns `store` and writes one batch at a time; the handle stops it.
-    pub(crate) fn on_thread(
-        name: &str,
-        store: impl BatchWrite,
-        limits: WriteLimits,
-        tasks: &BackgroundTasks,
-    ) -> std::io::Result<(Self, WriterThread)> {
-        let signals = Arc::new(ThreadSignals::default());
-        let commit = Self::with_writers(limits, Writers::Thread(Arc::clone(&signals)));
-        let shared = Arc::clone(&commit.shared);
-        let shutdown = tasks.token();
-        let thread = Arc::clone(&signals);
-        tasks.spawn_thread(name, move || {
-            write_on_thread(&shared, &thread, store, &shutdown);
-        })?;
-        Ok((commit, WriterThread(signals)))
     }
 
     fn with_writers(limits: WriteLimits, writers: Writers) -> Self {
@@ -305,9 +277,9 @@ impl Shared {
     }
 }
 
-/// The writer died with the runtime it ran on (shutdown), before answering.
-/// A runtime that is gone runs no new writer either: then `submit` fails fast
-/// instead of waiting forever.
+/// The writer stopped before answering: it died with the runtime it ran on
+/// (shutdown), or the writer thread has ended. Then no new writer runs
+/// either, and `submit` fails fast instead of waiting forever.
 fn writer_gone() -> RepositoryError {
     RepositoryError::Unavailable("the storage writer has stopped".into())
 }
@@ -335,79 +307,6 @@ async fn write_batches(mut writer: Writer) {
             continue;
         }
         write_batch(store, batch).await;
-    }
-}
-
-/// The writer thread: writes batches as they come until it is told to stop
-/// (or shutdown began) and the queue is empty; then refuses what comes later.
-///
-/// A batch's statements are async only because PostgreSQL's are; on this
-/// thread they never wait for anything but the store, so `block_on` runs
-/// them to the end without handing them to another thread.
-fn write_on_thread(
-    shared: &Shared,
-    thread: &ThreadSignals,
-    store: impl BatchWrite,
-    shutdown: &CancellationToken,
-) {
-    loop {
-        let batch = shared.next_batch();
-        if !batch.is_empty() {
-            // A panic (a bug) fails its batch's callers (their answers are
-            // dropped: `writer_gone`), rolls its transaction back, and
-            // leaves the thread writing the next batches.
-            let written = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                futures_executor::block_on(write_batch(&store, batch));
-            }));
-            if written.is_err() {
-                tracing::error!("the storage writer panicked writing a batch");
-            }
-            continue;
-        }
-        if thread.stop.is_cancelled() || shutdown.is_cancelled() {
-            break;
-        }
-        futures_executor::block_on(async {
-            tokio::select! {
-                biased;
-                () = thread.stop.cancelled() => {}
-                () = shutdown.cancelled() => {}
-                () = thread.queued.notified() => {}
-            }
-        });
-    }
-    {
-        let mut queue = shared.lock_queue();
-        shared.queue_places.close();
-        // Queued after the last look: nobody will write them.
-        for pending in queue.drain(..) {
-            let _ = pending.answer.send(Err(writer_gone()));
-        }
-    }
-    // Its connection closes before anyone waiting for the end hears of it.
-    drop(store);
-    thread.ended.cancel();
-}
-
-/// Stops the writer thread of a [`GroupCommit::on_thread`].
-pub(crate) struct WriterThread(Arc<ThreadSignals>);
-
-impl WriterThread {
-    /// Lets the thread write what is queued, then waits until it has ended
-    /// and dropped its store. Writes after this are refused as
-    /// `Unavailable`.
-    pub(crate) async fn stop(&self) {
-        self.0.stop.cancel();
-        self.0.ended.cancelled().await;
-    }
-}
-
-impl Drop for GroupCommit {
-    /// Nobody can queue a write any more: the writer thread may end.
-    fn drop(&mut self) {
-        if let Writers::Thread(thread) = &self.shared.writers {
-            thread.stop.cancel();
-        }
     }
 }
 

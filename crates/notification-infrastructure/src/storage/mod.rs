@@ -13,7 +13,8 @@
 //! - `write`: every write as one value ([`write::Write`]) and its answer;
 //!   `write_port`: the port's writes as such values.
 //! - `group_commit`: the bounded queue through which every write goes, in
-//!   batches, within the [`WriteLimits`] of `write_limits`; `write_batch`
+//!   batches, within the [`WriteLimits`] of `write_limits`, written by tasks
+//!   (PostgreSQL) or by one thread (SQLite, `writer_thread`); `write_batch`
 //!   runs one batch in one transaction (counters first, ascending), over
 //!   the shared SQL (`sql_statements` on sqlx for PostgreSQL,
 //!   `sqlite_statements` on SQLite's writer connection) and `sqlite_batch` /
