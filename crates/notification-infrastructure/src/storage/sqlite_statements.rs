@@ -133,20 +133,12 @@ impl RowStatements for SqliteTransaction<'_> {
     ) -> Result<u64, RepositoryError> {
         self.purge(sql::PURGE_KEYS, older_than, limit)
     }
-
-    async fn purge_changes(
-        &mut self,
-        older_than: OffsetDateTime,
-        limit: u32,
-    ) -> Result<u64, RepositoryError> {
-        self.purge(sql::PURGE_CHANGES, older_than, limit)
-    }
 }
 
 impl SqliteTransaction<'_> {
     /// Runs a purge statement: `$1` the time (µs) before which rows go, `$2`
     /// how many at most; returns how many went.
-    fn purge(
+    pub(crate) fn purge(
         &mut self,
         statement: &str,
         older_than: OffsetDateTime,

@@ -67,6 +67,14 @@ pub(crate) trait BatchStatements: Send {
         changes: &[ChangeRow],
         counters: &[CounterRow],
     ) -> Result<(), RepositoryError>;
+
+    /// Forgets up to `limit` log rows of changes made before `older_than`,
+    /// the oldest first; returns how many.
+    async fn purge_changes(
+        &mut self,
+        older_than: OffsetDateTime,
+        limit: u32,
+    ) -> Result<u64, RepositoryError>;
 }
 
 /// The statements written once for both databases (see `sql_statements`).
@@ -108,13 +116,6 @@ pub(crate) trait RowStatements: Send {
         read_at: OffsetDateTime,
     ) -> Result<u64, RepositoryError>;
     async fn purge_keys(
-        &mut self,
-        older_than: OffsetDateTime,
-        limit: u32,
-    ) -> Result<u64, RepositoryError>;
-    /// Forgets up to `limit` log rows of changes made before `older_than`,
-    /// the oldest first; returns how many.
-    async fn purge_changes(
         &mut self,
         older_than: OffsetDateTime,
         limit: u32,
