@@ -61,7 +61,8 @@ impl SqliteNotificationRepository {
                 // Each connection to ":memory:" has a database of its own. A
                 // named one of SQLite's `memdb` VFS is shared by every
                 // connection of this process that opens it (the writer's and
-                // the readers'), and lives while one of them is open.
+                // the readers'), and lives while one of them is open (the
+                // writer's, until the storage closes).
                 let name = format!("/notifications-{}", Uuid::new_v4().simple());
                 let writer_path = PathBuf::from(format!("file:{name}?vfs=memdb"));
                 (
@@ -76,23 +77,33 @@ impl SqliteNotificationRepository {
                 (options, READER_CONNECTIONS, path.clone())
             }
         };
+        let writer_error = |source| StorageError::OpenWriter {
+            url: url.to_string(),
+            source,
+        };
+        // The writer's connection first, alone: it creates the file and
+        // turns on WAL. Connections opening a new file at the same time fail
+        // with "database is locked" (the change of journal mode does not wait
+        // for the busy timeout). Opening may wait up to `WRITE_WAIT` for
+        // another process's lock: off the runtime. It prepares statements
+        // only at its first batch, after the migrations below.
+        let connection =
+            tokio::task::spawn_blocking(move || sqlite_writer::open(&writer_path, WRITE_WAIT))
+                .await
+                .map_err(|e| writer_error(Box::new(e)))?
+                .map_err(|e| writer_error(Box::new(e)))?;
         let reader = SqlitePoolOptions::new()
             .max_connections(readers)
-            // An in-memory database must keep a connection at all times.
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
             // A connection to a local file does not break the way a
             // network one does; the check would cost one more hand-off to
             // sqlx's worker thread per read.
             .test_before_acquire(false)
-            .connect_with(options.create_if_missing(true))
+            .connect_with(options)
             .await
             .map_err(|source| StorageError::Connect {
                 url: url.to_string(),
                 source,
             })?;
-        // Before the writer opens: it caches statements on today's schema.
         MIGRATOR
             .run(&reader)
             .await
@@ -100,16 +111,6 @@ impl SqliteNotificationRepository {
                 url: url.to_string(),
                 source,
             })?;
-        let writer_error = |source| StorageError::OpenWriter {
-            url: url.to_string(),
-            source,
-        };
-        // Opening may wait up to `WRITE_WAIT` for another process's lock.
-        let connection =
-            tokio::task::spawn_blocking(move || sqlite_writer::open(&writer_path, WRITE_WAIT))
-                .await
-                .map_err(|e| writer_error(Box::new(e)))?
-                .map_err(|e| writer_error(Box::new(e)))?;
         let (writes, writer) = GroupCommit::on_thread(
             WRITER_THREAD,
             SqliteBatchWriter::new(connection),
