@@ -1,5 +1,6 @@
-//! Errors of opening a database, and the one mapping of sqlx errors onto the
-//! repository port's [`RepositoryError`].
+//! Errors of opening a database, and the mappings of driver errors (sqlx's,
+//! and rusqlite's of the SQLite writer) onto the repository port's
+//! [`RepositoryError`].
 
 use std::io;
 
@@ -31,6 +32,12 @@ pub enum StorageError {
     /// (`sslmode=verify-ca|verify-full`): retrying cannot help.
     #[error("the certificate of the database {url} does not verify: {reason}")]
     Certificate { url: String, reason: String },
+    #[error("cannot open the SQLite database {url} for writing")]
+    OpenWriter {
+        url: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error("cannot apply the migrations to the database {url}")]
     Migrate {
         url: String,
@@ -92,7 +99,8 @@ pub(crate) fn is_unavailable(error: &sqlx::Error) -> bool {
             if let Some(pg) = db.try_downcast_ref::<PgDatabaseError>() {
                 is_transient_postgres_state(pg.code())
             } else if let Some(sqlite) = db.try_downcast_ref::<SqliteError>() {
-                is_busy_sqlite_code(sqlite.code().as_deref())
+                let code = sqlite.code().and_then(|c| c.parse::<i32>().ok());
+                code.is_some_and(is_busy_sqlite_code)
             } else {
                 false
             }
@@ -111,13 +119,30 @@ fn is_transient_postgres_state(sqlstate: &str) -> bool {
         || matches!(sqlstate, "57P01" | "57P02" | "57P03" | "55P03")
 }
 
+/// Sorts an error of the SQLite writer connection the way
+/// [`repository_error`] sorts sqlx's.
+pub(crate) fn sqlite_error(error: rusqlite::Error) -> RepositoryError {
+    match &error {
+        rusqlite::Error::SqliteFailure(failure, _)
+            if is_busy_sqlite_code(failure.extended_code) =>
+        {
+            RepositoryError::Unavailable(Box::new(error))
+        }
+        rusqlite::Error::FromSqlConversionFailure(..)
+        | rusqlite::Error::InvalidColumnType(..)
+        | rusqlite::Error::IntegralValueOutOfRange(..) => {
+            RepositoryError::Corrupt(error.to_string())
+        }
+        _ => RepositoryError::Other(Box::new(error)),
+    }
+}
+
 /// SQLITE_BUSY (5) or SQLITE_LOCKED (6), possibly as an extended code: another
 /// process held the database past `busy_timeout`.
-fn is_busy_sqlite_code(code: Option<&str>) -> bool {
+fn is_busy_sqlite_code(code: i32) -> bool {
     const SQLITE_BUSY: i32 = 5;
     const SQLITE_LOCKED: i32 = 6;
-    code.and_then(|c| c.parse::<i32>().ok())
-        .is_some_and(|c| matches!(c & 0xff, SQLITE_BUSY | SQLITE_LOCKED))
+    matches!(code & 0xff, SQLITE_BUSY | SQLITE_LOCKED)
 }
 
 #[cfg(test)]
@@ -172,13 +197,31 @@ mod tests {
     #[test]
     fn sqlite_busy_and_locked_codes_including_extended_ones() {
         // 5 BUSY, 6 LOCKED, 517 BUSY_SNAPSHOT, 262 LOCKED_SHAREDCACHE.
-        for code in ["5", "6", "517", "262"] {
-            assert!(is_busy_sqlite_code(Some(code)), "{code}");
+        for code in [5, 6, 517, 262] {
+            assert!(is_busy_sqlite_code(code), "{code}");
         }
         // 19 CONSTRAINT, 2067 CONSTRAINT_UNIQUE.
-        for code in ["19", "2067"] {
-            assert!(!is_busy_sqlite_code(Some(code)), "{code}");
+        for code in [19, 2067] {
+            assert!(!is_busy_sqlite_code(code), "{code}");
         }
-        assert!(!is_busy_sqlite_code(None));
+    }
+
+    #[test]
+    fn writer_connection_errors_are_sorted_like_sqlx_ones() {
+        let failure = |code| rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None);
+        assert!(matches!(
+            sqlite_error(failure(517)),
+            RepositoryError::Unavailable(_)
+        ));
+        assert!(matches!(
+            sqlite_error(failure(2067)),
+            RepositoryError::Other(_)
+        ));
+        let wrong_shape =
+            rusqlite::Error::InvalidColumnType(0, "id".to_owned(), rusqlite::types::Type::Text);
+        assert!(matches!(
+            sqlite_error(wrong_shape),
+            RepositoryError::Corrupt(_)
+        ));
     }
 }

@@ -11,15 +11,25 @@
 //! few statements per batch. Every caller gets its answer after the commit
 //! that made its write durable, so a 201 still means "stored".
 //!
-//! Writers are tasks started on demand, at most `writers` at a time, tracked
-//! by the service's [`BackgroundTasks`] (so shutdown waits for the batches
-//! they are writing) and run on the runtime that created the repository (the
-//! server's main Tokio runtime, not an actix worker, whose HTTP and WebSocket
-//! work would delay each of a writer's many wake-ups per batch). A writer is
-//! a task of its own, not the caller's future, so a caller that goes away
-//! (its client disconnected) never abandons the others' batch. Writers do not
-//! stop on cancellation: each one ends when the queue is empty, so a write
-//! queued at shutdown is still written and answered.
+//! Writers come in two kinds ([`Writers`]), both tracked by the service's
+//! [`BackgroundTasks`] (so shutdown waits for the batches they are writing):
+//!
+//! - **Tasks** (PostgreSQL, [`GroupCommit::new`]): started on demand, at most
+//!   `writers` at a time, run on the runtime that created the repository (the
+//!   server's main Tokio runtime, not an actix worker, whose HTTP and
+//!   WebSocket work would delay each of a writer's many wake-ups per batch).
+//!   They do not stop on cancellation: each one ends when the queue is empty,
+//!   so a write queued at shutdown is still written and answered.
+//! - **One thread** (SQLite, [`GroupCommit::on_thread`]): it owns its store
+//!   (a connection driven synchronously), sleeps while the queue is empty and
+//!   is woken by each write queued, so a create crosses two threads (the
+//!   caller's and the writer's) and no statement waits for another thread.
+//!   It ends once the queue is empty after shutdown began, or after the
+//!   repository was closed or dropped; writes that come later are refused
+//!   as `Unavailable` at once.
+//!
+//! A writer is not the caller's future, so a caller that goes away (its
+//! client disconnected) never abandons the others' batch.
 //!
 //! One bad write must not fail the others: when a batch of several fails for
 //! a reason other than the database being unavailable, each of its writes is
@@ -40,11 +50,16 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use notification_domain::RepositoryError;
 use tokio::runtime::Handle;
+use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
 use super::write::{Write, Written};
 use super::write_limits::WriteLimits;
 use crate::background::BackgroundTasks;
-use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
+use writer_thread::ThreadSignals;
+pub(crate) use writer_thread::WriterThread;
+
+#[path = "writer_thread.rs"]
+mod writer_thread;
 
 /// The most writes one transaction holds.
 pub(crate) const MAX_BATCH: usize = 256;
@@ -63,19 +78,32 @@ pub(crate) struct GroupCommit {
 }
 
 struct Shared {
+    queue: Mutex<VecDeque<PendingWrite>>,
+    /// One permit per place in the queue ([`WriteLimits::queued`]); a
+    /// pending write holds its own until a batch takes it. Closed when no
+    /// writer will ever come again (the writer thread has ended).
+    queue_places: Arc<Semaphore>,
+    limits: WriteLimits,
+    writers: Writers,
+}
+
+/// Who writes the batches.
+enum Writers {
+    /// Tasks started on demand.
+    Tasks(TaskWriters),
+    /// One thread that owns its store (`writer_thread`).
+    Thread(Arc<ThreadSignals>),
+}
+
+struct TaskWriters {
     store: Box<dyn BatchWrite>,
     /// What tracks the writers, so shutdown waits for them.
     tasks: BackgroundTasks,
     /// Where writers run: the runtime that created the queue, if any, else
     /// the caller's.
     runtime: Option<Handle>,
-    queue: Mutex<VecDeque<PendingWrite>>,
-    /// One permit per place in the queue ([`WriteLimits::queued`]); a
-    /// pending write holds its own until a batch takes it.
-    queue_places: Arc<Semaphore>,
-    limits: WriteLimits,
     /// One permit per writer that may run at once.
-    writer_slots: Arc<Semaphore>,
+    slots: Arc<Semaphore>,
 }
 
 struct PendingWrite {
@@ -118,23 +146,32 @@ impl Fate {
 type Answer = oneshot::Sender<Result<Written, RepositoryError>>;
 
 impl GroupCommit {
-    /// A queue written by at most `writers` batches at a time, by writers
-    /// tracked by `tasks`.
+    /// A queue written by at most `writers` batches at a time, by writer
+    /// tasks tracked by `tasks`.
     pub(crate) fn new(
         store: impl BatchWrite,
         writers: usize,
         limits: WriteLimits,
         tasks: &BackgroundTasks,
     ) -> Self {
-        Self {
-            shared: Arc::new(Shared {
+        Self::with_writers(
+            limits,
+            Writers::Tasks(TaskWriters {
                 store: Box::new(store),
                 tasks: tasks.clone(),
                 runtime: Handle::try_current().ok(),
+                slots: Arc::new(Semaphore::new(writers.max(1))),
+            }),
+        )
+    }
+
+    fn with_writers(limits: WriteLimits, writers: Writers) -> Self {
+        Self {
+            shared: Arc::new(Shared {
                 queue: Mutex::new(VecDeque::new()),
                 queue_places: Arc::new(Semaphore::new(limits.queued.max(1))),
                 limits,
-                writer_slots: Arc::new(Semaphore::new(writers.max(1))),
+                writers,
             }),
         }
     }
@@ -153,16 +190,24 @@ impl GroupCommit {
         };
         let (answer, mut answered) = oneshot::channel();
         let fate = Arc::new(Fate::default());
-        self.shared.lock_queue().push_back(PendingWrite {
-            write,
-            answer,
-            fate: Arc::clone(&fate),
-            _place: place,
-        });
+        {
+            let mut queue = self.shared.lock_queue();
+            // Checked under the lock the ending writer thread closes the
+            // queue under: a write is either refused here or answered by it.
+            if self.shared.queue_places.is_closed() {
+                return Err(writer_gone());
+            }
+            queue.push_back(PendingWrite {
+                write,
+                answer,
+                fate: Arc::clone(&fate),
+                _place: place,
+            });
+        }
         // Queued first, then a writer: a writer that is finishing looks at
-        // the queue again after giving its slot back, so one of the two
-        // always takes this write.
-        self.shared.start_writer_if_free();
+        // the queue again after giving its slot back (the thread, after a
+        // wake-up), so one of the two always takes this write.
+        self.shared.wake_writer();
         tokio::select! {
             outcome = &mut answered => return outcome.map_err(|_| writer_gone())?,
             () = tokio::time::sleep(limits.start_wait) => {}
@@ -196,15 +241,21 @@ impl Shared {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn start_writer_if_free(self: &Arc<Self>) {
-        if let Ok(slot) = Arc::clone(&self.writer_slots).try_acquire_owned() {
+    /// Has a write queued just now taken: starts a writer task if one may
+    /// run, or wakes the writer thread.
+    fn wake_writer(self: &Arc<Self>) {
+        let tasks = match &self.writers {
+            Writers::Tasks(tasks) => tasks,
+            Writers::Thread(thread) => return thread.queued.notify_one(),
+        };
+        if let Ok(slot) = Arc::clone(&tasks.slots).try_acquire_owned() {
             let writer = write_batches(Writer {
                 shared: Arc::clone(self),
                 slot: Some(slot),
             });
-            match &self.runtime {
-                Some(runtime) => drop(self.tasks.spawn_on(writer, runtime)),
-                None => drop(self.tasks.spawn(writer)),
+            match &tasks.runtime {
+                Some(runtime) => drop(tasks.tasks.spawn_on(writer, runtime)),
+                None => drop(tasks.tasks.spawn(writer)),
             }
         }
     }
@@ -226,15 +277,20 @@ impl Shared {
     }
 }
 
-/// The writer died with the runtime it ran on (shutdown), before answering.
-/// A runtime that is gone runs no new writer either: then `submit` fails fast
-/// instead of waiting forever.
+/// The writer stopped before answering: it died with the runtime it ran on
+/// (shutdown), or the writer thread has ended. Then no new writer runs
+/// either, and `submit` fails fast instead of waiting forever.
 fn writer_gone() -> RepositoryError {
     RepositoryError::Unavailable("the storage writer has stopped".into())
 }
 
-/// Writes batches until the queue is empty, then gives the slot back.
+/// A writer task: writes batches until the queue is empty, then gives the
+/// slot back.
 async fn write_batches(mut writer: Writer) {
+    let Writers::Tasks(tasks) = &writer.shared.writers else {
+        return; // Only started for writer tasks.
+    };
+    let (store, slots) = (&*tasks.store, Arc::clone(&tasks.slots));
     loop {
         let batch = writer.shared.next_batch();
         if batch.is_empty() {
@@ -244,13 +300,13 @@ async fn write_batches(mut writer: Writer) {
             if writer.shared.lock_queue().is_empty() {
                 return;
             }
-            match Arc::clone(&writer.shared.writer_slots).try_acquire_owned() {
+            match Arc::clone(&slots).try_acquire_owned() {
                 Ok(again) => writer.slot = Some(again),
                 Err(_) => return, // Another writer has it.
             }
             continue;
         }
-        write_batch(&*writer.shared.store, batch).await;
+        write_batch(store, batch).await;
     }
 }
 

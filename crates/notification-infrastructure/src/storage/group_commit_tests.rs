@@ -297,3 +297,132 @@ async fn shutdown_waits_until_a_write_queued_before_it_is_answered() {
     assert!(matches!(first.await.unwrap(), Ok(1)));
     assert!(matches!(queued.await.unwrap(), Ok(1)));
 }
+
+// ---- the writer thread (SQLite's kind of writer) ---------------------------
+
+/// A queue written by a thread of its own.
+fn on_thread(
+    recorder: &Arc<Recorder>,
+    tasks: &BackgroundTasks,
+) -> (Arc<GroupCommit>, WriterThread) {
+    let (commit, thread) = GroupCommit::on_thread(
+        "test-writer",
+        Arc::clone(recorder),
+        WriteLimits::default(),
+        tasks,
+    )
+    .unwrap();
+    (Arc::new(commit), thread)
+}
+
+#[tokio::test]
+async fn the_writer_thread_writes_what_was_queued_while_it_was_busy_in_one_batch() {
+    let recorder = Arc::new(Recorder::default());
+    let (commit, _thread) = on_thread(&recorder, &BackgroundTasks::new());
+    let first = spawn_insert(&commit, "first");
+    recorder.first_started.notified().await;
+    let queued = [spawn_insert(&commit, "a"), spawn_insert(&commit, "b")];
+    while commit.queued_writes() < 2 {
+        tokio::task::yield_now().await;
+    }
+
+    recorder.release.notify_one();
+
+    assert_eq!(first.await.unwrap().unwrap(), 1);
+    let counts: Vec<u64> = futures_util::future::join_all(queued)
+        .await
+        .into_iter()
+        .map(|answer| answer.unwrap().unwrap())
+        .collect();
+    assert_eq!(counts, [1, 2]);
+    assert_eq!(
+        *recorder.batches.lock().unwrap(),
+        vec![vec!["first"], vec!["a", "b"]]
+    );
+}
+
+#[tokio::test]
+async fn a_stopped_writer_thread_wrote_what_was_queued_and_refuses_later_writes_at_once() {
+    let recorder = Arc::new(Recorder::default());
+    let (commit, thread) = on_thread(&recorder, &BackgroundTasks::new());
+    let first = spawn_insert(&commit, "first");
+    recorder.first_started.notified().await;
+    let queued = spawn_insert(&commit, "queued before the stop");
+    while commit.queued_writes() < 1 {
+        tokio::task::yield_now().await;
+    }
+
+    let stop = thread.stop();
+    tokio::pin!(stop);
+    assert!(
+        (&mut stop).now_or_never().is_none(),
+        "the batch is not written yet"
+    );
+    recorder.release.notify_one();
+    stop.await;
+
+    assert!(first.await.unwrap().is_ok());
+    assert!(queued.await.unwrap().is_ok());
+    // Refused before its start deadline could pass: nobody writes any more.
+    let late = tokio::time::timeout(
+        WriteLimits::default().start_wait / 2,
+        create(&commit, &notification("late")),
+    )
+    .await;
+    assert!(matches!(late, Ok(Err(RepositoryError::Unavailable(_)))));
+    assert_eq!(recorder.batches.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn shutdown_waits_for_the_writer_thread_to_answer_what_was_queued() {
+    let recorder = Arc::new(Recorder::default());
+    let tasks = BackgroundTasks::new();
+    let (commit, _thread) = on_thread(&recorder, &tasks);
+    let first = spawn_insert(&commit, "first");
+    recorder.first_started.notified().await;
+    let queued = spawn_insert(&commit, "queued at shutdown");
+    while commit.queued_writes() < 1 {
+        tokio::task::yield_now().await;
+    }
+
+    let shutdown = tasks.shutdown();
+    tokio::pin!(shutdown);
+    assert!((&mut shutdown).now_or_never().is_none());
+    recorder.release.notify_one();
+    shutdown.await;
+
+    assert!(matches!(first.await.unwrap(), Ok(1)));
+    assert!(matches!(queued.await.unwrap(), Ok(1)));
+}
+
+/// Panics on a batch holding a title "panic"; else records it.
+struct Panicking(Arc<Recorder>);
+
+#[async_trait]
+impl BatchWrite for Panicking {
+    async fn write_batch(&self, batch: &[Write]) -> Result<Vec<Written>, RepositoryError> {
+        if batch.iter().any(|write| title_of(write) == "panic") {
+            panic!("a bug in the writer");
+        }
+        self.0.write_batch(batch).await
+    }
+}
+
+#[tokio::test]
+async fn a_panicking_batch_fails_its_callers_and_the_writer_thread_goes_on() {
+    let recorder = Arc::new(Recorder::default());
+    recorder.release.notify_one();
+    let (commit, _thread) = GroupCommit::on_thread(
+        "test-writer",
+        Panicking(recorder),
+        WriteLimits::default(),
+        &BackgroundTasks::new(),
+    )
+    .unwrap();
+
+    let failed = create(&commit, &notification("panic")).await;
+    let next = create(&commit, &notification("next")).await;
+
+    assert!(matches!(failed, Err(RepositoryError::Unavailable(_))));
+    assert_eq!(next.unwrap(), 1);
+}

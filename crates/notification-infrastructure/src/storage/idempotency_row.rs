@@ -6,10 +6,13 @@ use notification_domain::{
     IdempotencyRecord, Notification, NotificationId, NotificationStatus, RepositoryError,
     RequestFingerprint, StoredNotification, UserId,
 };
+use rusqlite::Row;
 use serde_json::Value;
 use sqlx::types::Json;
 use time::OffsetDateTime;
 use uuid::Uuid;
+
+use super::sqlite_values::{id_column, json_column};
 
 /// The columns [`IdempotencyRow`] reads, in its order.
 macro_rules! idempotency_columns {
@@ -34,6 +37,21 @@ pub(crate) struct IdempotencyRow {
 }
 
 impl IdempotencyRow {
+    /// The row as the SQLite writer connection reads it (the columns of
+    /// `idempotency_columns!`, in order).
+    pub(crate) fn from_sqlite(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            fingerprint: row.get(0)?,
+            notification_id: id_column(row, 1)?,
+            user_id: id_column(row, 2)?,
+            title: row.get(3)?,
+            message: row.get(4)?,
+            notification_type: row.get(5)?,
+            metadata: Json(json_column(row, 6)?),
+            created_at_micros: row.get(7)?,
+        })
+    }
+
     /// The record, or `Corrupt` when the stored row is not one (see
     /// `Notification::restore`: structure only).
     pub(crate) fn into_record(self) -> Result<IdempotencyRecord, RepositoryError> {

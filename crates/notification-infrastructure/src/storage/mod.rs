@@ -5,18 +5,24 @@
 //! closes it; [`migrate`] only applies migrations.
 //!
 //! - `database_url`: parsing `DATABASE_URL`; a password is never shown.
-//! - `sqlite` / `postgres`: pools, settings and migrations of each database;
-//!   `sqlite_checkpointer` keeps SQLite's log checkpoints off the writer.
+//! - `sqlite` / `postgres`: connections, settings and migrations of each
+//!   database; `sqlite_checkpointer` keeps SQLite's log checkpoints off the
+//!   writer.
 //! - `repository`: [`SqlRepository`], the port, written once for both;
 //!   `sql_repository`: the SQL text both run.
 //! - `write`: every write as one value ([`write::Write`]) and its answer;
 //!   `write_port`: the port's writes as such values.
 //! - `group_commit`: the bounded queue through which every write goes, in
-//!   batches, within the [`WriteLimits`] of `write_limits`; `write_batch`
+//!   batches, within the [`WriteLimits`] of `write_limits`, written by tasks
+//!   (PostgreSQL) or by one thread (SQLite, `writer_thread`); `write_batch`
 //!   runs one batch in one transaction (counters first, ascending), over
-//!   `sql_statements` (shared SQL) and `sqlite_batch` / `postgres_batch` (the
-//!   statements each database writes its own way); `kept_connections` are
-//!   the PostgreSQL writers' connections, kept between batches.
+//!   the shared SQL (`sql_statements` on sqlx for PostgreSQL,
+//!   `sqlite_statements` on SQLite's writer connection) and `sqlite_batch` /
+//!   `postgres_batch` (the statements each database writes its own way);
+//!   `sqlite_writer` is SQLite's writer (a rusqlite connection on a thread of
+//!   its own, `sqlite_values` the values it binds and reads);
+//!   `kept_connections` are the PostgreSQL writers' connections, kept between
+//!   batches.
 //! - `row`: the one mapping from a stored row to a `Notification`.
 //! - `idempotency_row`: the same for a recorded idempotency key.
 //! - `purger`: the background task that forgets expired keys and log rows.
@@ -41,6 +47,9 @@ mod sql_statements;
 mod sqlite;
 mod sqlite_batch;
 mod sqlite_checkpointer;
+mod sqlite_statements;
+mod sqlite_values;
+mod sqlite_writer;
 mod write;
 mod write_batch;
 mod write_limits;

@@ -3,15 +3,20 @@
 //!
 //! It works unchanged on both because sqlx decodes the same Rust types from
 //! either schema: `Uuid` from `uuid` or a 16-byte BLOB, `OffsetDateTime` from
-//! `timestamptz` or RFC 3339 TEXT, `Json` from `jsonb` or TEXT.
+//! `timestamptz` or RFC 3339 TEXT, `Json` from `jsonb` or TEXT. The SQLite
+//! writer's connection (rusqlite) reads the same columns into the same row
+//! ([`NotificationRow::from_sqlite`]).
 
 use notification_domain::{
     Notification, NotificationId, RepositoryError, StoredNotification, UserId,
 };
+use rusqlite::Row;
 use serde_json::{Map, Value};
 use sqlx::types::Json;
 use time::OffsetDateTime;
 use uuid::Uuid;
+
+use super::sqlite_values::{id_column, json_column, optional_time_column, time_column};
 
 /// The columns every query that reads notifications selects, in
 /// [`NotificationRow`]'s order. A macro so that `concat!` can build whole
@@ -40,6 +45,23 @@ pub(crate) struct NotificationRow {
 }
 
 impl NotificationRow {
+    /// The row as the SQLite writer connection reads it (the columns of
+    /// `notification_columns!`, in order).
+    pub(crate) fn from_sqlite(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: id_column(row, 0)?,
+            user_id: id_column(row, 1)?,
+            title: row.get(2)?,
+            message: row.get(3)?,
+            notification_type: row.get(4)?,
+            status: row.get(5)?,
+            metadata: Json(json_column(row, 6)?),
+            created_at: time_column(row, 7)?,
+            read_at: optional_time_column(row, 8)?,
+            archived_at: optional_time_column(row, 9)?,
+        })
+    }
+
     /// The notification, or `Corrupt` when the stored row's structure is
     /// broken (an unknown status or type, metadata that is not an object).
     /// Length and content rules are not checked again: see

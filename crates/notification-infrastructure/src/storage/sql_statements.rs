@@ -1,5 +1,6 @@
-//! [`RowStatements`] for a transaction on either database: the SQL text of
-//! `sql_repository` with the same values bound, written once as generic code
+//! [`RowStatements`] for a sqlx transaction (PostgreSQL's writer; SQLite's
+//! writer runs the same SQL text on its own connection, `sqlite_statements`):
+//! the SQL text of `sql_repository` with its values bound, as generic code
 //! over sqlx's `Database`.
 
 use async_trait::async_trait;
@@ -195,12 +196,6 @@ where
 /// method, but sqlx's `Database` does not name it.
 pub(crate) trait RowsAffected {
     fn rows_changed(&self) -> u64;
-}
-
-impl RowsAffected for sqlx::sqlite::SqliteQueryResult {
-    fn rows_changed(&self) -> u64 {
-        self.rows_affected()
-    }
 }
 
 impl RowsAffected for sqlx::postgres::PgQueryResult {

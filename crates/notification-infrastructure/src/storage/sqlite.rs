@@ -1,67 +1,128 @@
 //! SQLite storage: the zero-setup default, one file on disk.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool};
+use uuid::Uuid;
 
 use super::database_url::{DatabaseUrl, SqliteLocation};
 use super::error::StorageError;
-use super::group_commit::GroupCommit;
+use super::group_commit::{GroupCommit, WriterThread};
 use super::repository::{ReadDialect, SqlRepository};
 use super::sql_repository::{BEGIN_SNAPSHOT_SQLITE, LATEST_SEQS_SQLITE, LIST_INBOX_SQLITE};
-use super::sqlite_batch::SqliteBatchWriter;
 use super::sqlite_checkpointer;
+use super::sqlite_writer::{self, SqliteBatchWriter};
 use super::write_limits::WriteLimits;
 use crate::background::BackgroundTasks;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
-/// How long a statement waits for a lock held by another process (e.g. a
-/// `notification-api migrate` next to a running server), and how long a write
-/// waits for its turn on the writer connection.
+/// How long a statement waits for a lock held by another connection (e.g. a
+/// `notification-api migrate` next to a running server).
 const WRITE_WAIT: Duration = Duration::from_secs(5);
 
 /// Connections for reads. WAL lets them read while the writer writes, each
 /// seeing the last committed state.
 const READER_CONNECTIONS: u32 = 4;
 
+/// The name of the writer's thread (as `top -H` and profiles show it).
+const WRITER_THREAD: &str = "sqlite-writer";
+
 /// Notifications in a SQLite database.
 ///
 /// SQLite lets one connection write at a time. With several writer
 /// connections, a write that finds the database locked sleeps and retries in
 /// `busy_timeout` steps (latency spikes, then "database is locked" under load).
-/// So every write goes through a pool of exactly one connection, used by one
-/// writer task that writes batches (group commit, see `group_commit`), while
-/// reads use a separate pool of a few connections.
+/// So every write goes through one connection, owned by one writer thread
+/// that writes batches (group commit, see `group_commit` and
+/// `sqlite_writer`), while reads use a pool of a few sqlx connections.
 pub struct SqliteNotificationRepository {
-    writer: SqlitePool,
     reader: SqlitePool,
     /// The port itself, shared by both databases.
     port: Arc<SqlRepository<Sqlite>>,
+    writer: WriterThread,
 }
 
 impl SqliteNotificationRepository {
-    /// A repository over pools on an already migrated database: `writer`
-    /// should have one connection; for an in-memory database pass the same
-    /// single-connection pool twice. Its writer runs under `tasks`.
-    /// [`super::connect`] does all of this (and starts the checkpointer).
-    pub fn new(writer: SqlitePool, reader: SqlitePool, tasks: &BackgroundTasks) -> Self {
-        Self::with_limits(writer, reader, WriteLimits::default(), tasks)
-    }
-
-    /// [`Self::new`] with other bounds on the queue of writes.
-    pub fn with_limits(
-        writer: SqlitePool,
-        reader: SqlitePool,
+    /// Opens (creating the folder and the file if missing) and migrates; its
+    /// writer thread and, on a file, its checkpointer run under `tasks`.
+    pub(crate) async fn open(
+        location: &SqliteLocation,
+        url: &DatabaseUrl,
         limits: WriteLimits,
         tasks: &BackgroundTasks,
-    ) -> Self {
-        // One batch at a time: SQLite has one writer connection anyway.
-        let writes = GroupCommit::new(SqliteBatchWriter(writer.clone()), 1, limits, tasks);
-        Self {
+    ) -> Result<Self, StorageError> {
+        let (options, readers, writer_path) = match location {
+            SqliteLocation::Memory => {
+                // Each connection to ":memory:" has a database of its own. A
+                // named one of SQLite's `memdb` VFS is shared by every
+                // connection of this process that opens it (the writer's and
+                // the readers'), and lives while one of them is open (the
+                // writer's, until the storage closes).
+                let name = format!("/notifications-{}", Uuid::new_v4().simple());
+                let writer_path = PathBuf::from(format!("file:{name}?vfs=memdb"));
+                (
+                    connect_options().filename(name).vfs("memdb"),
+                    1,
+                    writer_path,
+                )
+            }
+            SqliteLocation::File(path) => {
+                create_parent_folder(path, url)?;
+                let options = connect_options().filename(path);
+                (options, READER_CONNECTIONS, path.clone())
+            }
+        };
+        let writer_error = |source| StorageError::OpenWriter {
+            url: url.to_string(),
+            source,
+        };
+        // The writer's connection first, alone: it creates the file and
+        // turns on WAL. Connections opening a new file at the same time fail
+        // with "database is locked" (the change of journal mode does not wait
+        // for the busy timeout). Opening may wait up to `WRITE_WAIT` for
+        // another process's lock: off the runtime. It prepares statements
+        // only at its first batch, after the migrations below.
+        let connection =
+            tokio::task::spawn_blocking(move || sqlite_writer::open(&writer_path, WRITE_WAIT))
+                .await
+                .map_err(|e| writer_error(Box::new(e)))?
+                .map_err(|e| writer_error(Box::new(e)))?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(readers)
+            // A connection to a local file does not break the way a
+            // network one does; the check would cost one more hand-off to
+            // sqlx's worker thread per read.
+            .test_before_acquire(false)
+            .connect_with(options)
+            .await
+            .map_err(|source| StorageError::Connect {
+                url: url.to_string(),
+                source,
+            })?;
+        MIGRATOR
+            .run(&reader)
+            .await
+            .map_err(|source| StorageError::Migrate {
+                url: url.to_string(),
+                source,
+            })?;
+        let (writes, writer) = GroupCommit::on_thread(
+            WRITER_THREAD,
+            SqliteBatchWriter::new(connection),
+            limits,
+            tasks,
+        )
+        .map_err(|e| writer_error(Box::new(e)))?;
+        if let SqliteLocation::File(_) = location {
+            // Only once open: a failed start leaves no task behind.
+            sqlite_checkpointer::spawn(reader.clone(), tasks);
+        }
+        Ok(Self {
             port: Arc::new(SqlRepository::new(
                 reader.clone(),
                 writes,
@@ -71,77 +132,9 @@ impl SqliteNotificationRepository {
                     latest_seqs: LATEST_SEQS_SQLITE,
                 },
             )),
-            writer,
             reader,
-        }
-    }
-
-    /// Opens (creating the folder and the file if missing) and migrates; its
-    /// writer and, on a file, its checkpointer run under `tasks`.
-    pub(crate) async fn open(
-        location: &SqliteLocation,
-        url: &DatabaseUrl,
-        limits: WriteLimits,
-        tasks: &BackgroundTasks,
-    ) -> Result<Self, StorageError> {
-        let connect_error = |source| StorageError::Connect {
-            url: url.to_string(),
-            source,
-        };
-        let repository = match location {
-            SqliteLocation::Memory => {
-                // Each connection to ":memory:" has its own database, which
-                // vanishes with the connection: one connection, never closed,
-                // serves reads and writes.
-                let pool = SqlitePoolOptions::new()
-                    .max_connections(1)
-                    .min_connections(1)
-                    .idle_timeout(None)
-                    .max_lifetime(None)
-                    .acquire_timeout(WRITE_WAIT)
-                    .connect_with(connect_options().filename(":memory:"))
-                    .await
-                    .map_err(connect_error)?;
-                Self::with_limits(pool.clone(), pool, limits, tasks)
-            }
-            SqliteLocation::File(path) => {
-                create_parent_folder(path, url)?;
-                let options = connect_options().filename(path);
-                let writer_options = options.clone().create_if_missing(true).pragma(
-                    "wal_autocheckpoint",
-                    sqlite_checkpointer::WRITER_CHECKPOINT_PAGES.to_string(),
-                );
-                let writer = SqlitePoolOptions::new()
-                    .max_connections(1)
-                    .acquire_timeout(WRITE_WAIT)
-                    // A connection to a local file does not break the way a
-                    // network one does; the check would cost one more hand-off
-                    // to SQLite's worker thread per write.
-                    .test_before_acquire(false)
-                    .connect_with(writer_options)
-                    .await
-                    .map_err(connect_error)?;
-                let reader = SqlitePoolOptions::new()
-                    .max_connections(READER_CONNECTIONS)
-                    .test_before_acquire(false)
-                    .connect_with(options)
-                    .await
-                    .map_err(connect_error)?;
-                Self::with_limits(writer, reader, limits, tasks)
-            }
-        };
-        MIGRATOR
-            .run(&repository.writer)
-            .await
-            .map_err(|source| StorageError::Migrate {
-                url: url.to_string(),
-                source,
-            })?;
-        if let SqliteLocation::File(_) = location {
-            // Only once migrated: a failed start leaves no task behind.
-            sqlite_checkpointer::spawn(repository.reader.clone(), tasks);
-        }
-        Ok(repository)
+            writer,
+        })
     }
 
     /// The port.
@@ -154,11 +147,12 @@ impl SqliteNotificationRepository {
         self.port.queued_writes()
     }
 
-    /// Closes both pools, waiting for connections in use to come back, so the
-    /// last one checkpoints the write-ahead log into the database file.
+    /// Closes the readers, then lets the writer write what is queued and
+    /// stop; the last connection to close checkpoints the write-ahead log into
+    /// the database file.
     pub async fn close(&self) {
         self.reader.close().await;
-        self.writer.close().await;
+        self.writer.stop().await;
     }
 }
 
@@ -317,15 +311,13 @@ mod tests {
         };
         let repository = memory_database().await;
         // Makes the batch fail at its last statement, after its rows were
-        // inserted: on this connection `unread_counters` now names a
-        // temporary table that refuses every count. Nothing of the batch may
-        // stay stored.
+        // inserted: a trigger refuses every new counter. Nothing of the
+        // batch may stay stored.
         sqlx::query(
-            "CREATE TEMP TABLE unread_counters \
-             (user_id BLOB PRIMARY KEY, unread_count INTEGER CHECK (unread_count < 0), \
-              seq INTEGER)",
+            "CREATE TRIGGER refuse_counters BEFORE INSERT ON unread_counters \
+             BEGIN SELECT RAISE(ABORT, 'refused'); END",
         )
-        .execute(&repository.writer)
+        .execute(&repository.reader)
         .await
         .unwrap();
         let user = UserId::from_uuid(Uuid::now_v7());

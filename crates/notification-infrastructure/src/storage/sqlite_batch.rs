@@ -1,32 +1,26 @@
-//! A batch of writes on SQLite: one transaction on the one writer
-//! connection, with the statements that take many rows at once written for
-//! SQLite.
+//! The statements of a batch on SQLite that take many rows at once
+//! ([`BatchStatements`] on the writer connection, see `sqlite_writer`).
 //!
 //! Rows and counters travel as one JSON array bound to one parameter and are
 //! unpacked by `json_each`, so the statement text never changes with the
-//! batch size (one prepared statement, cached) and SQLite's worker thread is
-//! handed a whole run of rows at once.
+//! batch size (one prepared statement, cached).
 //!
-//! Every value is written exactly as sqlx writes it for a single row
-//! (`super::sql_repository::INSERT_NOTIFICATION`), so the rows read back the
-//! same: ids as 16-byte BLOBs (`unhex` of the simple hex form), times as
-//! RFC 3339 TEXT, metadata as the compact JSON text of the object (carried as
-//! a JSON string, so SQLite does not re-render its numbers).
+//! Every value is written exactly as sqlx writes it for a single row, so the
+//! rows read back the same (see `sqlite_values`): ids as 16-byte BLOBs
+//! (`unhex` of the simple hex form), times as RFC 3339 TEXT, metadata as the
+//! compact JSON text of the object (carried as a JSON string, so SQLite does
+//! not re-render its numbers).
 
 use async_trait::async_trait;
 use notification_domain::{Notification, RepositoryError};
 use serde::Serialize;
-use sqlx::{Connection, Sqlite, SqlitePool, Transaction};
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::change_log::ChangeRow;
-use super::error::repository_error;
-use super::group_commit::BatchWrite;
-use super::sql_statements::purge;
-use super::write::{Write, Written};
-use super::write_batch::{apply, BatchStatements, CounterRow};
+use super::sqlite_values::{hex, id_column, json_text, time_value};
+use super::sqlite_writer::SqliteTransaction;
+use super::write_batch::{BatchStatements, CounterRow};
 
 const INSERT_NOTIFICATIONS: &str = "\
     INSERT INTO notifications \
@@ -73,37 +67,13 @@ const SET_UNREAD_COUNTS: &str = "\
     ON CONFLICT (user_id) DO UPDATE \
     SET unread_count = excluded.unread_count, seq = excluded.seq";
 
-/// Writes batches through the one writer connection.
-pub(crate) struct SqliteBatchWriter(pub(crate) SqlitePool);
-
 #[async_trait]
-impl BatchWrite for SqliteBatchWriter {
-    async fn write_batch(&self, batch: &[Write]) -> Result<Vec<Written>, RepositoryError> {
-        let mut writer = self.0.acquire().await.map_err(repository_error)?;
-        // IMMEDIATE: the write lock from the start. A deferred transaction
-        // that reads first would fail at once (not wait) on its first write
-        // if another process wrote in between.
-        let mut tx = writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(repository_error)?;
-        // Dropping `tx` on an error rolls everything back: the batch is all
-        // or nothing, and the commit is its last step.
-        let written = apply(&mut tx, batch).await?;
-        tx.commit().await.map_err(repository_error)?;
-        Ok(written)
-    }
-}
-
-#[async_trait]
-impl BatchStatements for Transaction<'_, Sqlite> {
+impl BatchStatements for SqliteTransaction<'_> {
     async fn lock_counters(&mut self, users: &[Uuid]) -> Result<Vec<CounterRow>, RepositoryError> {
-        let users = to_json(&users.iter().map(|u| hex(*u)).collect::<Vec<_>>())?;
-        sqlx::query_as(UNREAD_COUNTS)
-            .bind(users)
-            .fetch_all(&mut **self)
-            .await
-            .map_err(repository_error)
+        let users = json_text(&users.iter().map(|u| hex(*u)).collect::<Vec<_>>())?;
+        self.query(UNREAD_COUNTS, &[&users], |row| {
+            Ok((id_column(row, 0)?, row.get(1)?, row.get(2)?))
+        })
     }
 
     async fn write_rows(
@@ -117,21 +87,21 @@ impl BatchStatements for Transaction<'_, Sqlite> {
                 .iter()
                 .map(|n| JsonRow::of(n))
                 .collect::<Result<Vec<_>, _>>()?;
-            self.run(INSERT_NOTIFICATIONS, to_json(&rows)?).await?;
+            self.execute(INSERT_NOTIFICATIONS, &[&json_text(&rows)?])?;
         }
         if !changes.is_empty() {
             let rows = changes
                 .iter()
                 .map(JsonChange::of)
                 .collect::<Result<Vec<_>, _>>()?;
-            self.run(INSERT_CHANGES, to_json(&rows)?).await?;
+            self.execute(INSERT_CHANGES, &[&json_text(&rows)?])?;
         }
         if !counters.is_empty() {
             let counters: Vec<(String, i64, i64)> = counters
                 .iter()
                 .map(|(user, count, seq)| (hex(*user), *count, *seq))
                 .collect();
-            self.run(SET_UNREAD_COUNTS, to_json(&counters)?).await?;
+            self.execute(SET_UNREAD_COUNTS, &[&json_text(&counters)?])?;
         }
         Ok(())
     }
@@ -141,25 +111,7 @@ impl BatchStatements for Transaction<'_, Sqlite> {
         older_than: OffsetDateTime,
         limit: u32,
     ) -> Result<u64, RepositoryError> {
-        purge(self, PURGE_CHANGES, older_than, limit).await
-    }
-}
-
-/// Runs one of this module's statements, whose one parameter is a JSON array.
-#[async_trait]
-trait RunJson {
-    async fn run(&mut self, statement: &'static str, rows: String) -> Result<(), RepositoryError>;
-}
-
-#[async_trait]
-impl RunJson for Transaction<'_, Sqlite> {
-    async fn run(&mut self, statement: &'static str, rows: String) -> Result<(), RepositoryError> {
-        sqlx::query(statement)
-            .bind(rows)
-            .execute(&mut **self)
-            .await
-            .map_err(repository_error)?;
-        Ok(())
+        self.purge(PURGE_CHANGES, older_than, limit)
     }
 }
 
@@ -185,7 +137,7 @@ impl JsonChange {
             notification_id: change.notification_id.map(hex),
             unread_count: change.unread_count,
             occurred_at_micros: change.occurred_at_micros,
-            changed_at: change.changed_at.map(rfc3339).transpose()?,
+            changed_at: change.changed_at.map(time_value).transpose()?,
             updated: change.updated,
         })
     }
@@ -216,25 +168,10 @@ impl<'a> JsonRow<'a> {
             message: notification.message(),
             notification_type: notification.notification_type().as_str(),
             status: notification.status().as_str(),
-            metadata: to_json(notification.metadata().as_map())?,
-            created_at: rfc3339(notification.created_at())?,
-            read_at: notification.read_at().map(rfc3339).transpose()?,
-            archived_at: notification.archived_at().map(rfc3339).transpose()?,
+            metadata: json_text(notification.metadata().as_map())?,
+            created_at: time_value(notification.created_at())?,
+            read_at: notification.read_at().map(time_value).transpose()?,
+            archived_at: notification.archived_at().map(time_value).transpose()?,
         })
     }
-}
-
-/// The 32 hex digits that `unhex` turns into the UUID's 16 bytes.
-fn hex(id: Uuid) -> String {
-    id.simple().to_string()
-}
-
-/// The TEXT sqlx writes for an `OffsetDateTime` on SQLite.
-fn rfc3339(at: OffsetDateTime) -> Result<String, RepositoryError> {
-    at.format(&Rfc3339)
-        .map_err(|e| RepositoryError::Other(Box::new(e)))
-}
-
-fn to_json(value: &impl Serialize) -> Result<String, RepositoryError> {
-    serde_json::to_string(value).map_err(|e| RepositoryError::Other(Box::new(e)))
 }
