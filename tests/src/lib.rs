@@ -20,7 +20,9 @@ pub mod reply;
 pub mod tokens;
 pub mod ws;
 
-pub use app::{spawn_app, spawn_app_with, spawn_app_with_auth, Backend, TestApp};
+pub use app::{
+    spawn_app, spawn_app_intercepted, spawn_app_with, spawn_app_with_auth, Backend, TestApp,
+};
 pub use reply::Reply;
 pub use tokens::{TokenKind, TEST_SECRET};
 

@@ -13,10 +13,10 @@ use std::time::Duration;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::HttpServer;
 use notification_application::NotificationService;
-use notification_domain::{EventPublisher, EventSubscriber};
+use notification_domain::{EventPublisher, EventSubscriber, NotificationRepository};
 use notification_infrastructure::background::BackgroundTasks;
 use notification_infrastructure::events::{InProcessEventBus, RedisBusError, RedisEventBus};
-use notification_infrastructure::realtime::{Hub, HubGate, Pusher};
+use notification_infrastructure::realtime::{Healer, Hub, HubGate, Pusher};
 use notification_infrastructure::storage::{self, Storage, StorageError};
 use notification_presentation::auth::{JwtKey, JwtSettings, TokenVerifier};
 use notification_presentation::websocket::{AllowedOrigins, WebSocketOptions};
@@ -45,6 +45,24 @@ pub enum StartupError {
     #[error("EVENT_BUS_URL: {0}")]
     EventBus(#[from] RedisBusError),
 }
+
+/// Wrappers around the storage and event-bus ports, for tests that make
+/// them slow or lossy on purpose (a delayed commit, a lost publish) while the
+/// rest of the server runs as in production. [`Default`] wraps nothing.
+#[derive(Default)]
+pub struct Interceptors {
+    /// Wraps the repository every use case and every replay reads through.
+    pub repository: Option<RepositoryWrapper>,
+    /// Wraps the publisher the use cases publish through.
+    pub publisher: Option<PublisherWrapper>,
+}
+
+/// See [`Interceptors::repository`].
+pub type RepositoryWrapper =
+    Box<dyn FnOnce(Arc<dyn NotificationRepository>) -> Arc<dyn NotificationRepository> + Send>;
+/// See [`Interceptors::publisher`].
+pub type PublisherWrapper =
+    Box<dyn FnOnce(Arc<dyn EventPublisher>) -> Arc<dyn EventPublisher> + Send>;
 
 /// A built, not yet running, server.
 pub struct Application {
@@ -104,16 +122,37 @@ impl Application {
     /// listener. With `BIND_ADDR` port 0 the OS picks a free port: read it
     /// back with [`Application::port`].
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        Self::build_with(settings, Interceptors::default()).await
+    }
+
+    /// [`build`](Self::build), with the storage and bus ports wrapped as
+    /// `interceptors` say (tests).
+    pub async fn build_with(
+        settings: Settings,
+        interceptors: Interceptors,
+    ) -> Result<Self, StartupError> {
         // The path of a notification, from the inside out: storage, the event
-        // bus, the hub that pushes, then the service that ties them together.
+        // bus, the service that ties them together, then the hub that pushes
+        // (it reads missed changes through the service).
         let tasks = BackgroundTasks::new();
         let storage = storage::connect(&settings.database_url, &tasks).await?;
-        let repository = storage.repository();
+        let mut repository = storage.repository();
         storage::spawn_idempotency_purger(repository.clone(), IDEMPOTENCY_PURGE_EVERY, &tasks);
+        if let Some(wrap) = interceptors.repository {
+            repository = wrap(repository);
+        }
+        let bus = event_bus(&settings.event_bus, &tasks).await?;
+        let publisher = match interceptors.publisher {
+            Some(wrap) => wrap(bus.publisher.clone()),
+            None => bus.publisher.clone(),
+        };
+        let service = NotificationService::new(repository, publisher);
         let hub = Hub::new(&settings.realtime);
-        let pusher = Arc::new(Pusher::new(hub.clone()));
-        let (event_bus, redis) = event_bus(&settings.event_bus, pusher, &tasks).await?;
-        let service = NotificationService::new(repository, event_bus);
+        let healer = Healer::new(hub.clone(), service.clone(), tasks.clone());
+        // Lost publishes reach the sockets within one ping interval.
+        healer.spawn_checks(settings.realtime.ping_interval);
+        bus.subscribe(Arc::new(Pusher::new(healer.clone())));
+        let redis = bus.redis;
         let metrics = telemetry::metrics_handle();
         if let Some(handle) = &metrics {
             telemetry::spawn_upkeep(handle.clone(), &tasks);
@@ -122,12 +161,7 @@ impl Application {
         let (jwt, dev_tokens) = jwt_settings(&settings.auth)?;
         let tokens =
             Arc::new(TokenVerifier::new(jwt).map_err(|e| StartupError::Auth(e.to_string()))?);
-        let connections = Arc::new(HubGate::new(
-            hub.clone(),
-            settings.realtime,
-            tokens.clone(),
-            service.clone(),
-        ));
+        let connections = Arc::new(HubGate::new(healer, settings.realtime, tokens.clone()));
         let state = ApiState {
             service: service.clone(),
             tokens,
@@ -267,24 +301,46 @@ async fn termination_signal() {
     }
 }
 
-/// The configured event bus, with `subscriber` (the hub's pusher) subscribed,
-/// and the Redis bus again when it is the one (shutdown stops it).
+/// The event bus as configured (the Redis bus kept apart too: shutdown stops
+/// it): where events are published, and where this
+/// node's subscriber is added.
+struct Bus {
+    publisher: Arc<dyn EventPublisher>,
+    local: Option<Arc<InProcessEventBus>>,
+    redis: Option<Arc<RedisEventBus>>,
+}
+
+impl Bus {
+    fn subscribe(&self, subscriber: Arc<dyn EventSubscriber>) {
+        if let Some(local) = &self.local {
+            local.subscribe(subscriber);
+        } else if let Some(redis) = &self.redis {
+            redis.subscribe(subscriber);
+        }
+    }
+}
+
 async fn event_bus(
     settings: &EventBusSettings,
-    subscriber: Arc<dyn EventSubscriber>,
     tasks: &BackgroundTasks,
-) -> Result<(Arc<dyn EventPublisher>, Option<Arc<RedisEventBus>>), StartupError> {
+) -> Result<Bus, StartupError> {
     Ok(match settings {
         EventBusSettings::InProcess => {
-            let bus = InProcessEventBus::new();
-            bus.subscribe(subscriber);
-            (Arc::new(bus), None)
+            let bus = Arc::new(InProcessEventBus::new());
+            Bus {
+                publisher: bus.clone(),
+                local: Some(bus),
+                redis: None,
+            }
         }
         EventBusSettings::Redis(url) => {
             let bus = Arc::new(RedisEventBus::connect(url, tasks).await?);
-            bus.subscribe(subscriber);
             tracing::info!("event bus: Redis");
-            (bus.clone(), Some(bus))
+            Bus {
+                publisher: bus.clone(),
+                local: None,
+                redis: Some(bus),
+            }
         }
     })
 }

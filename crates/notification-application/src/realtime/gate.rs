@@ -33,9 +33,19 @@ pub enum Refusal {
 pub struct ConnectionRequest {
     /// The claims of the token the upgrade was authenticated with.
     pub claims: SessionClaims,
-    /// `?since=`: replay what the user missed after this notification first.
-    /// Only parsed by the web layer; it is looked up after the upgrade.
-    pub since: Option<NotificationId>,
+    /// `?since_seq=` or `?since=`: replay what the user missed first. Only
+    /// parsed by the web layer; it is looked up after the upgrade.
+    pub resume: Option<Resume>,
+}
+
+/// Where a reconnecting client resumes (contract §7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resume {
+    /// `?since_seq=n`: every change of the user after `n`.
+    AfterSeq(u64),
+    /// `?since=<id>`: every change after the one that created this
+    /// notification (`unknown_since` when the log does not know it).
+    AfterNotification(NotificationId),
 }
 
 /// A connection holding its slot, waiting for its socket.
@@ -82,7 +92,7 @@ impl std::fmt::Debug for AdmittedConnection {
 }
 
 /// Admits WebSocket connections. The web layer checks the origin, the
-/// upgrade headers and the token, parses `since`, calls [`admit`](Self::admit)
+/// upgrade headers and the token, parses `since_seq` / `since`, calls [`admit`](Self::admit)
 /// (429 or 503 when refused), upgrades, and spawns
 /// [`AdmittedConnection::serve`] on its worker.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]

@@ -172,7 +172,7 @@ impl Driver {
                 })
                 .await?;
             }
-            ServerMessage::Pong { .. } => {}
+            ServerMessage::Pong { .. } | ServerMessage::Resync { .. } => {}
             ServerMessage::AuthOk { expires_at } => {
                 session.awaiting_auth = false;
                 let later = session.expires_at.is_none_or(|old| expires_at > old);

@@ -29,11 +29,13 @@ pub mod close;
 mod conversation;
 mod deadlines;
 pub mod gate;
+pub mod healer;
 pub mod hub;
 mod mailbox;
 mod outbound;
 pub mod pusher;
 mod replay;
+mod sequence;
 
 #[cfg(test)]
 mod conversation_tests;
@@ -44,6 +46,7 @@ mod replay_tests;
 
 pub use close::CloseReason;
 pub use gate::HubGate;
-pub use hub::{Departure, Hub, Registration, SHARDS};
+pub use healer::{Healer, GAP_GRACE};
+pub use hub::{Departure, Handed, Hub, Registration, SHARDS};
 pub use pusher::Pusher;
-pub use replay::{REPLAY_GRACE, REPLAY_PAGE};
+pub use replay::REPLAY_PAGE;
