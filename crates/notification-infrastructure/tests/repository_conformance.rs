@@ -137,12 +137,7 @@ async fn insert_many(store: &Store, user: UserId, count: usize) -> Vec<Notificat
     let mut inserted = Vec::with_capacity(count);
     for i in 0..count {
         let notification = notification_for(user, &format!("n{i}"));
-        store
-            .repository
-            .insert(&notification)
-            .await
-            .unwrap()
-            .unread_count;
+        store.repository.insert(&notification).await.unwrap();
         inserted.push(notification);
     }
     inserted
@@ -849,7 +844,7 @@ async fn concurrent_mark_all_read_and_inserts_keep_the_count_exact(store: Store)
             tasks.push(tokio::spawn(async move {
                 for j in 0..INSERTS_EACH {
                     let notification = notification_for(user, &format!("{round}.{i}.{j}"));
-                    repository.insert(&notification).await.unwrap().unread_count;
+                    repository.insert(&notification).await.unwrap();
                 }
             }));
         }
@@ -1418,12 +1413,7 @@ async fn reopening_a_sqlite_file_keeps_the_data() {
     let notification = notification_for(user, "kept");
     {
         let store = open(&url).await;
-        store
-            .repository
-            .insert(&notification)
-            .await
-            .unwrap()
-            .unread_count;
+        store.repository.insert(&notification).await.unwrap();
     }
 
     let reopened = open(&url).await;
@@ -1453,12 +1443,7 @@ async fn an_in_memory_sqlite_database_reads_what_it_wrote() {
     let user = new_user();
     let notification = notification_for(user, "in memory");
 
-    store
-        .repository
-        .insert(&notification)
-        .await
-        .unwrap()
-        .unread_count;
+    store.repository.insert(&notification).await.unwrap();
 
     assert_eq!(
         list(&store, user, StatusFilter::Inbox, None, 10).await,
@@ -1530,7 +1515,7 @@ async fn postgres_a_write_behind_a_held_counter_lock_gives_up_as_unavailable() {
     let repository = storage.repository();
     let user = new_user();
     let first = notification_for(user, "first");
-    repository.insert(&first).await.unwrap().unread_count;
+    repository.insert(&first).await.unwrap();
 
     let mut stuck = sqlx::PgConnection::connect(&url).await.unwrap();
     sqlx::query("BEGIN").execute(&mut stuck).await.unwrap();

@@ -73,7 +73,7 @@ pub(crate) fn unix_micros(at: OffsetDateTime) -> i64 {
     i64::try_from(at.unix_timestamp_nanos() / 1_000).unwrap_or(i64::MAX)
 }
 
-fn from_unix_micros(micros: i64) -> Option<OffsetDateTime> {
+pub(crate) fn from_unix_micros(micros: i64) -> Option<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000).ok()
 }
 

@@ -24,6 +24,7 @@
 //!
 //! The schemas and the reasons for each index are in `migrations/`.
 
+mod change_log;
 mod database_url;
 mod error;
 mod group_commit;

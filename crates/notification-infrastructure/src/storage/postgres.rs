@@ -12,8 +12,8 @@ use super::error::StorageError;
 use super::group_commit::GroupCommit;
 use super::kept_connections::KeptConnections;
 use super::postgres_batch::PostgresBatchWriter;
-use super::repository::SqlRepository;
-use super::sql_repository::LIST_INBOX;
+use super::repository::{ReadDialect, SqlRepository};
+use super::sql_repository::{BEGIN_SNAPSHOT_POSTGRES, LATEST_SEQS_POSTGRES, LIST_INBOX};
 use super::write_limits::WriteLimits;
 use crate::background::BackgroundTasks;
 
@@ -62,7 +62,15 @@ impl PostgresNotificationRepository {
             tasks,
         );
         Self {
-            port: Arc::new(SqlRepository::new(pool.clone(), writes, LIST_INBOX)),
+            port: Arc::new(SqlRepository::new(
+                pool.clone(),
+                writes,
+                ReadDialect {
+                    list_inbox: LIST_INBOX,
+                    begin_snapshot: BEGIN_SNAPSHOT_POSTGRES,
+                    latest_seqs: LATEST_SEQS_POSTGRES,
+                },
+            )),
             pool,
             batch_connections,
         }

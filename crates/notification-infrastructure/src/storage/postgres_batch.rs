@@ -18,18 +18,42 @@ use sqlx::{Connection, PgConnection, Postgres, Transaction};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::change_log::ChangeRow;
 use super::error::{is_unavailable, repository_error};
 use super::group_commit::BatchWrite;
 use super::kept_connections::KeptConnections;
 use super::row::metadata_column;
 use super::write::{Write, Written};
-use super::write_batch::{apply, BatchStatements};
+use super::write_batch::{apply, BatchStatements, CounterRow};
 
-const INSERT_NOTIFICATIONS: &str = "\
-    INSERT INTO notifications \
-        (id, user_id, title, message, type, status, metadata, created_at, read_at, archived_at) \
-    SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], \
-        $6::text[], $7::jsonb[], $8::timestamptz[], $9::timestamptz[], $10::timestamptz[])";
+/// The new notifications, the change log's rows and the counters, in one
+/// statement (one round trip): a create's log row takes its content from
+/// the row the first part inserts (`RETURNING`), so the content travels once.
+/// Every counter exists and is held (see [`LOCK_COUNTERS`]).
+const WRITE_ROWS: &str = "\
+    WITH new AS ( \
+        INSERT INTO notifications \
+            (id, user_id, title, message, type, status, metadata, created_at, read_at, \
+             archived_at) \
+        SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], \
+            $6::text[], $7::jsonb[], $8::timestamptz[], $9::timestamptz[], $10::timestamptz[]) \
+        RETURNING id, title, message, type, metadata, created_at \
+    ), logged AS ( \
+        INSERT INTO notification_changes \
+            (user_id, seq, kind, notification_id, unread_count, occurred_at_micros, \
+             changed_at, updated, title, message, type, metadata, created_at) \
+        SELECT c.user_id, c.seq, c.kind, c.notification_id, c.unread_count, \
+            c.occurred_at_micros, c.changed_at, c.updated, \
+            new.title, new.message, new.type, new.metadata, new.created_at \
+        FROM UNNEST($11::uuid[], $12::int8[], $13::text[], $14::uuid[], $15::int8[], \
+            $16::int8[], $17::timestamptz[], $18::int8[]) \
+            AS c (user_id, seq, kind, notification_id, unread_count, occurred_at_micros, \
+                  changed_at, updated) \
+        LEFT JOIN new ON c.kind = 'created' AND new.id = c.notification_id \
+    ) \
+    UPDATE unread_counters SET unread_count = batch.unread_count, seq = batch.seq \
+    FROM UNNEST($19::uuid[], $20::int8[], $21::int8[]) AS batch (user_id, unread_count, seq) \
+    WHERE unread_counters.user_id = batch.user_id";
 
 /// Takes every counter of the batch, in ascending user order (the order of
 /// `$1`: an INSERT … SELECT handles rows in the order the SELECT yields
@@ -40,13 +64,7 @@ const LOCK_COUNTERS: &str = "\
     INSERT INTO unread_counters (user_id, unread_count) \
     SELECT user_id, 0 FROM UNNEST($1::uuid[]) AS batch (user_id) ORDER BY user_id \
     ON CONFLICT (user_id) DO UPDATE SET unread_count = unread_counters.unread_count \
-    RETURNING user_id, unread_count";
-
-/// Every counter exists and is held (see [`LOCK_COUNTERS`]).
-const SET_UNREAD_COUNTS: &str = "\
-    UPDATE unread_counters SET unread_count = batch.unread_count \
-    FROM UNNEST($1::uuid[], $2::int8[]) AS batch (user_id, unread_count) \
-    WHERE unread_counters.user_id = batch.user_id";
+    RETURNING user_id, unread_count, seq";
 
 /// Writes batches, each on a connection kept from the previous one when
 /// there is one (see [`KeptConnections`]).
@@ -102,7 +120,7 @@ async fn write_on(
 
 #[async_trait]
 impl BatchStatements for Transaction<'_, Postgres> {
-    async fn lock_counters(&mut self, users: &[Uuid]) -> Result<Vec<(Uuid, i64)>, RepositoryError> {
+    async fn lock_counters(&mut self, users: &[Uuid]) -> Result<Vec<CounterRow>, RepositoryError> {
         sqlx::query_as(LOCK_COUNTERS)
             .bind(users)
             .fetch_all(&mut **self)
@@ -110,27 +128,73 @@ impl BatchStatements for Transaction<'_, Postgres> {
             .map_err(repository_error)
     }
 
-    async fn insert_notifications(
+    async fn write_rows(
         &mut self,
-        batch: &[&Notification],
+        new: &[&Notification],
+        changes: &[ChangeRow],
+        counters: &[CounterRow],
     ) -> Result<(), RepositoryError> {
-        Columns::of(batch)
-            .query()
+        let notifications = Columns::of(new);
+        let changes = ChangeColumns::of(changes);
+        let mut counter_users = Vec::with_capacity(counters.len());
+        let mut counts = Vec::with_capacity(counters.len());
+        let mut seqs = Vec::with_capacity(counters.len());
+        for (user, count, seq) in counters {
+            counter_users.push(*user);
+            counts.push(*count);
+            seqs.push(*seq);
+        }
+        changes
+            .bind_to(notifications.bind_to(sqlx::query(WRITE_ROWS)))
+            .bind(counter_users)
+            .bind(counts)
+            .bind(seqs)
             .execute(&mut **self)
             .await
             .map_err(repository_error)?;
         Ok(())
     }
+}
 
-    async fn set_counters(&mut self, counts: &[(Uuid, i64)]) -> Result<(), RepositoryError> {
-        let (users, amounts): (Vec<Uuid>, Vec<i64>) = counts.iter().copied().unzip();
-        sqlx::query(SET_UNREAD_COUNTS)
-            .bind(users)
-            .bind(amounts)
-            .execute(&mut **self)
-            .await
-            .map_err(repository_error)?;
-        Ok(())
+/// The log rows as one array per column, in batch order.
+struct ChangeColumns {
+    user_ids: Vec<Uuid>,
+    seqs: Vec<i64>,
+    kinds: Vec<&'static str>,
+    notification_ids: Vec<Option<Uuid>>,
+    unread_counts: Vec<i64>,
+    occurred_at_micros: Vec<i64>,
+    changed_at: Vec<Option<OffsetDateTime>>,
+    updated: Vec<Option<i64>>,
+}
+
+impl ChangeColumns {
+    fn of(changes: &[ChangeRow]) -> Self {
+        Self {
+            user_ids: changes.iter().map(|c| c.user_id).collect(),
+            seqs: changes.iter().map(|c| c.seq).collect(),
+            kinds: changes.iter().map(|c| c.kind.as_str()).collect(),
+            notification_ids: changes.iter().map(|c| c.notification_id).collect(),
+            unread_counts: changes.iter().map(|c| c.unread_count).collect(),
+            occurred_at_micros: changes.iter().map(|c| c.occurred_at_micros).collect(),
+            changed_at: changes.iter().map(|c| c.changed_at).collect(),
+            updated: changes.iter().map(|c| c.updated).collect(),
+        }
+    }
+
+    fn bind_to<'q>(
+        &'q self,
+        query: Query<'q, Postgres, PgArguments>,
+    ) -> Query<'q, Postgres, PgArguments> {
+        query
+            .bind(&self.user_ids)
+            .bind(&self.seqs)
+            .bind(&self.kinds)
+            .bind(&self.notification_ids)
+            .bind(&self.unread_counts)
+            .bind(&self.occurred_at_micros)
+            .bind(&self.changed_at)
+            .bind(&self.updated)
     }
 }
 
@@ -167,8 +231,11 @@ impl<'a> Columns<'a> {
         }
     }
 
-    fn query(&self) -> Query<'_, Postgres, PgArguments> {
-        sqlx::query(INSERT_NOTIFICATIONS)
+    fn bind_to<'q>(
+        &'q self,
+        query: Query<'q, Postgres, PgArguments>,
+    ) -> Query<'q, Postgres, PgArguments> {
+        query
             .bind(&self.ids)
             .bind(&self.user_ids)
             .bind(&self.titles)

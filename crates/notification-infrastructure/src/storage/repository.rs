@@ -9,33 +9,44 @@ use async_trait::async_trait;
 use notification_domain::{
     ChangesAfter, IdempotencyClaim, IdempotentInsert, InboxPosition, ListQuery, Notification,
     NotificationId, NotificationRepository, ReadAllOutcome, RepositoryError, StatusChange,
-    StatusChangeOutcome, UserId,
+    StatusChangeOutcome, UserId, MAX_CHANGES_PER_READ,
 };
 use sqlx::database::Database;
 use sqlx::{ColumnIndex, Decode, Encode, Executor, FromRow, IntoArguments, Pool, Type};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::change_log::ChangeLogRow;
 use super::error::repository_error;
 use super::group_commit::GroupCommit;
 use super::row::{into_notifications, NotificationRow};
-use super::sql_repository::{self as sql, unread_count_value};
+use super::sql_repository as sql;
 use super::sql_statements::get_notification;
+use super::write_batch::position_of;
 
 /// The port on one database: the reads' pool and the writes' queue.
 pub struct SqlRepository<DB: Database> {
     reader: Pool<DB>,
     writes: GroupCommit,
+    dialect: ReadDialect,
+}
+
+/// The read statements each database words its own way.
+pub(crate) struct ReadDialect {
     /// The database's form of [`sql::LIST_INBOX`].
-    list_inbox: &'static str,
+    pub(crate) list_inbox: &'static str,
+    /// Begins a read-only transaction that sees one snapshot.
+    pub(crate) begin_snapshot: &'static str,
+    /// `(user_id, seq, unread_count)` of the users of a JSON array.
+    pub(crate) latest_seqs: &'static str,
 }
 
 impl<DB: Database> SqlRepository<DB> {
-    pub(crate) fn new(reader: Pool<DB>, writes: GroupCommit, list_inbox: &'static str) -> Self {
+    pub(crate) fn new(reader: Pool<DB>, writes: GroupCommit, dialect: ReadDialect) -> Self {
         Self {
             reader,
             writes,
-            list_inbox,
+            dialect,
         }
     }
 
@@ -43,6 +54,25 @@ impl<DB: Database> SqlRepository<DB> {
     pub(crate) fn queued_writes(&self) -> usize {
         self.writes.queued_writes()
     }
+}
+
+/// The user's position now (no counter row: no change yet).
+async fn position<'c, DB, E>(executor: E, user_id: UserId) -> Result<InboxPosition, RepositoryError>
+where
+    DB: Database,
+    E: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    Uuid: for<'q> Encode<'q, DB> + Type<DB>,
+    i64: for<'r> Decode<'r, DB> + Type<DB>,
+    usize: ColumnIndex<DB::Row>,
+{
+    let row: Option<(i64, i64)> = sqlx::query_as(sql::GET_POSITION)
+        .bind(user_id.into_uuid())
+        .fetch_optional(executor)
+        .await
+        .map_err(repository_error)?;
+    let (seq, count) = row.unwrap_or((0, 0));
+    position_of(seq, count)
 }
 
 #[async_trait]
@@ -54,7 +84,12 @@ where
     Uuid: for<'q> Encode<'q, DB> + Type<DB>,
     i64: for<'q> Encode<'q, DB> + for<'r> Decode<'r, DB> + Type<DB>,
     for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> String: Encode<'q, DB>,
+    String: Type<DB>,
     NotificationRow: for<'r> FromRow<'r, DB::Row>,
+    ChangeLogRow: for<'r> FromRow<'r, DB::Row>,
+    (i64, i64): for<'r> FromRow<'r, DB::Row>,
+    (Uuid, i64, i64): for<'r> FromRow<'r, DB::Row>,
     usize: ColumnIndex<DB::Row>,
 {
     async fn insert(&self, notification: &Notification) -> Result<InboxPosition, RepositoryError> {
@@ -97,7 +132,7 @@ where
         user_id: UserId,
         query: ListQuery,
     ) -> Result<(Vec<Notification>, u64), RepositoryError> {
-        let text = sql::list_text(self.list_inbox, &query);
+        let text = sql::list_text(self.dialect.list_inbox, &query);
         let values = sql::ListParameters::of(user_id.into_uuid(), &query);
         let mut statement = sqlx::query_as::<_, NotificationRow>(&text);
         if let Some(status) = values.status {
@@ -107,24 +142,26 @@ where
         if let Some(before) = values.before {
             statement = statement.bind(before);
         }
-        let rows = statement
-            .bind(values.limit)
-            .fetch_all(&self.reader)
+        // The page and the seq from one snapshot: a change committed
+        // between two separate reads would be in neither or in both.
+        let mut snapshot = self
+            .reader
+            .begin_with(self.dialect.begin_snapshot)
             .await
             .map_err(repository_error)?;
-        Ok((into_notifications(rows)?, 0))
+        let rows = statement
+            .bind(values.limit)
+            .fetch_all(&mut *snapshot)
+            .await
+            .map_err(repository_error)?;
+        let position = position(&mut *snapshot, user_id).await?;
+        snapshot.commit().await.map_err(repository_error)?;
+        Ok((into_notifications(rows)?, position.seq))
     }
 
     async fn unread_count(&self, user_id: UserId) -> Result<InboxPosition, RepositoryError> {
-        let count: Option<i64> = sqlx::query_scalar(sql::GET_UNREAD_COUNT)
-            .bind(user_id.into_uuid())
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(repository_error)?;
-        Ok(InboxPosition {
-            seq: 0,
-            unread_count: unread_count_value(count.unwrap_or(0))?,
-        })
+        let mut reader = self.reader.acquire().await.map_err(repository_error)?;
+        position(&mut *reader, user_id).await
     }
 
     async fn change_status(
@@ -172,37 +209,94 @@ where
 
     async fn changes_after(
         &self,
-        _user_id: UserId,
-        _after: u64,
-        _limit: u32,
+        user_id: UserId,
+        after: u64,
+        limit: u32,
     ) -> Result<ChangesAfter, RepositoryError> {
-        Ok(ChangesAfter::Kept {
-            changes: Vec::new(),
-            latest: InboxPosition::default(),
+        let mut reader = self.reader.acquire().await.map_err(repository_error)?;
+        // The latest first: every change up to it has committed (with its
+        // counter), so the log read next holds them all, whatever commits
+        // in between (see [`sql::LIST_CHANGES`]).
+        let latest = position(&mut *reader, user_id).await?;
+        if after >= latest.seq {
+            return Ok(if after == latest.seq {
+                ChangesAfter::Kept {
+                    changes: Vec::new(),
+                    latest,
+                }
+            } else {
+                ChangesAfter::Gone { latest }
+            });
+        }
+        let as_i64 = |n: u64| i64::try_from(n).map_err(|e| RepositoryError::Other(Box::new(e)));
+        let rows = sqlx::query_as::<_, ChangeLogRow>(sql::LIST_CHANGES)
+            .bind(user_id.into_uuid())
+            .bind(as_i64(after)?)
+            .bind(as_i64(latest.seq)?)
+            .bind(i64::from(limit.clamp(1, MAX_CHANGES_PER_READ)))
+            .fetch_all(&mut *reader)
+            .await
+            .map_err(repository_error)?;
+        // Kept only from right after `after`, without a gap: a row pruned
+        // before its neighbours (clocks of two nodes apart) ends the page, and
+        // the next read from there answers Gone.
+        let mut changes = Vec::with_capacity(rows.len());
+        for (expected, row) in (as_i64(after)? + 1..).zip(rows) {
+            if row.seq() != expected {
+                break;
+            }
+            changes.push(row.into_event()?);
+        }
+        Ok(if changes.is_empty() {
+            ChangesAfter::Gone { latest }
+        } else {
+            ChangesAfter::Kept { changes, latest }
         })
     }
 
     async fn creation_seq(
         &self,
-        _user_id: UserId,
-        _id: NotificationId,
+        user_id: UserId,
+        id: NotificationId,
     ) -> Result<Option<u64>, RepositoryError> {
-        Ok(None)
+        let seq: Option<i64> = sqlx::query_scalar(sql::CREATION_SEQ)
+            .bind(id.into_uuid())
+            .bind(user_id.into_uuid())
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(repository_error)?;
+        seq.map(|seq| position_of(seq, 0).map(|position| position.seq))
+            .transpose()
     }
 
     async fn latest_seqs(
         &self,
-        _users: &[UserId],
+        users: &[UserId],
     ) -> Result<Vec<(UserId, InboxPosition)>, RepositoryError> {
-        Ok(Vec::new())
+        if users.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<String> = users
+            .iter()
+            .map(|user| user.into_uuid().hyphenated().to_string())
+            .collect();
+        let ids = serde_json::to_string(&ids).map_err(|e| RepositoryError::Other(Box::new(e)))?;
+        let rows: Vec<(Uuid, i64, i64)> = sqlx::query_as(self.dialect.latest_seqs)
+            .bind(ids)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(repository_error)?;
+        rows.into_iter()
+            .map(|(user, seq, count)| Ok((UserId::from_uuid(user), position_of(seq, count)?)))
+            .collect()
     }
 
     async fn purge_changes(
         &self,
-        _older_than: OffsetDateTime,
-        _limit: u32,
+        older_than: OffsetDateTime,
+        limit: u32,
     ) -> Result<u64, RepositoryError> {
-        Ok(0)
+        self.writes.purge_changes(older_than, limit).await
     }
 
     async fn ping(&self) -> Result<(), RepositoryError> {

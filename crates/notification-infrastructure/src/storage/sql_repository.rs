@@ -11,6 +11,7 @@
 use notification_domain::{ListQuery, NotificationStatus, RepositoryError, StatusFilter};
 use uuid::Uuid;
 
+use super::change_log::change_columns;
 use super::idempotency_row::idempotency_columns;
 use super::row::notification_columns;
 
@@ -42,6 +43,21 @@ pub(crate) const LIST_INBOX_SQLITE: &str = concat!(
     " WHERE status IN ('UNREAD', 'READ') AND user_id = "
 );
 
+/// A read-only transaction that sees one snapshot of the database, for reads
+/// of two statements that must agree (a page and the latest seq). SQLite's
+/// deferred transaction reads one snapshot of its write-ahead log.
+pub(crate) const BEGIN_SNAPSHOT_SQLITE: &str = "BEGIN";
+pub(crate) const BEGIN_SNAPSHOT_POSTGRES: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+
+/// The positions of the users in `$1`, a JSON array of UUIDs in their
+/// hyphenated form (the same parameter on both databases).
+pub(crate) const LATEST_SEQS_SQLITE: &str = "\
+    SELECT user_id, seq, unread_count FROM unread_counters \
+    WHERE user_id IN (SELECT unhex(replace(value, '-', '')) FROM json_each($1))";
+pub(crate) const LATEST_SEQS_POSTGRES: &str = "\
+    SELECT user_id, seq, unread_count FROM unread_counters \
+    WHERE user_id IN (SELECT value::uuid FROM json_array_elements_text($1::json))";
+
 /// The start of a page of one status; [`list_text`] appends the status,
 /// the user, the cursor, the order and the limit.
 pub(crate) const LIST_WITH_STATUS: &str = concat!(
@@ -69,8 +85,31 @@ pub(crate) const MARK_ALL_READ: &str = "\
 pub(crate) const DELETE_NOTIFICATION: &str =
     "DELETE FROM notifications WHERE id = $1 AND user_id = $2 RETURNING status";
 
-pub(crate) const GET_UNREAD_COUNT: &str =
-    "SELECT unread_count FROM unread_counters WHERE user_id = $1";
+/// The user's count and latest seq, one row read at once (no row: no change
+/// yet, count 0).
+pub(crate) const GET_POSITION: &str =
+    "SELECT seq, unread_count FROM unread_counters WHERE user_id = $1";
+
+/// The user's changes with `$2 < seq <= $3`, in order. The upper bound is the
+/// latest seq read just before: under READ COMMITTED this statement sees a
+/// later snapshot, and every change up to that seq committed with its counter.
+pub(crate) const LIST_CHANGES: &str = concat!(
+    "SELECT ",
+    change_columns!(),
+    " FROM notification_changes WHERE user_id = $1 AND seq > $2 AND seq <= $3",
+    " ORDER BY seq LIMIT $4"
+);
+
+pub(crate) const CREATION_SEQ: &str = "\
+    SELECT seq FROM notification_changes \
+    WHERE notification_id = $1 AND user_id = $2 AND kind = 'created'";
+
+/// Deletes up to `$2` log rows of changes made before `$1`, the oldest first
+/// (a bounded chunk, chosen like [`PURGE_KEYS`]'s).
+pub(crate) const PURGE_CHANGES: &str = "\
+    DELETE FROM notification_changes WHERE (user_id, seq) IN ( \
+        SELECT user_id, seq FROM notification_changes \
+        WHERE occurred_at_micros < $1 ORDER BY occurred_at_micros LIMIT $2)";
 
 /// Forgets the publisher's key if it expired: an expired key is as good as new.
 pub(crate) const FORGET_EXPIRED_KEY: &str = "\

@@ -147,14 +147,40 @@ where
         older_than: OffsetDateTime,
         limit: u32,
     ) -> Result<u64, RepositoryError> {
-        Ok(sqlx::query(sql::PURGE_KEYS)
-            .bind(unix_micros(older_than))
-            .bind(i64::from(limit))
-            .execute(&mut **self)
-            .await
-            .map_err(repository_error)?
-            .rows_changed())
+        purge(self, sql::PURGE_KEYS, older_than, limit).await
     }
+
+    async fn purge_changes(
+        &mut self,
+        older_than: OffsetDateTime,
+        limit: u32,
+    ) -> Result<u64, RepositoryError> {
+        purge(self, sql::PURGE_CHANGES, older_than, limit).await
+    }
+}
+
+/// Runs a purge statement: `$1` the time (µs) before which rows go, `$2` how
+/// many at most; returns how many went.
+async fn purge<'c, DB>(
+    tx: &mut Transaction<'c, DB>,
+    statement: &'static str,
+    older_than: OffsetDateTime,
+    limit: u32,
+) -> Result<u64, RepositoryError>
+where
+    DB: Database,
+    for<'e> &'e mut DB::Connection: Executor<'e, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    i64: for<'q> Encode<'q, DB> + Type<DB>,
+    DB::QueryResult: RowsAffected,
+{
+    Ok(sqlx::query(statement)
+        .bind(unix_micros(older_than))
+        .bind(i64::from(limit))
+        .execute(&mut **tx)
+        .await
+        .map_err(repository_error)?
+        .rows_changed())
 }
 
 /// The query of the user's notification with this id, for reads and for

@@ -10,8 +10,8 @@ use sqlx::{Sqlite, SqlitePool};
 use super::database_url::{DatabaseUrl, SqliteLocation};
 use super::error::StorageError;
 use super::group_commit::GroupCommit;
-use super::repository::SqlRepository;
-use super::sql_repository::LIST_INBOX_SQLITE;
+use super::repository::{ReadDialect, SqlRepository};
+use super::sql_repository::{BEGIN_SNAPSHOT_SQLITE, LATEST_SEQS_SQLITE, LIST_INBOX_SQLITE};
 use super::sqlite_batch::SqliteBatchWriter;
 use super::sqlite_checkpointer;
 use super::write_limits::WriteLimits;
@@ -65,7 +65,11 @@ impl SqliteNotificationRepository {
             port: Arc::new(SqlRepository::new(
                 reader.clone(),
                 writes,
-                LIST_INBOX_SQLITE,
+                ReadDialect {
+                    list_inbox: LIST_INBOX_SQLITE,
+                    begin_snapshot: BEGIN_SNAPSHOT_SQLITE,
+                    latest_seqs: LATEST_SEQS_SQLITE,
+                },
             )),
             writer,
             reader,
@@ -281,14 +285,29 @@ mod tests {
                 sql::DELETE_NOTIFICATION.to_owned(),
                 "sqlite_autoindex_notifications_1 (id=?)",
             ),
-            (sql::GET_UNREAD_COUNT.to_owned(), "PRIMARY KEY (user_id=?)"),
+            (sql::GET_POSITION.to_owned(), "PRIMARY KEY (user_id=?)"),
+            (
+                sql::LIST_CHANGES.to_owned(),
+                "sqlite_autoindex_notification_changes_1 (user_id=? AND seq>? AND seq<?)",
+            ),
+            (
+                sql::CREATION_SEQ.to_owned(),
+                "notification_changes_creations (notification_id=?)",
+            ),
+            (
+                sql::PURGE_CHANGES.to_owned(),
+                "notification_changes_by_age (occurred_at_micros<?)",
+            ),
         ];
         for (statement, expected_search) in cases {
             let plan = plan(&repository, &statement).await;
             assert!(
                 plan.contains(&format!(
                     "SEARCH notifications USING INDEX {expected_search}"
-                )) || plan.contains(&format!("SEARCH unread_counters USING {expected_search}")),
+                )) || plan.contains(&format!("SEARCH unread_counters USING {expected_search}"))
+                    || plan.contains(&format!(
+                        "SEARCH notification_changes USING INDEX {expected_search}"
+                    )),
                 "{statement}\n{plan}"
             );
             assert!(!plan.contains("TEMP B-TREE"), "sorts: {statement}\n{plan}");
@@ -307,7 +326,8 @@ mod tests {
         // stay stored.
         sqlx::query(
             "CREATE TEMP TABLE unread_counters \
-             (user_id BLOB PRIMARY KEY, unread_count INTEGER CHECK (unread_count < 0))",
+             (user_id BLOB PRIMARY KEY, unread_count INTEGER CHECK (unread_count < 0), \
+              seq INTEGER)",
         )
         .execute(&repository.writer)
         .await

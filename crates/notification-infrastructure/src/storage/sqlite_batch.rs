@@ -21,10 +21,11 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::change_log::ChangeRow;
 use super::error::repository_error;
 use super::group_commit::BatchWrite;
 use super::write::{Write, Written};
-use super::write_batch::{apply, BatchStatements};
+use super::write_batch::{apply, BatchStatements, CounterRow};
 
 const INSERT_NOTIFICATIONS: &str = "\
     INSERT INTO notifications \
@@ -34,17 +35,32 @@ const INSERT_NOTIFICATIONS: &str = "\
         value ->> 'created_at', value ->> 'read_at', value ->> 'archived_at' \
     FROM json_each($1)";
 
+/// The change log's rows; a create's content is copied from the
+/// notification row inserted just before (by primary key), so it travels
+/// once.
+const INSERT_CHANGES: &str = "\
+    INSERT INTO notification_changes \
+        (user_id, seq, kind, notification_id, unread_count, occurred_at_micros, changed_at, \
+         updated, title, message, type, metadata, created_at) \
+    SELECT unhex(c.value ->> 'user_id'), c.value ->> 'seq', c.value ->> 'kind', \
+        unhex(c.value ->> 'notification_id'), c.value ->> 'unread_count', \
+        c.value ->> 'occurred_at_micros', c.value ->> 'changed_at', c.value ->> 'updated', \
+        n.title, n.message, n.type, n.metadata, n.created_at \
+    FROM json_each($1) AS c LEFT JOIN notifications AS n \
+        ON c.value ->> 'kind' = 'created' AND n.id = unhex(c.value ->> 'notification_id')";
+
 /// SQLite has one writer connection: reading the counters is taking them.
 const UNREAD_COUNTS: &str = "\
-    SELECT user_id, unread_count FROM unread_counters \
+    SELECT user_id, unread_count, seq FROM unread_counters \
     WHERE user_id IN (SELECT unhex(value) FROM json_each($1))";
 
 /// `WHERE true` tells SQLite's parser that `ON CONFLICT` belongs to the
 /// INSERT, not to a join of the SELECT.
 const SET_UNREAD_COUNTS: &str = "\
-    INSERT INTO unread_counters (user_id, unread_count) \
-    SELECT unhex(value ->> 0), value ->> 1 FROM json_each($1) WHERE true \
-    ON CONFLICT (user_id) DO UPDATE SET unread_count = excluded.unread_count";
+    INSERT INTO unread_counters (user_id, unread_count, seq) \
+    SELECT unhex(value ->> 0), value ->> 1, value ->> 2 FROM json_each($1) WHERE true \
+    ON CONFLICT (user_id) DO UPDATE \
+    SET unread_count = excluded.unread_count, seq = excluded.seq";
 
 /// Writes batches through the one writer connection.
 pub(crate) struct SqliteBatchWriter(pub(crate) SqlitePool);
@@ -70,7 +86,7 @@ impl BatchWrite for SqliteBatchWriter {
 
 #[async_trait]
 impl BatchStatements for Transaction<'_, Sqlite> {
-    async fn lock_counters(&mut self, users: &[Uuid]) -> Result<Vec<(Uuid, i64)>, RepositoryError> {
+    async fn lock_counters(&mut self, users: &[Uuid]) -> Result<Vec<CounterRow>, RepositoryError> {
         let users = to_json(&users.iter().map(|u| hex(*u)).collect::<Vec<_>>())?;
         sqlx::query_as(UNREAD_COUNTS)
             .bind(users)
@@ -79,30 +95,80 @@ impl BatchStatements for Transaction<'_, Sqlite> {
             .map_err(repository_error)
     }
 
-    async fn insert_notifications(
+    async fn write_rows(
         &mut self,
-        batch: &[&Notification],
+        new: &[&Notification],
+        changes: &[ChangeRow],
+        counters: &[CounterRow],
     ) -> Result<(), RepositoryError> {
-        let rows = batch
-            .iter()
-            .map(|n| JsonRow::of(n))
-            .collect::<Result<Vec<_>, _>>()?;
-        sqlx::query(INSERT_NOTIFICATIONS)
-            .bind(to_json(&rows)?)
+        if !new.is_empty() {
+            let rows = new
+                .iter()
+                .map(|n| JsonRow::of(n))
+                .collect::<Result<Vec<_>, _>>()?;
+            self.run(INSERT_NOTIFICATIONS, to_json(&rows)?).await?;
+        }
+        if !changes.is_empty() {
+            let rows = changes
+                .iter()
+                .map(JsonChange::of)
+                .collect::<Result<Vec<_>, _>>()?;
+            self.run(INSERT_CHANGES, to_json(&rows)?).await?;
+        }
+        if !counters.is_empty() {
+            let counters: Vec<(String, i64, i64)> = counters
+                .iter()
+                .map(|(user, count, seq)| (hex(*user), *count, *seq))
+                .collect();
+            self.run(SET_UNREAD_COUNTS, to_json(&counters)?).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs one of this module's statements, whose one parameter is a JSON array.
+#[async_trait]
+trait RunJson {
+    async fn run(&mut self, statement: &'static str, rows: String) -> Result<(), RepositoryError>;
+}
+
+#[async_trait]
+impl RunJson for Transaction<'_, Sqlite> {
+    async fn run(&mut self, statement: &'static str, rows: String) -> Result<(), RepositoryError> {
+        sqlx::query(statement)
+            .bind(rows)
             .execute(&mut **self)
             .await
             .map_err(repository_error)?;
         Ok(())
     }
+}
 
-    async fn set_counters(&mut self, counts: &[(Uuid, i64)]) -> Result<(), RepositoryError> {
-        let counts: Vec<(String, i64)> = counts.iter().map(|(u, c)| (hex(*u), *c)).collect();
-        sqlx::query(SET_UNREAD_COUNTS)
-            .bind(to_json(&counts)?)
-            .execute(&mut **self)
-            .await
-            .map_err(repository_error)?;
-        Ok(())
+/// One change log row as an element of the JSON array.
+#[derive(Serialize)]
+struct JsonChange {
+    user_id: String,
+    seq: i64,
+    kind: &'static str,
+    notification_id: Option<String>,
+    unread_count: i64,
+    occurred_at_micros: i64,
+    changed_at: Option<String>,
+    updated: Option<i64>,
+}
+
+impl JsonChange {
+    fn of(change: &ChangeRow) -> Result<Self, RepositoryError> {
+        Ok(Self {
+            user_id: hex(change.user_id),
+            seq: change.seq,
+            kind: change.kind.as_str(),
+            notification_id: change.notification_id.map(hex),
+            unread_count: change.unread_count,
+            occurred_at_micros: change.occurred_at_micros,
+            changed_at: change.changed_at.map(rfc3339).transpose()?,
+            updated: change.updated,
+        })
     }
 }
 

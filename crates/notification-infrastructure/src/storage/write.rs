@@ -39,6 +39,11 @@ pub(crate) enum Write {
         older_than: OffsetDateTime,
         limit: u32,
     },
+    /// Forgets the oldest log rows of changes made before `older_than`.
+    PurgeChanges {
+        older_than: OffsetDateTime,
+        limit: u32,
+    },
 }
 
 impl Write {
@@ -51,7 +56,7 @@ impl Write {
             Self::ChangeStatus { user_id, .. }
             | Self::Delete { user_id, .. }
             | Self::ReadAll { user_id, .. } => Some(*user_id),
-            Self::PurgeKeys { .. } => None,
+            Self::PurgeKeys { .. } | Self::PurgeChanges { .. } => None,
         }
     }
 }
@@ -67,7 +72,7 @@ pub(crate) enum Written {
     /// The delete's position; `None`: no such notification.
     Deleted(Option<InboxPosition>),
     ReadAll(ReadAllOutcome),
-    /// How many keys were forgotten.
+    /// How many keys (or log rows) were forgotten.
     Purged(u64),
 }
 

@@ -12,7 +12,14 @@
 //!    status, the rows a read-all changed), so each caller's count is computed
 //!    here, exactly as if the writes had run one by one. New notifications
 //!    are gathered and inserted with one statement per run of them.
-//! 3. The counts that changed are written, one statement for the whole batch.
+//!    Every change also takes its user's next number of the change sequence
+//!    (contract §7) from the same counter: several changes of one user get
+//!    consecutive numbers in batch order, a repeat that changes nothing takes
+//!    none. Each change's log row is queued with its number.
+//! 3. The new notifications, the log rows and the counters that changed are
+//!    written together ([`BatchStatements::write_rows`]; before a status
+//!    change, delete or read-all, the notifications and rows queued so far
+//!    are written first, since that statement may touch them).
 //!
 //! Idempotency keys repeated inside one batch are resolved here: the first
 //! claims the key, the others get its record, as they would a moment later.
@@ -22,12 +29,13 @@ use std::collections::{BTreeSet, HashMap};
 use async_trait::async_trait;
 use notification_domain::{
     IdempotencyClaim, IdempotencyRecord, IdempotentInsert, InboxPosition, Notification,
-    NotificationId, NotificationStatus, ReadAllOutcome, RepositoryError, StatusChangeOutcome,
-    UserId,
+    NotificationId, NotificationStatus, ReadAllOutcome, RepositoryError, StatusChange,
+    StatusChangeOutcome, UserId,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::change_log::{ChangeKind, ChangeRow};
 use super::sql_repository::{unread_count_value, unread_delta, unread_weight};
 use super::write::{Write, Written};
 
@@ -35,23 +43,30 @@ use super::write::{Write, Written};
 /// collided with was gone by the time it was read.
 const MAX_CLAIM_ATTEMPTS: usize = 3;
 
+/// A user's counter row: the unread count and the number of the latest
+/// change, as `(user, unread_count, seq)`.
+pub(crate) type CounterRow = (Uuid, i64, i64);
+
 /// The statements whose SQL differs between the databases: those that take
 /// a whole batch at once.
 #[async_trait]
 pub(crate) trait BatchStatements: Send {
     /// Takes the counter rows of `users` (ascending, each once) for the rest
-    /// of the transaction; returns the counts of those that have one.
-    async fn lock_counters(&mut self, users: &[Uuid]) -> Result<Vec<(Uuid, i64)>, RepositoryError>;
+    /// of the transaction; returns those that exist.
+    async fn lock_counters(&mut self, users: &[Uuid]) -> Result<Vec<CounterRow>, RepositoryError>;
 
-    /// Inserts new notifications (their counters are [`Self::set_counters`]'
-    /// job).
-    async fn insert_notifications(
+    /// Writes, in this order: the new notifications, the change log's rows
+    /// (a create's content copied from its notification row, which is in
+    /// `new` of this call), and the counters (ascending users). Any of the
+    /// three may be empty. On PostgreSQL this is one statement, so a batch of
+    /// creates costs one round trip between taking the counters and the
+    /// commit.
+    async fn write_rows(
         &mut self,
-        batch: &[&Notification],
+        new: &[&Notification],
+        changes: &[ChangeRow],
+        counters: &[CounterRow],
     ) -> Result<(), RepositoryError>;
-
-    /// Sets each user's counter to its count (ascending users).
-    async fn set_counters(&mut self, counts: &[(Uuid, i64)]) -> Result<(), RepositoryError>;
 }
 
 /// The statements written once for both databases (see `sql_statements`).
@@ -97,6 +112,13 @@ pub(crate) trait RowStatements: Send {
         older_than: OffsetDateTime,
         limit: u32,
     ) -> Result<u64, RepositoryError>;
+    /// Forgets up to `limit` log rows of changes made before `older_than`,
+    /// the oldest first; returns how many.
+    async fn purge_changes(
+        &mut self,
+        older_than: OffsetDateTime,
+        limit: u32,
+    ) -> Result<u64, RepositoryError>;
 }
 
 /// Runs `batch` inside the open transaction `tx`; returns each write's
@@ -111,41 +133,61 @@ where
         .map(UserId::into_uuid)
         .collect();
     let users: Vec<Uuid> = users.into_iter().collect();
-    // A user without a counter row has a count of 0.
-    let mut before: HashMap<Uuid, i64> = users.iter().map(|user| (*user, 0)).collect();
+    // A user without a counter row has a count of 0 and no change yet.
+    let mut before: HashMap<Uuid, Counter> = users
+        .iter()
+        .map(|user| (*user, Counter::default()))
+        .collect();
     if !users.is_empty() {
-        before.extend(tx.lock_counters(&users).await?);
+        before.extend(
+            tx.lock_counters(&users)
+                .await?
+                .into_iter()
+                .map(|(user, unread_count, seq)| (user, Counter { unread_count, seq })),
+        );
     }
     let mut run = Run {
-        counts: before.clone(),
+        counters: before.clone(),
         new: Vec::new(),
+        changes: Vec::new(),
         claimed: HashMap::new(),
     };
     let mut answers = Vec::with_capacity(batch.len());
     for write in batch {
         answers.push(run.write(tx, write).await?);
     }
-    run.flush(tx).await?;
-    // Only the counts that changed (a repeated status change changes none).
-    let changed: Vec<(Uuid, i64)> = users
+    // Only the counters that changed (a repeat changes none).
+    let changed: Vec<CounterRow> = users
         .iter()
         .filter_map(|user| {
-            let count = run.counts.get(user).copied().unwrap_or(0);
-            (before.get(user) != Some(&count)).then_some((*user, count))
+            let counter = run.counters.get(user).copied().unwrap_or_default();
+            (before.get(user) != Some(&counter)).then_some((
+                *user,
+                counter.unread_count,
+                counter.seq,
+            ))
         })
         .collect();
-    if !changed.is_empty() {
-        tx.set_counters(&changed).await?;
-    }
+    run.flush(tx, &changed).await?;
     Ok(answers)
+}
+
+/// A user's counter as the batch runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Counter {
+    unread_count: i64,
+    /// The number of the user's latest change.
+    seq: i64,
 }
 
 /// The state of a batch as it runs.
 struct Run<'b> {
-    /// Every user's unread count as of the writes run so far.
-    counts: HashMap<Uuid, i64>,
+    /// Every user's counter as of the writes run so far.
+    counters: HashMap<Uuid, Counter>,
     /// New notifications not inserted yet (inserted together).
     new: Vec<&'b Notification>,
+    /// Log rows not written yet (written with the notifications).
+    changes: Vec<ChangeRow>,
     /// The record of each idempotency key the batch has met.
     claimed: HashMap<(UserId, String), IdempotencyRecord>,
 }
@@ -156,10 +198,7 @@ impl<'b> Run<'b> {
         T: BatchStatements + RowStatements,
     {
         match write {
-            Write::Create(notification) => Ok(Written::Created(InboxPosition {
-                seq: 0,
-                unread_count: self.add_new(notification)?,
-            })),
+            Write::Create(notification) => Ok(Written::Created(self.add_new(notification)?)),
             Write::CreateIdempotent {
                 notification,
                 claim,
@@ -174,52 +213,66 @@ impl<'b> Run<'b> {
                 change,
                 at,
             } => {
-                self.flush(tx).await?;
+                self.flush(tx, &[]).await?;
                 let Some(mut notification) = tx.get_notification(*user_id, *id).await? else {
                     return Ok(Written::StatusChanged(None));
                 };
                 let before = notification.status();
                 let changed = change.apply_to(&mut notification, *at);
-                if changed {
+                let position = if changed {
                     tx.store_status(&notification).await?;
-                }
-                let unread_count = self.add(
-                    user_id.into_uuid(),
-                    unread_delta(before, notification.status()),
-                )?;
+                    let changed_at = match change {
+                        StatusChange::Read => notification.read_at(),
+                        StatusChange::Archive => notification.archived_at(),
+                        StatusChange::Unread => None,
+                    };
+                    let delta = unread_delta(before, notification.status());
+                    let row = self.change(*user_id, delta, ChangeKind::from(*change), *at)?;
+                    self.record(row.of(*id).at(changed_at))?
+                } else {
+                    // A repeat takes no number.
+                    self.latest(*user_id)?
+                };
                 Ok(Written::StatusChanged(Some(StatusChangeOutcome {
                     notification,
                     changed,
-                    unread_count,
-                    seq: 0,
+                    unread_count: position.unread_count,
+                    seq: position.seq,
                 })))
             }
-            Write::Delete { user_id, id, .. } => {
-                self.flush(tx).await?;
+            Write::Delete { user_id, id, at } => {
+                self.flush(tx, &[]).await?;
                 let Some(status) = tx.delete(*user_id, *id).await? else {
                     return Ok(Written::Deleted(None));
                 };
                 let was_unread = status == NotificationStatus::Unread.as_str();
-                Ok(Written::Deleted(Some(InboxPosition {
-                    seq: 0,
-                    unread_count: self.add(user_id.into_uuid(), -i64::from(was_unread))?,
-                })))
+                let row = self.change(*user_id, -i64::from(was_unread), ChangeKind::Delete, *at)?;
+                Ok(Written::Deleted(Some(self.record(row.of(*id))?)))
             }
             Write::ReadAll { user_id, read_at } => {
-                self.flush(tx).await?;
+                self.flush(tx, &[]).await?;
                 let updated = tx.mark_all_read(*user_id, *read_at).await?;
-                let delta =
-                    i64::try_from(updated).map_err(|e| RepositoryError::Other(Box::new(e)))?;
-                let unread_count = self.add(user_id.into_uuid(), -delta)?;
+                let position = if updated > 0 {
+                    let delta =
+                        i64::try_from(updated).map_err(|e| RepositoryError::Other(Box::new(e)))?;
+                    let row = self.change(*user_id, -delta, ChangeKind::ReadAll, *read_at)?;
+                    // One change, one number, however many rows it read.
+                    self.record(row.at(Some(*read_at)).updated(delta))?
+                } else {
+                    self.latest(*user_id)?
+                };
                 Ok(Written::ReadAll(ReadAllOutcome {
                     updated,
-                    unread_count,
-                    seq: 0,
+                    unread_count: position.unread_count,
+                    seq: position.seq,
                 }))
             }
             Write::PurgeKeys { older_than, limit } => {
                 Ok(Written::Purged(tx.purge_keys(*older_than, *limit).await?))
             }
+            Write::PurgeChanges { older_than, limit } => Ok(Written::Purged(
+                tx.purge_changes(*older_than, *limit).await?,
+            )),
         }
     }
 
@@ -249,13 +302,8 @@ impl<'b> Run<'b> {
                     notification: notification.clone(),
                 };
                 self.claimed.insert(key, record);
-                let unread_count = self.add_new(notification)?;
-                return Ok(IdempotentInsert::Inserted {
-                    position: InboxPosition {
-                        seq: 0,
-                        unread_count,
-                    },
-                });
+                let position = self.add_new(notification)?;
+                return Ok(IdempotentInsert::Inserted { position });
             }
             // Taken by a transaction that has committed: a new statement
             // sees its row (PostgreSQL's READ COMMITTED).
@@ -270,29 +318,80 @@ impl<'b> Run<'b> {
         ))
     }
 
-    /// Queues a new notification; returns its user's count right after it.
-    fn add_new(&mut self, notification: &'b Notification) -> Result<u64, RepositoryError> {
-        self.new.push(notification);
-        self.add(
-            notification.user_id().into_uuid(),
+    /// Queues a new notification and its create; returns its position.
+    fn add_new(
+        &mut self,
+        notification: &'b Notification,
+    ) -> Result<InboxPosition, RepositoryError> {
+        let row = self.change(
+            notification.user_id(),
             unread_weight(notification.status()),
-        )
+            ChangeKind::Created,
+            notification.created_at(),
+        )?;
+        self.new.push(notification);
+        self.record(row.of(notification.id()))
     }
 
-    /// Inserts the queued new notifications, before a statement that might
-    /// read or change them.
-    async fn flush<T: BatchStatements>(&mut self, tx: &mut T) -> Result<(), RepositoryError> {
-        if !self.new.is_empty() {
-            tx.insert_notifications(&self.new).await?;
+    /// Applies a change to the user's counter: `delta` to the count and the
+    /// next number; returns the change's log row (to complete and record).
+    fn change(
+        &mut self,
+        user_id: UserId,
+        delta: i64,
+        kind: ChangeKind,
+        occurred_at: OffsetDateTime,
+    ) -> Result<ChangeRow, RepositoryError> {
+        let user = user_id.into_uuid();
+        let counter = self.counters.entry(user).or_default();
+        counter.unread_count += delta;
+        counter.seq += 1;
+        Ok(ChangeRow::new(
+            user,
+            kind,
+            (counter.seq, counter.unread_count),
+            occurred_at,
+        ))
+    }
+
+    /// Queues the change's log row; returns its position.
+    fn record(&mut self, row: ChangeRow) -> Result<InboxPosition, RepositoryError> {
+        let position = position_of(row.seq, row.unread_count)?;
+        self.changes.push(row);
+        Ok(position)
+    }
+
+    /// The user's position as of the writes run so far.
+    fn latest(&self, user_id: UserId) -> Result<InboxPosition, RepositoryError> {
+        let counter = self
+            .counters
+            .get(&user_id.into_uuid())
+            .copied()
+            .unwrap_or_default();
+        position_of(counter.seq, counter.unread_count)
+    }
+
+    /// Writes the queued notifications and log rows (before a statement that
+    /// might read or change them), and `counters` (at the end of the batch).
+    async fn flush<T: BatchStatements>(
+        &mut self,
+        tx: &mut T,
+        counters: &[CounterRow],
+    ) -> Result<(), RepositoryError> {
+        if !self.new.is_empty() || !self.changes.is_empty() || !counters.is_empty() {
+            tx.write_rows(&self.new, &self.changes, counters).await?;
             self.new.clear();
+            self.changes.clear();
         }
         Ok(())
     }
+}
 
-    /// Adds `delta` to the user's count; returns the count afterwards.
-    fn add(&mut self, user: Uuid, delta: i64) -> Result<u64, RepositoryError> {
-        let count = self.counts.entry(user).or_insert(0);
-        *count += delta;
-        unread_count_value(*count)
-    }
+/// A stored seq and count as the port's [`InboxPosition`].
+pub(crate) fn position_of(seq: i64, unread_count: i64) -> Result<InboxPosition, RepositoryError> {
+    Ok(InboxPosition {
+        seq: u64::try_from(seq)
+            .map_err(|_| RepositoryError::Corrupt(format!("negative seq {seq}")))?,
+        unread_count: unread_count_value(unread_count)?,
+    })
 }

@@ -90,4 +90,18 @@ impl GroupCommit {
             other => Err(mismatched(&other)),
         }
     }
+
+    pub(crate) async fn purge_changes(
+        &self,
+        older_than: OffsetDateTime,
+        limit: u32,
+    ) -> Result<u64, RepositoryError> {
+        match self
+            .submit(Write::PurgeChanges { older_than, limit })
+            .await?
+        {
+            Written::Purged(purged) => Ok(purged),
+            other => Err(mismatched(&other)),
+        }
+    }
 }
