@@ -26,7 +26,7 @@ pub mod ws;
 pub use kinds::{NotificationStatus, NotificationType};
 pub use resource::NotificationResource;
 pub use rest::{
-    CreateNotificationRequest, ErrorBody, ErrorCode, ErrorResponse, NotificationPage,
+    ChangesPage, CreateNotificationRequest, ErrorBody, ErrorCode, ErrorResponse, NotificationPage,
     ReadAllResponse, UnreadCountResponse,
 };
 pub use ws::{ClientMessage, ServerMessage, UpdateData, UpdateType};

@@ -52,6 +52,19 @@ pub struct UnreadCountResponse {
     pub seq: u64,
 }
 
+/// Body of `GET /api/v1/changes` (contract §7): the user's changes after
+/// `after_seq`, in order, as the very messages a connected socket received.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangesPage {
+    /// `notification` / `notification_update` messages, `seq` ascending.
+    pub changes: Vec<crate::ws::ServerMessage>,
+    /// The user's latest `seq`; the next page starts after the last change
+    /// returned.
+    pub seq: u64,
+    /// Whether more changes follow the last one returned.
+    pub has_more: bool,
+}
+
 /// Body of `POST /api/v1/notifications/read-all`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
