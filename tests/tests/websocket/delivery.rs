@@ -20,7 +20,7 @@ async fn a_notification_reaches_all_three_sockets_of_its_user_and_no_one_else(ba
         let message = device.next_json().await;
         assert_eq!(
             message,
-            json!({"type": "notification", "data": created, "unread_count": 1})
+            json!({"type": "notification", "data": created, "unread_count": 1, "seq": 1})
         );
     }
 
@@ -47,7 +47,8 @@ async fn every_change_reaches_every_socket_as_an_update(backend: Backend) {
         assert_eq!(
             update,
             json!({"type": "notification_update", "notification_id": id, "update_type": "read",
-                   "data": {"status": "READ", "read_at": read["read_at"]}, "unread_count": 0})
+                   "data": {"status": "READ", "read_at": read["read_at"]}, "unread_count": 0,
+                   "seq": 2})
         );
     }
 
@@ -92,7 +93,7 @@ async fn every_change_reaches_every_socket_as_an_update(backend: Backend) {
         assert_eq!(
             update,
             json!({"type": "notification_update", "notification_id": id, "update_type": "delete",
-                   "data": {}, "unread_count": 0})
+                   "data": {}, "unread_count": 0, "seq": 7})
         );
     }
 }
