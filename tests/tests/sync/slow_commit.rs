@@ -106,15 +106,6 @@ impl NotificationRepository for HoldingRepository {
         self.inner.delete(user_id, id, at).await
     }
 
-    async fn list_after(
-        &self,
-        user_id: UserId,
-        after: NotificationId,
-        limit: u32,
-    ) -> Result<Vec<Notification>, RepositoryError> {
-        self.inner.list_after(user_id, after, limit).await
-    }
-
     async fn changes_after(
         &self,
         user_id: UserId,
