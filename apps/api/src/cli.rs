@@ -106,6 +106,10 @@ pub struct ConfigArgs {
         global = true
     )]
     pub ws_max_connections_per_user: String,
+    /// How far back `since_seq` and the changes feed reach: change log rows
+    /// older than this are purged (`7d`, `12h`, `30m`, `90s`).
+    #[arg(long, env = "SYNC_LOG_RETENTION", default_value = "7d", global = true)]
+    pub sync_log_retention: String,
     /// Seconds to wait for connections to finish on shutdown.
     #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value = "10", global = true)]
     pub shutdown_timeout: String,

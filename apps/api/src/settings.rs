@@ -58,6 +58,8 @@ pub struct Settings {
     /// `ALLOWED_ORIGINS`; `None`: any origin may open a WebSocket or call the API (CORS).
     pub allowed_origins: Option<Vec<String>>,
     pub shutdown_timeout: Duration,
+    /// `SYNC_LOG_RETENTION`: how long the change log keeps a change.
+    pub sync_log_retention: Duration,
     pub rust_log: String,
 }
 
@@ -85,6 +87,7 @@ impl Settings {
             },
             allowed_origins: parse_origins(args.allowed_origins.as_deref()),
             shutdown_timeout: parse_seconds("SHUTDOWN_TIMEOUT", &args.shutdown_timeout)?,
+            sync_log_retention: parse_retention("SYNC_LOG_RETENTION", &args.sync_log_retention)?,
             rust_log: args.rust_log.clone(),
         })
     }
@@ -160,6 +163,35 @@ fn parse_seconds(variable: &'static str, raw: &str) -> Result<Duration, ConfigEr
     Duration::try_from_secs_f64(seconds).map_err(|_| bad())
 }
 
+/// A whole number greater than zero followed by its unit: `s`, `m`, `h` or
+/// `d` (`7d`, `12h`, `30m`, `90s`), as contract §1 writes retentions.
+fn parse_retention(variable: &'static str, raw: &str) -> Result<Duration, ConfigError> {
+    let bad = || {
+        ConfigError::new(
+            variable,
+            format!("expected a duration such as 7d, 12h, 30m or 90s, got {raw:?}"),
+        )
+    };
+    let raw = raw.trim();
+    let unit_at = raw.len().checked_sub(1).ok_or_else(bad)?;
+    let (amount, unit) = raw.split_at(unit_at);
+    let seconds_per_unit: u64 = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(bad()),
+    };
+    let amount: u64 = amount.parse().map_err(|_| bad())?;
+    match amount.checked_mul(seconds_per_unit) {
+        // Beyond what a time stamp can subtract: refuse rather than wrap.
+        Some(seconds) if seconds > 0 && seconds <= 100 * 365 * 86_400 => {
+            Ok(Duration::from_secs(seconds))
+        }
+        _ => Err(bad()),
+    }
+}
+
 /// A whole number greater than zero.
 fn parse_count(variable: &'static str, raw: &str) -> Result<usize, ConfigError> {
     match raw.trim().parse::<usize>() {
@@ -196,6 +228,35 @@ mod tests {
         assert_eq!(settings.realtime.max_connections_per_user, 16);
         assert_eq!(settings.allowed_origins, None);
         assert_eq!(settings.shutdown_timeout, Duration::from_secs(10));
+        assert_eq!(settings.sync_log_retention, Duration::from_secs(7 * 86_400));
+    }
+
+    #[test]
+    fn the_sync_log_retention_takes_a_unit_and_names_itself_when_bad() {
+        for (raw, seconds) in [
+            ("12h", 12 * 3600),
+            ("30m", 1800),
+            ("90s", 90),
+            (" 2d ", 172_800),
+        ] {
+            let flag = format!("--sync-log-retention={raw}");
+            let settings = Settings::from_args(&args(&[&flag])).unwrap();
+            assert_eq!(settings.sync_log_retention, Duration::from_secs(seconds));
+        }
+        for bad in [
+            "",
+            "7",
+            "d",
+            "0d",
+            "-1d",
+            "1.5d",
+            "7w",
+            "99999999999999999d",
+        ] {
+            let flag = format!("--sync-log-retention={bad}");
+            let err = Settings::from_args(&args(&[&flag])).unwrap_err();
+            assert_eq!(err.variable, "SYNC_LOG_RETENTION", "{bad:?}");
+        }
     }
 
     #[test]

@@ -26,8 +26,9 @@ use crate::dev_mode::{self, DevTokens};
 use crate::settings::{AuthSettings, EventBusSettings, Settings};
 use crate::telemetry;
 
-/// How often expired idempotency keys (older than 24 h) are deleted.
-const IDEMPOTENCY_PURGE_EVERY: Duration = Duration::from_secs(3600);
+/// How often expired idempotency keys (older than 24 h) and change log rows
+/// (older than `SYNC_LOG_RETENTION`) are deleted.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -137,7 +138,12 @@ impl Application {
         let tasks = BackgroundTasks::new();
         let storage = storage::connect(&settings.database_url, &tasks).await?;
         let mut repository = storage.repository();
-        storage::spawn_idempotency_purger(repository.clone(), IDEMPOTENCY_PURGE_EVERY, &tasks);
+        storage::spawn_purger(
+            repository.clone(),
+            PURGE_EVERY,
+            settings.sync_log_retention,
+            &tasks,
+        );
         if let Some(wrap) = interceptors.repository {
             repository = wrap(repository);
         }

@@ -10,7 +10,7 @@
 //!   default) and PostgreSQL, with [`storage::DatabaseUrl`] to pick one,
 //!   [`storage::connect`] to open it (a [`storage::Storage`]: the port and its
 //!   `close`) and [`storage::migrate`] to prepare its schema;
-//!   [`storage::spawn_idempotency_purger`] forgets expired idempotency keys.
+//!   [`storage::spawn_purger`] forgets expired idempotency keys and change log rows.
 //! - [`events`]: event buses implementing `EventPublisher`; the
 //!   [`events::InProcessEventBus`] hands each event to this process's subscribers.
 //! - [`realtime`]: WebSocket delivery: the hub of live connections, its

@@ -44,6 +44,10 @@ pub enum ApiError {
     /// 400: the request cannot even be read (malformed JSON, bad query string).
     #[error("{0}")]
     BadRequest(String),
+    /// 410 `resync_required`: the changes after the asked seq are no longer
+    /// kept, or it is beyond the user's latest (`latest`).
+    #[error("the changes after this seq are no longer kept, or it is beyond the latest ({latest}); reload the inbox and go on from its seq")]
+    ResyncRequired { latest: u64 },
     /// 429: the user holds the maximum number of WebSocket connections.
     #[error("{0}")]
     TooManyConnections(String),
@@ -73,6 +77,7 @@ impl ApiError {
             Self::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
             Self::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
             Self::BadRequest(_) => ErrorCode::BadRequest,
+            Self::ResyncRequired { .. } => ErrorCode::ResyncRequired,
             Self::TooManyConnections(_) => ErrorCode::TooManyConnections,
             Self::ServiceUnavailable(_) => ErrorCode::ServiceUnavailable,
             Self::Internal(_) => ErrorCode::Internal,
@@ -137,6 +142,7 @@ impl ResponseError for ApiError {
             Self::Validation(_) | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::ResyncRequired { .. } => StatusCode::GONE,
             Self::TooManyConnections(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

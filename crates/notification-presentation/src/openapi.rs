@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use actix_web::HttpResponse;
 use notification_protocol::{
-    CreateNotificationRequest, ErrorBody, ErrorCode, ErrorResponse, NotificationPage,
+    ChangesPage, CreateNotificationRequest, ErrorBody, ErrorCode, ErrorResponse, NotificationPage,
     NotificationResource, ReadAllResponse, UnreadCountResponse,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -37,6 +37,7 @@ pub const BEARER_SCHEME: &str = "bearer";
         routes::status::mark_unread,
         routes::status::archive,
         routes::delete::delete_notification,
+        routes::changes::list_changes,
         health::healthz,
         health::readyz,
         metrics::render,
@@ -47,6 +48,7 @@ pub const BEARER_SCHEME: &str = "bearer";
         CreateNotificationRequest,
         NotificationPage,
         UnreadCountResponse,
+        ChangesPage,
         ReadAllResponse,
         ErrorResponse,
         ErrorBody,

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use crate::kinds::NotificationType;
 use crate::resource::NotificationResource;
+use crate::ws::ServerMessage;
 
 /// Body of `POST /api/v1/notifications`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -53,15 +54,18 @@ pub struct UnreadCountResponse {
 }
 
 /// Body of `GET /api/v1/changes` (contract §7): the user's changes after
-/// `after_seq`, in order, as the very messages a connected socket received.
+/// `after_seq`, for clients that poll instead of holding a socket.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangesPage {
-    /// `notification` / `notification_update` messages, `seq` ascending.
-    pub changes: Vec<crate::ws::ServerMessage>,
-    /// The user's latest `seq`; the next page starts after the last change
-    /// returned.
+    /// The very `notification` / `notification_update` messages a connected
+    /// client received for these changes, in `seq` order, without a gap.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub changes: Vec<ServerMessage>,
+    /// The number of the user's latest change. The next page starts after
+    /// the last change returned (or here, when there was none).
     pub seq: u64,
-    /// Whether more changes follow the last one returned.
+    /// Whether changes after the last one returned exist.
     pub has_more: bool,
 }
 
@@ -85,6 +89,9 @@ pub enum ErrorCode {
     PayloadTooLarge,
     ValidationFailed,
     IdempotencyKeyReused,
+    /// 410 (contract §7): the changes after the asked position are no longer
+    /// kept, or the position is beyond the latest: reload the inbox.
+    ResyncRequired,
     TooManyConnections,
     ServiceUnavailable,
     Internal,

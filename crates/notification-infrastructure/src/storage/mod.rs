@@ -19,7 +19,8 @@
 //!   the PostgreSQL writers' connections, kept between batches.
 //! - `row`: the one mapping from a stored row to a `Notification`.
 //! - `idempotency_row`: the same for a recorded idempotency key.
-//! - `idempotency_purger`: the background task that forgets expired keys.
+//! - `purger`: the background task that forgets expired keys and log rows.
+//! - `change_log`: the change log's rows, written and read back as events.
 //! - `error`: start-up errors and the one mapping of sqlx errors onto the port.
 //!
 //! The schemas and the reasons for each index are in `migrations/`.
@@ -28,11 +29,11 @@ mod change_log;
 mod database_url;
 mod error;
 mod group_commit;
-mod idempotency_purger;
 mod idempotency_row;
 mod kept_connections;
 mod postgres;
 mod postgres_batch;
+mod purger;
 mod repository;
 mod row;
 mod sql_repository;
@@ -53,8 +54,8 @@ use crate::background::BackgroundTasks;
 
 pub use database_url::{DatabaseUrl, InvalidDatabaseUrl};
 pub use error::StorageError;
-pub use idempotency_purger::spawn_idempotency_purger;
 pub use postgres::PostgresNotificationRepository;
+pub use purger::spawn_purger;
 pub use repository::SqlRepository;
 pub use sqlite::SqliteNotificationRepository;
 pub use write_limits::WriteLimits;

@@ -9,10 +9,12 @@
 //! | `GET /notifications/{id}` | [`get`] |
 //! | `POST /notifications/{id}/read` · `/unread` · `/archive` | [`status`] |
 //! | `DELETE /notifications/{id}` | [`delete`] |
+//! | `GET /changes` | [`changes`] |
 //!
 //! [`fallback`] answers unknown routes (404) and wrong methods (405) in the
 //! contract's error shape.
 
+pub mod changes;
 pub mod create;
 pub mod create_body;
 pub mod delete;
@@ -72,7 +74,8 @@ pub fn api_v1(cfg: &mut web::ServiceConfig, origins: AllowedOrigins) {
             .service(
                 resource("/notifications/{id}/archive", "POST")
                     .route(web::post().to(status::archive)),
-            ),
+            )
+            .service(resource("/changes", "GET").route(web::get().to(changes::list_changes))),
     );
 }
 

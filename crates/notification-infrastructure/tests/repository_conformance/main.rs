@@ -5,6 +5,7 @@
 //! `postgres::name`). Every SQLite test gets its own file; the PostgreSQL tests
 //! of one run share one fresh database, kept apart by random user ids, so they
 //! can run in parallel. PostgreSQL being down fails the `postgres::` tests.
+//! The change sequence and its log have their own file (`sync.rs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
@@ -87,6 +88,9 @@ macro_rules! conformance_tests {
         }
     };
 }
+
+// The change sequence and the change log (contract §7), same harness.
+mod sync;
 
 conformance_tests!(
     an_inserted_notification_reads_back_equal_after_every_change,
