@@ -96,8 +96,11 @@ impl std::fmt::Debug for AdmittedConnection {
 /// (429 or 503 when refused), upgrades, and spawns
 /// [`AdmittedConnection::serve`] on its worker.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait::async_trait]
 pub trait ConnectionGate: Send + Sync {
     /// Takes a slot for one more connection of the request's user, checking
-    /// the per-user limit atomically. Does no I/O.
-    fn admit(&self, request: ConnectionRequest) -> Result<AdmittedConnection, Refusal>;
+    /// the per-user limit atomically. A connection that resumes from nothing
+    /// may first read where the user's changes stand (so that it misses none
+    /// made after its upgrade); nothing else is read.
+    async fn admit(&self, request: ConnectionRequest) -> Result<AdmittedConnection, Refusal>;
 }

@@ -37,17 +37,36 @@ impl HubGate {
     }
 }
 
+#[async_trait::async_trait]
 impl ConnectionGate for HubGate {
-    fn admit(&self, request: ConnectionRequest) -> Result<AdmittedConnection, Refusal> {
+    async fn admit(&self, request: ConnectionRequest) -> Result<AdmittedConnection, Refusal> {
         let user_id = request.claims.user_id;
-        let registration = self.healer.hub().register(user_id)?;
-        let start = match request.resume {
-            Some(Resume::AfterSeq(seq)) => Some(Start::After { seq, v1: false }),
-            Some(Resume::AfterNotification(id)) => Some(Start::Notification(id)),
-            // Live from where the user's stream here stands; when it is not
-            // anchored yet, that point is read from storage first.
-            None if registration.start().is_some() => None,
-            None => Some(Start::Now),
+        let hub = self.healer.hub();
+        // A connection without a resume point starts "now": at its upgrade.
+        // When the user's stream here is anchored, its registration says
+        // where that is. Otherwise the user's position is read *before* the
+        // registration, and the changes after it are replayed: a position
+        // read afterwards could already include a change made after the
+        // upgrade, which the connection would then never get.
+        let before = match request.resume {
+            None if !hub.is_anchored(user_id) => {
+                self.healer.service().unread_count(user_id).await.ok()
+            }
+            _ => None,
+        };
+        let registration = hub.register(user_id)?;
+        let start = match (request.resume, registration.start(), before) {
+            (Some(Resume::AfterSeq(seq)), _, _) => Some(Start::After { seq, v1: false }),
+            (Some(Resume::AfterNotification(id)), _, _) => Some(Start::Notification(id)),
+            // Live from where the user's stream here stood at registration.
+            (None, Some(_), _) => None,
+            (None, None, Some(position)) => Some(Start::After {
+                seq: position.seq,
+                v1: false,
+            }),
+            // Storage did not answer: the conversation reads the starting
+            // point itself (and closes with 1011 if it cannot either).
+            (None, None, None) => Some(Start::Now),
         };
         let conversation = Conversation {
             registration,

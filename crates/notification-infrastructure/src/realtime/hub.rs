@@ -251,6 +251,15 @@ impl Hub {
         shard.get_mut(&user_id).map(f).unwrap_or_default()
     }
 
+    /// Whether `user_id`'s stream on this node knows where it stands (a
+    /// connection of the user is registered and anchored it).
+    pub fn is_anchored(&self, user_id: UserId) -> bool {
+        self.inner
+            .shard(user_id)
+            .get(&user_id)
+            .is_some_and(|entry| entry.sequence.head().is_some())
+    }
+
     /// How many connections `user_id` holds on this node.
     pub fn connections_of(&self, user_id: UserId) -> usize {
         self.inner

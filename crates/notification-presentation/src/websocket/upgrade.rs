@@ -83,6 +83,7 @@ pub async fn upgrade(
             },
             resume,
         })
+        .await
         .map_err(|refusal| match refusal {
             Refusal::TooManyConnections { .. } => ApiError::TooManyConnections(refusal.to_string()),
             Refusal::ShuttingDown => ApiError::ServiceUnavailable(None),
