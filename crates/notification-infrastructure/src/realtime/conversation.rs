@@ -66,9 +66,11 @@ pub(crate) struct Conversation {
     /// Reads the change log for replays.
     pub(crate) healer: Healer,
     /// Where the connection starts: replayed first, while the rest of the
-    /// conversation goes on. `None`: live from where the user's stream stood
-    /// when it registered ([`Registration::start`]).
+    /// conversation goes on. `None`: live, after `position`.
     pub(crate) start: Option<Start>,
+    /// The last `seq` the connection counts as sent before anything else
+    /// (`None`: unknown; the first change pushed is sent, whatever its seq).
+    pub(crate) position: Option<u64>,
 }
 
 /// Runs the conversation until it ends, and returns why it ended. The
@@ -86,6 +88,7 @@ pub(crate) async fn converse(
         authenticator,
         healer,
         start,
+        position,
     } = conversation;
     let user_id = registration.user_id();
     let replay = start.map(|start| Replay::new(healer.clone(), user_id, start));
@@ -100,7 +103,7 @@ pub(crate) async fn converse(
             claims.expires_at,
         ),
         auth_budget: AuthBudget::per_minute(settings.max_auth_per_minute),
-        position: registration.start(),
+        position,
         healer,
         replay,
     };

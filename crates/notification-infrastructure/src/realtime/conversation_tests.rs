@@ -42,6 +42,7 @@ async fn run_connection(
             notification_domain::MockNotificationRepository::new(),
         ),
         start: None,
+        position: None,
     };
     converse(socket, conversation).await
 }

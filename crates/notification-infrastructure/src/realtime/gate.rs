@@ -45,9 +45,11 @@ impl ConnectionGate for HubGate {
         // A connection without a resume point starts "now": at its upgrade.
         // When the user's stream here is anchored, its registration says
         // where that is. Otherwise the user's position is read *before* the
-        // registration, and the changes after it are replayed: a position
-        // read afterwards could already include a change made after the
-        // upgrade, which the connection would then never get.
+        // registration and anchors the stream: a position read afterwards
+        // could already include a change made after the upgrade, which the
+        // connection would then never get. (A change whose event arrived
+        // between the read and the registration is healed like any lost
+        // publish: at the next change or the next periodic check.)
         let before = match request.resume {
             None if !hub.is_anchored(user_id) => {
                 self.healer.service().unread_count(user_id).await.ok()
@@ -55,18 +57,19 @@ impl ConnectionGate for HubGate {
             _ => None,
         };
         let registration = hub.register(user_id)?;
-        let start = match (request.resume, registration.start(), before) {
-            (Some(Resume::AfterSeq(seq)), _, _) => Some(Start::After { seq, v1: false }),
-            (Some(Resume::AfterNotification(id)), _, _) => Some(Start::Notification(id)),
+        let (start, position) = match (request.resume, registration.start(), before) {
+            (Some(Resume::AfterSeq(seq)), _, _) => (Some(Start::After { seq, v1: false }), None),
+            (Some(Resume::AfterNotification(id)), _, _) => (Some(Start::Notification(id)), None),
             // Live from where the user's stream here stood at registration.
-            (None, Some(_), _) => None,
-            (None, None, Some(position)) => Some(Start::After {
-                seq: position.seq,
-                v1: false,
-            }),
+            (None, Some(head), _) => (None, Some(head)),
+            (None, None, Some(before)) => {
+                let handed = hub.anchor(user_id, before.seq);
+                self.healer.heal(user_id, handed);
+                (None, Some(before.seq))
+            }
             // Storage did not answer: the conversation reads the starting
             // point itself (and closes with 1011 if it cannot either).
-            (None, None, None) => Some(Start::Now),
+            (None, None, None) => (Some(Start::Now), None),
         };
         let conversation = Conversation {
             registration,
@@ -75,6 +78,7 @@ impl ConnectionGate for HubGate {
             authenticator: Arc::clone(&self.authenticator),
             healer: self.healer.clone(),
             start,
+            position,
         };
         Ok(AdmittedConnection::new(
             user_id,

@@ -135,6 +135,7 @@ fn replay_with(
         authenticator: Arc::new(NoTokens),
         healer: healer.clone(),
         start: Some(start),
+        position: None,
     };
     let conversation = spawn_local(converse(Box::new(socket), conversation));
     Replaying {
