@@ -47,6 +47,7 @@ async fn the_openapi_document_lists_every_route() {
         ("/api/v1/notifications/{id}/read", "post"),
         ("/api/v1/notifications/{id}/unread", "post"),
         ("/api/v1/notifications/{id}/archive", "post"),
+        ("/api/v1/changes", "get"),
         ("/healthz", "get"),
         ("/readyz", "get"),
         ("/metrics", "get"),

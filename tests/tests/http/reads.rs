@@ -150,7 +150,10 @@ async fn the_unread_count_is_not_taken_for_an_id() {
         )
         .await;
     assert_eq!(reply.status, 200);
-    assert_eq!(reply.json(), serde_json::json!({"unread_count": 2}));
+    assert_eq!(
+        reply.json(),
+        serde_json::json!({"unread_count": 2, "seq": 2})
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -23,6 +23,7 @@ use super::error::{is_unavailable, repository_error};
 use super::group_commit::BatchWrite;
 use super::kept_connections::KeptConnections;
 use super::row::metadata_column;
+use super::sql_statements::purge;
 use super::write::{Write, Written};
 use super::write_batch::{apply, BatchStatements, CounterRow};
 
@@ -65,6 +66,14 @@ const LOCK_COUNTERS: &str = "\
     SELECT user_id, 0 FROM UNNEST($1::uuid[]) AS batch (user_id) ORDER BY user_id \
     ON CONFLICT (user_id) DO UPDATE SET unread_count = unread_counters.unread_count \
     RETURNING user_id, unread_count, seq";
+
+/// Deletes up to `$2` log rows of changes made before `$1`, the oldest first
+/// (a bounded chunk, chosen like `PURGE_KEYS`'s, on the age index: several
+/// nodes write, so insertion order is not time order).
+const PURGE_CHANGES: &str = "\
+    DELETE FROM notification_changes WHERE (user_id, seq) IN ( \
+        SELECT user_id, seq FROM notification_changes \
+        WHERE occurred_at_micros < $1 ORDER BY occurred_at_micros LIMIT $2)";
 
 /// Writes batches, each on a connection kept from the previous one when
 /// there is one (see [`KeptConnections`]).
@@ -153,6 +162,14 @@ impl BatchStatements for Transaction<'_, Postgres> {
             .await
             .map_err(repository_error)?;
         Ok(())
+    }
+
+    async fn purge_changes(
+        &mut self,
+        older_than: OffsetDateTime,
+        limit: u32,
+    ) -> Result<u64, RepositoryError> {
+        purge(self, PURGE_CHANGES, older_than, limit).await
     }
 }
 

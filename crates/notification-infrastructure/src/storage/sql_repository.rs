@@ -94,16 +94,11 @@ pub(crate) const LIST_CHANGES: &str = concat!(
     " ORDER BY seq LIMIT $4"
 );
 
+/// A range scan of the user's rows (no index on `notification_id`: see the
+/// migration `create_change_log`).
 pub(crate) const CREATION_SEQ: &str = "\
     SELECT seq FROM notification_changes \
-    WHERE notification_id = $1 AND user_id = $2 AND kind = 'created'";
-
-/// Deletes up to `$2` log rows of changes made before `$1`, the oldest first
-/// (a bounded chunk, chosen like [`PURGE_KEYS`]'s).
-pub(crate) const PURGE_CHANGES: &str = "\
-    DELETE FROM notification_changes WHERE (user_id, seq) IN ( \
-        SELECT user_id, seq FROM notification_changes \
-        WHERE occurred_at_micros < $1 ORDER BY occurred_at_micros LIMIT $2)";
+    WHERE user_id = $2 AND notification_id = $1 AND kind = 'created'";
 
 /// Forgets the publisher's key if it expired: an expired key is as good as new.
 pub(crate) const FORGET_EXPIRED_KEY: &str = "\

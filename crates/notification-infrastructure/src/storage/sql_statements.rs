@@ -149,19 +149,11 @@ where
     ) -> Result<u64, RepositoryError> {
         purge(self, sql::PURGE_KEYS, older_than, limit).await
     }
-
-    async fn purge_changes(
-        &mut self,
-        older_than: OffsetDateTime,
-        limit: u32,
-    ) -> Result<u64, RepositoryError> {
-        purge(self, sql::PURGE_CHANGES, older_than, limit).await
-    }
 }
 
 /// Runs a purge statement: `$1` the time (µs) before which rows go, `$2` how
 /// many at most; returns how many went.
-async fn purge<'c, DB>(
+pub(crate) async fn purge<'c, DB>(
     tx: &mut Transaction<'c, DB>,
     statement: &'static str,
     older_than: OffsetDateTime,

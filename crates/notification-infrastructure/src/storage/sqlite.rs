@@ -288,11 +288,7 @@ mod tests {
             ),
             (
                 sql::CREATION_SEQ.to_owned(),
-                "notification_changes_creations (notification_id=?)",
-            ),
-            (
-                sql::PURGE_CHANGES.to_owned(),
-                "notification_changes_by_age (occurred_at_micros<?)",
+                "sqlite_autoindex_notification_changes_1 (user_id=?)",
             ),
         ];
         for (statement, expected_search) in cases {

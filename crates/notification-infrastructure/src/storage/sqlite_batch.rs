@@ -24,6 +24,7 @@ use uuid::Uuid;
 use super::change_log::ChangeRow;
 use super::error::repository_error;
 use super::group_commit::BatchWrite;
+use super::sql_statements::purge;
 use super::write::{Write, Written};
 use super::write_batch::{apply, BatchStatements, CounterRow};
 
@@ -48,6 +49,16 @@ const INSERT_CHANGES: &str = "\
         n.title, n.message, n.type, n.metadata, n.created_at \
     FROM json_each($1) AS c LEFT JOIN notifications AS n \
         ON c.value ->> 'kind' = 'created' AND n.id = unhex(c.value ->> 'notification_id')";
+
+/// Deletes, of the `$2` oldest log rows, those of changes made before `$1`.
+/// The oldest by rowid, the order the one writer wrote them in: no index on
+/// the time to keep up at every commit. A row not yet expired among them
+/// (the clock went back) makes the chunk short, which ends the purge until
+/// the next tick.
+const PURGE_CHANGES: &str = "\
+    DELETE FROM notification_changes WHERE rowid IN ( \
+        SELECT rowid FROM notification_changes ORDER BY rowid LIMIT $2) \
+    AND occurred_at_micros < $1";
 
 /// SQLite has one writer connection: reading the counters is taking them.
 const UNREAD_COUNTS: &str = "\
@@ -123,6 +134,14 @@ impl BatchStatements for Transaction<'_, Sqlite> {
             self.run(SET_UNREAD_COUNTS, to_json(&counters)?).await?;
         }
         Ok(())
+    }
+
+    async fn purge_changes(
+        &mut self,
+        older_than: OffsetDateTime,
+        limit: u32,
+    ) -> Result<u64, RepositoryError> {
+        purge(self, PURGE_CHANGES, older_than, limit).await
     }
 }
 

@@ -67,6 +67,14 @@ pub(crate) trait BatchStatements: Send {
         changes: &[ChangeRow],
         counters: &[CounterRow],
     ) -> Result<(), RepositoryError>;
+
+    /// Forgets up to `limit` log rows of changes made before `older_than`,
+    /// the oldest first; returns how many.
+    async fn purge_changes(
+        &mut self,
+        older_than: OffsetDateTime,
+        limit: u32,
+    ) -> Result<u64, RepositoryError>;
 }
 
 /// The statements written once for both databases (see `sql_statements`).
@@ -108,13 +116,6 @@ pub(crate) trait RowStatements: Send {
         read_at: OffsetDateTime,
     ) -> Result<u64, RepositoryError>;
     async fn purge_keys(
-        &mut self,
-        older_than: OffsetDateTime,
-        limit: u32,
-    ) -> Result<u64, RepositoryError>;
-    /// Forgets up to `limit` log rows of changes made before `older_than`,
-    /// the oldest first; returns how many.
-    async fn purge_changes(
         &mut self,
         older_than: OffsetDateTime,
         limit: u32,
@@ -227,7 +228,7 @@ impl<'b> Run<'b> {
                         StatusChange::Unread => None,
                     };
                     let delta = unread_delta(before, notification.status());
-                    let row = self.change(*user_id, delta, ChangeKind::from(*change), *at)?;
+                    let row = self.change(*user_id, delta, ChangeKind::from(*change), *at);
                     self.record(row.of(*id).at(changed_at))?
                 } else {
                     // A repeat takes no number.
@@ -246,7 +247,7 @@ impl<'b> Run<'b> {
                     return Ok(Written::Deleted(None));
                 };
                 let was_unread = status == NotificationStatus::Unread.as_str();
-                let row = self.change(*user_id, -i64::from(was_unread), ChangeKind::Delete, *at)?;
+                let row = self.change(*user_id, -i64::from(was_unread), ChangeKind::Delete, *at);
                 Ok(Written::Deleted(Some(self.record(row.of(*id))?)))
             }
             Write::ReadAll { user_id, read_at } => {
@@ -255,7 +256,7 @@ impl<'b> Run<'b> {
                 let position = if updated > 0 {
                     let delta =
                         i64::try_from(updated).map_err(|e| RepositoryError::Other(Box::new(e)))?;
-                    let row = self.change(*user_id, -delta, ChangeKind::ReadAll, *read_at)?;
+                    let row = self.change(*user_id, -delta, ChangeKind::ReadAll, *read_at);
                     // One change, one number, however many rows it read.
                     self.record(row.at(Some(*read_at)).updated(delta))?
                 } else {
@@ -328,7 +329,7 @@ impl<'b> Run<'b> {
             unread_weight(notification.status()),
             ChangeKind::Created,
             notification.created_at(),
-        )?;
+        );
         self.new.push(notification);
         self.record(row.of(notification.id()))
     }
@@ -341,17 +342,12 @@ impl<'b> Run<'b> {
         delta: i64,
         kind: ChangeKind,
         occurred_at: OffsetDateTime,
-    ) -> Result<ChangeRow, RepositoryError> {
+    ) -> ChangeRow {
         let user = user_id.into_uuid();
         let counter = self.counters.entry(user).or_default();
         counter.unread_count += delta;
         counter.seq += 1;
-        Ok(ChangeRow::new(
-            user,
-            kind,
-            (counter.seq, counter.unread_count),
-            occurred_at,
-        ))
+        ChangeRow::new(user, kind, (counter.seq, counter.unread_count), occurred_at)
     }
 
     /// Queues the change's log row; returns its position.
