@@ -123,10 +123,13 @@ impl Replay {
                         Ok(Some(seq)) => {
                             self.state = State::Lookup(Start::After { seq, v1: true });
                         }
-                        Ok(None) => {
-                            self.state = State::Lookup(Start::Now);
-                            return send(unknown_since(), None);
-                        }
+                        Ok(None) => match service.unread_count(self.user_id).await {
+                            // Where live messages start is fixed before the
+                            // client hears `unknown_since`: whatever it does
+                            // after that (a reload, a create) comes live.
+                            Ok(position) => return self.unknown_since(position),
+                            Err(error) => return ReplayStep::Failed(error),
+                        },
                         Err(error) => return ReplayStep::Failed(error),
                     }
                 }
@@ -141,9 +144,8 @@ impl Replay {
                                 page: changes.into(),
                             };
                         }
-                        Ok(ChangesAfter::Gone { .. }) if v1 => {
-                            self.state = State::Lookup(Start::Now);
-                            return send(unknown_since(), None);
+                        Ok(ChangesAfter::Gone { latest }) if v1 => {
+                            return self.unknown_since(latest)
                         }
                         Ok(ChangesAfter::Gone { latest }) => return self.resync(latest),
                         Err(error) => return ReplayStep::Failed(error),
@@ -182,6 +184,14 @@ impl Replay {
                 }
             }
         }
+    }
+
+    /// `since` names nothing the log knows: live messages follow from
+    /// `latest` on (a v1 client reloads the inbox).
+    fn unknown_since(&mut self, latest: InboxPosition) -> ReplayStep {
+        self.anchor(latest.seq);
+        self.state = State::Finish { at: latest.seq };
+        send(unknown_since(), None)
     }
 
     /// The changes after the start are not kept (or the start is beyond the
