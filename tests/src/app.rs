@@ -2,6 +2,7 @@
 
 use clap::Parser;
 use notification_api::cli::Cli;
+use notification_api::startup::Interceptors;
 use notification_api::ShutdownHandle;
 use notification_api::{Application, Settings};
 use notification_application::{NotificationService, PageRequest, MAX_PAGE_SIZE};
@@ -61,7 +62,7 @@ pub async fn spawn_app_with(database_url: &str, flags: &[&str]) -> TestApp {
 /// `--jwt-public-key-file`, `--jwt-issuer`, `--jwt-audience`): the test
 /// secret is not set unless `flags` set it.
 pub async fn spawn_app_with_auth(database_url: &str, flags: &[&str]) -> TestApp {
-    spawn_app_with_settings(database_url, flags, |_| {}).await
+    spawn_app_configured(database_url, flags, |_| {}, Interceptors::default()).await
 }
 
 /// [`spawn_app_with_auth`], with the parsed settings changed by `adjust`
@@ -71,6 +72,26 @@ pub async fn spawn_app_with_settings(
     database_url: &str,
     flags: &[&str],
     adjust: impl FnOnce(&mut Settings),
+) -> TestApp {
+    spawn_app_configured(database_url, flags, adjust, Interceptors::default()).await
+}
+
+/// A server on `database_url` with `flags` as they are (add the test secret
+/// yourself) and its storage or bus ports wrapped by `interceptors` (a slow
+/// repository, a lossy publisher).
+pub async fn spawn_app_intercepted(
+    database_url: &str,
+    flags: &[&str],
+    interceptors: Interceptors,
+) -> TestApp {
+    spawn_app_configured(database_url, flags, |_| {}, interceptors).await
+}
+
+async fn spawn_app_configured(
+    database_url: &str,
+    flags: &[&str],
+    adjust: impl FnOnce(&mut Settings),
+    interceptors: Interceptors,
 ) -> TestApp {
     let mut argv = vec![
         "notification-api",
@@ -86,7 +107,7 @@ pub async fn spawn_app_with_settings(
     let mut settings = Settings::from_args(&cli.config).expect("test settings are valid");
     adjust(&mut settings);
     notification_api::telemetry::init_tracing(&settings.rust_log);
-    let application = Application::build(settings)
+    let application = Application::build_with(settings, interceptors)
         .await
         .expect("the server builds");
     let base_url = application.base_url();

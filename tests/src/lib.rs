@@ -23,7 +23,8 @@ pub mod tokens;
 pub mod ws;
 
 pub use app::{
-    spawn_app, spawn_app_with, spawn_app_with_auth, spawn_app_with_settings, Backend, TestApp,
+    spawn_app, spawn_app_intercepted, spawn_app_with, spawn_app_with_auth, spawn_app_with_settings,
+    Backend, TestApp,
 };
 pub use reply::Reply;
 pub use tokens::{TokenKind, TEST_SECRET};

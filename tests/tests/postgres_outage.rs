@@ -199,7 +199,7 @@ async fn while_postgres_is_down_requests_fail_fast_with_503_and_the_service_reco
         (1011, "replay failed, reconnect with the same since"),
         "a resume during the outage"
     );
-    // A socket without `since` needs no database.
+    // The upgrade itself reads no database, with or without `since`.
     let (_, newcomer_token) = app.new_user();
     app.ws(&newcomer_token).await.close().await;
     // Alive all along: an orchestrator must not restart a node for its database.

@@ -13,12 +13,12 @@ use std::time::Duration;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::HttpServer;
 use notification_application::NotificationService;
-use notification_domain::{EventPublisher, EventSubscriber};
+use notification_domain::{EventPublisher, EventSubscriber, NotificationRepository};
 use notification_infrastructure::background::BackgroundTasks;
 use notification_infrastructure::events::{
     InProcessEventBus, RedisBusConfig, RedisBusError, RedisEventBus,
 };
-use notification_infrastructure::realtime::{Hub, HubGate, Pusher};
+use notification_infrastructure::realtime::{Healer, Hub, HubGate, Pusher};
 use notification_infrastructure::storage::{self, Storage, StorageError};
 use notification_infrastructure::tls::{self, PrivateCa};
 use notification_presentation::auth::{JwksKeys, JwksSettings, JwtKey, JwtSettings, TokenVerifier};
@@ -68,6 +68,24 @@ impl StartupError {
         }
     }
 }
+
+/// Wrappers around the storage and event-bus ports, for tests that make
+/// them slow or lossy on purpose (a delayed commit, a lost publish) while the
+/// rest of the server runs as in production. [`Default`] wraps nothing.
+#[derive(Default)]
+pub struct Interceptors {
+    /// Wraps the repository every use case and every replay reads through.
+    pub repository: Option<RepositoryWrapper>,
+    /// Wraps the publisher the use cases publish through.
+    pub publisher: Option<PublisherWrapper>,
+}
+
+/// See [`Interceptors::repository`].
+pub type RepositoryWrapper =
+    Box<dyn FnOnce(Arc<dyn NotificationRepository>) -> Arc<dyn NotificationRepository> + Send>;
+/// See [`Interceptors::publisher`].
+pub type PublisherWrapper =
+    Box<dyn FnOnce(Arc<dyn EventPublisher>) -> Arc<dyn EventPublisher> + Send>;
 
 /// A built, not yet running, server.
 pub struct Application {
@@ -127,35 +145,50 @@ impl Application {
     /// listener. With `BIND_ADDR` port 0 the OS picks a free port: read it
     /// back with [`Application::port`].
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        Self::build_with(settings, Interceptors::default()).await
+    }
+
+    /// [`build`](Self::build), with the storage and bus ports wrapped as
+    /// `interceptors` say (tests).
+    pub async fn build_with(
+        settings: Settings,
+        interceptors: Interceptors,
+    ) -> Result<Self, StartupError> {
         // The path of a notification, from the inside out: storage, the event
-        // bus, the hub that pushes, then the service that ties them together.
+        // bus, the service that ties them together, then the hub that pushes
+        // (it reads missed changes through the service).
         tls::install_crypto_provider();
         let tasks = BackgroundTasks::new();
         let storage = storage::connect(&settings.database_url, &tasks).await?;
-        let repository = storage.repository();
+        let mut repository = storage.repository();
         storage::spawn_purger(
             repository.clone(),
             PURGE_EVERY,
             settings.sync_log_retention,
             &tasks,
         );
+        if let Some(wrap) = interceptors.repository {
+            repository = wrap(repository);
+        }
+        let bus = event_bus(&settings.event_bus, settings.tls_ca.clone(), &tasks).await?;
+        let publisher = match interceptors.publisher {
+            Some(wrap) => wrap(bus.publisher.clone()),
+            None => bus.publisher.clone(),
+        };
+        let service = NotificationService::new(repository, publisher);
         let hub = Hub::new(&settings.realtime);
-        let pusher = Arc::new(Pusher::new(hub.clone()));
-        let (event_bus, redis) =
-            event_bus(&settings.event_bus, settings.tls_ca.clone(), pusher, &tasks).await?;
-        let service = NotificationService::new(repository, event_bus);
+        let healer = Healer::new(hub.clone(), service.clone(), tasks.clone());
+        // Lost publishes reach the sockets within one ping interval.
+        healer.spawn_checks(settings.realtime.ping_interval);
+        bus.subscribe(Arc::new(Pusher::new(healer.clone())));
+        let redis = bus.redis;
         let metrics = telemetry::metrics_handle();
         if let Some(handle) = &metrics {
             telemetry::spawn_upkeep(handle.clone(), &tasks);
         }
 
         let (tokens, dev_tokens) = token_verifier(&settings.auth, &tasks).await?;
-        let connections = Arc::new(HubGate::new(
-            hub.clone(),
-            settings.realtime,
-            tokens.clone(),
-            service.clone(),
-        ));
+        let connections = Arc::new(HubGate::new(healer, settings.realtime, tokens.clone()));
         let state = ApiState {
             service: service.clone(),
             tokens,
@@ -329,26 +362,48 @@ async fn termination_signal() {
     }
 }
 
-/// The configured event bus, with `subscriber` (the hub's pusher) subscribed,
-/// and the Redis bus again when it is the one (shutdown stops it).
+/// The event bus as configured (the Redis bus kept apart too: shutdown stops
+/// it): where events are published, and where this
+/// node's subscriber is added.
+struct Bus {
+    publisher: Arc<dyn EventPublisher>,
+    local: Option<Arc<InProcessEventBus>>,
+    redis: Option<Arc<RedisEventBus>>,
+}
+
+impl Bus {
+    fn subscribe(&self, subscriber: Arc<dyn EventSubscriber>) {
+        if let Some(local) = &self.local {
+            local.subscribe(subscriber);
+        } else if let Some(redis) = &self.redis {
+            redis.subscribe(subscriber);
+        }
+    }
+}
+
 async fn event_bus(
     settings: &EventBusSettings,
     private_ca: Option<PrivateCa>,
-    subscriber: Arc<dyn EventSubscriber>,
     tasks: &BackgroundTasks,
-) -> Result<(Arc<dyn EventPublisher>, Option<Arc<RedisEventBus>>), StartupError> {
+) -> Result<Bus, StartupError> {
     Ok(match settings {
         EventBusSettings::InProcess => {
-            let bus = InProcessEventBus::new();
-            bus.subscribe(subscriber);
-            (Arc::new(bus), None)
+            let bus = Arc::new(InProcessEventBus::new());
+            Bus {
+                publisher: bus.clone(),
+                local: Some(bus),
+                redis: None,
+            }
         }
         EventBusSettings::Redis(url) => {
             let config = RedisBusConfig::default().with_private_ca(private_ca);
             let bus = Arc::new(RedisEventBus::connect_with(url, config, tasks).await?);
-            bus.subscribe(subscriber);
             tracing::info!("event bus: Redis");
-            (bus.clone(), Some(bus))
+            Bus {
+                publisher: bus.clone(),
+                local: None,
+                redis: Some(bus),
+            }
         }
     })
 }

@@ -231,16 +231,6 @@ impl NotificationService {
         Ok(())
     }
 
-    /// Up to `limit` of the user's notifications created after `after`, oldest first.
-    pub async fn list_after(
-        &self,
-        user_id: UserId,
-        after: NotificationId,
-        limit: u32,
-    ) -> Result<Vec<Notification>, ServiceError> {
-        Ok(self.repository.list_after(user_id, after, limit).await?)
-    }
-
     /// Whether storage and the event bus both answer (readiness probe).
     pub async fn check_ready(&self) -> Result<(), ReadinessError> {
         self.repository

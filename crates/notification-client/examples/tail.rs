@@ -3,16 +3,18 @@
 //!
 //! ```sh
 //! cargo run -p notification-client --example tail -- --token "$USER_TOKEN" \
-//!     [--base-url http://127.0.0.1:8080] [--since <notification_id>]
+//!     [--base-url http://127.0.0.1:8080] [--since-seq <seq>]
 //! ```
 //!
-//! When the token is refused or expires, paste a fresh one on standard input.
+//! Each change is printed with its `seq`, its place in the user's change
+//! sequence: pass the last one printed as `--since-seq` to resume exactly
+//! there. When the token is refused or expires, paste a fresh one on standard
+//! input.
 
 use clap::Parser;
 use notification_client::{ClientConfig, Event, NotificationClient};
 use time::format_description::well_known::Rfc3339;
 use tokio::io::{AsyncBufReadExt, BufReader};
-use uuid::Uuid;
 
 #[derive(Debug, Parser)]
 #[command(about = "Tail a user's notifications over the WebSocket")]
@@ -23,9 +25,9 @@ struct Args {
     /// Where the service listens.
     #[arg(long, env = "BASE_URL", default_value = "http://127.0.0.1:8080")]
     base_url: String,
-    /// Also print every notification created after this one first.
+    /// Also print every change after this `seq` first.
     #[arg(long)]
-    since: Option<Uuid>,
+    since_seq: Option<u64>,
 }
 
 #[tokio::main]
@@ -38,19 +40,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
     let args = Args::parse();
     let client = NotificationClient::new(ClientConfig::new(args.base_url, args.token))?;
-    let mut subscription = match args.since {
-        Some(since) => client.subscribe_after(since),
+    let mut subscription = match args.since_seq {
+        Some(seq) => client.subscribe_after_seq(seq),
         None => client.subscribe(),
     };
     let mut stdin = BufReader::new(tokio::io::stdin()).lines();
     while let Some(event) = subscription.next().await {
         match event {
-            Event::Connected { unread_count } => println!("● connected, {unread_count} unread"),
+            Event::Connected => println!("● connected"),
             Event::Notification {
                 notification: n,
                 unread_count,
+                seq,
             } => println!(
-                "[{unread_count} unread] {} {} {}: {} ({})",
+                "#{seq} [{unread_count} unread] {} {} {}: {} ({})",
                 n.created_at.format(&Rfc3339).unwrap_or_default(),
                 n.notification_type,
                 n.title,
@@ -61,11 +64,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 notification_id,
                 update_type,
                 unread_count,
+                seq,
                 ..
             } => {
                 let target = notification_id.map_or_else(|| "all".to_owned(), |id| id.to_string());
-                println!("[{unread_count} unread] {update_type:?} {target}");
+                println!("#{seq} [{unread_count} unread] {update_type:?} {target}");
             }
+            Event::Resync { seq, unread_count } => println!(
+                "● the changes before #{seq} are no longer kept: {unread_count} unread now; reload the inbox"
+            ),
             Event::TokenRefreshed { expires_at } => {
                 println!("● token refreshed until {expires_at}")
             }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use notification_protocol::{
-    NotificationPage, NotificationResource, NotificationStatus, ReadAllResponse,
+    ChangesPage, NotificationPage, NotificationResource, NotificationStatus, ReadAllResponse,
     UnreadCountResponse,
 };
 use reqwest::{Method, StatusCode, Url};
@@ -13,8 +13,11 @@ use uuid::Uuid;
 
 use crate::config::ClientConfig;
 use crate::error::ClientError;
-use crate::subscription::Subscription;
+use crate::subscription::{StartFrom, Subscription};
 use crate::token::{is_expired, unix_now};
+
+/// The collection every inbox path is under (relative to `/api/v1/`).
+const NOTIFICATIONS: &str = "notifications";
 
 /// The query of `GET /api/v1/notifications`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -97,60 +100,95 @@ impl NotificationClient {
         if let Some(cursor) = &params.cursor {
             query.push(("cursor", cursor.clone()));
         }
-        self.call(Method::GET, "", &query).await
+        self.call(Method::GET, NOTIFICATIONS, &query).await
     }
 
     /// `GET /api/v1/notifications/{id}`.
     pub async fn get(&self, id: Uuid) -> Result<NotificationResource, ClientError> {
-        self.call(Method::GET, &format!("/{id}"), &[]).await
+        self.call(Method::GET, &format!("{NOTIFICATIONS}/{id}"), &[])
+            .await
     }
 
     /// `GET /api/v1/notifications/unread-count`.
     pub async fn unread_count(&self) -> Result<u64, ClientError> {
-        let body: UnreadCountResponse = self.call(Method::GET, "/unread-count", &[]).await?;
-        Ok(body.unread_count)
+        Ok(self.position().await?.unread_count)
+    }
+
+    /// `GET /api/v1/notifications/unread-count`, whole: the unread count and
+    /// the `seq` of the user's latest change, read together.
+    pub async fn position(&self) -> Result<UnreadCountResponse, ClientError> {
+        self.call(Method::GET, &format!("{NOTIFICATIONS}/unread-count"), &[])
+            .await
+    }
+
+    /// `GET /api/v1/changes`: the user's changes after `after_seq`, in order,
+    /// as the messages a socket carried (at most `limit`, 1–500; the server's
+    /// default when `None`). A 410 ([`ClientError::status`] `Some(410)`, code
+    /// `resync_required`) means they are no longer kept: reload.
+    pub async fn changes(
+        &self,
+        after_seq: u64,
+        limit: Option<u32>,
+    ) -> Result<ChangesPage, ClientError> {
+        let mut query = vec![("after_seq", after_seq.to_string())];
+        if let Some(limit) = limit {
+            query.push(("limit", limit.to_string()));
+        }
+        self.call(Method::GET, "changes", &query).await
     }
 
     /// `POST /api/v1/notifications/{id}/read`: the stored state.
     pub async fn mark_read(&self, id: Uuid) -> Result<NotificationResource, ClientError> {
-        self.call(Method::POST, &format!("/{id}/read"), &[]).await
+        self.call(Method::POST, &format!("{NOTIFICATIONS}/{id}/read"), &[])
+            .await
     }
 
     /// `POST /api/v1/notifications/{id}/unread`: the stored state.
     pub async fn mark_unread(&self, id: Uuid) -> Result<NotificationResource, ClientError> {
-        self.call(Method::POST, &format!("/{id}/unread"), &[]).await
+        self.call(Method::POST, &format!("{NOTIFICATIONS}/{id}/unread"), &[])
+            .await
     }
 
     /// `POST /api/v1/notifications/{id}/archive`: the stored state.
     pub async fn archive(&self, id: Uuid) -> Result<NotificationResource, ClientError> {
-        self.call(Method::POST, &format!("/{id}/archive"), &[])
+        self.call(Method::POST, &format!("{NOTIFICATIONS}/{id}/archive"), &[])
             .await
     }
 
     /// `POST /api/v1/notifications/read-all`: how many were marked read.
     pub async fn read_all(&self) -> Result<u64, ClientError> {
-        let body: ReadAllResponse = self.call(Method::POST, "/read-all", &[]).await?;
+        let body: ReadAllResponse = self
+            .call(Method::POST, &format!("{NOTIFICATIONS}/read-all"), &[])
+            .await?;
         Ok(body.updated)
     }
 
     /// `DELETE /api/v1/notifications/{id}`.
     pub async fn delete(&self, id: Uuid) -> Result<(), ClientError> {
-        self.send(Method::DELETE, &format!("/{id}"), &[]).await?;
+        self.send(Method::DELETE, &format!("{NOTIFICATIONS}/{id}"), &[])
+            .await?;
         Ok(())
     }
 
-    /// Opens a subscription to the user's notifications from now on: what is
-    /// created after this call is yielded, nothing older. See
-    /// [`Subscription`] for what it guarantees. Needs a Tokio runtime.
+    /// Opens a subscription to the user's changes from now on: every change
+    /// made after this call is yielded, nothing older. See [`Subscription`]
+    /// for what it guarantees. Needs a Tokio runtime.
     pub fn subscribe(&self) -> Subscription {
-        Subscription::start(self.clone(), None)
+        Subscription::start(self.clone(), StartFrom::Now)
     }
 
-    /// Opens a subscription that first yields every notification created
-    /// after `since` (e.g. the newest one the application has shown, kept
-    /// across restarts), oldest first, then live ones.
+    /// Opens a subscription that first yields every change after `seq` (the
+    /// `seq` of the last change the application applied, or of the list it
+    /// loaded, kept across restarts), in order, then live ones.
+    pub fn subscribe_after_seq(&self, seq: u64) -> Subscription {
+        Subscription::start(self.clone(), StartFrom::Seq(seq))
+    }
+
+    /// Opens a subscription that first yields every change made after the
+    /// notification `since` was created, then live ones (for applications
+    /// that kept an id rather than a `seq`).
     pub fn subscribe_after(&self, since: Uuid) -> Subscription {
-        Subscription::start(self.clone(), Some(since))
+        Subscription::start(self.clone(), StartFrom::Notification(since))
     }
 
     pub(crate) fn websocket_url(&self) -> &Url {
@@ -188,24 +226,24 @@ impl NotificationClient {
     async fn call<T: DeserializeOwned>(
         &self,
         method: Method,
-        suffix: &str,
+        path: &str,
         query: &[(&str, String)],
     ) -> Result<T, ClientError> {
-        Ok(self.send(method, suffix, query).await?.json().await?)
+        Ok(self.send(method, path, query).await?.json().await?)
     }
 
-    /// Sends one request to `/api/v1/notifications{suffix}`; on 401 asks the
-    /// provider (if any) for a fresh token and tries once more.
+    /// Sends one request to `/api/v1/{path}`; on 401 asks the provider (if
+    /// any) for a fresh token and tries once more.
     async fn send(
         &self,
         method: Method,
-        suffix: &str,
+        path: &str,
         query: &[(&str, String)],
     ) -> Result<reqwest::Response, ClientError> {
         let url = self
             .inner
             .base
-            .join(&format!("api/v1/notifications{suffix}"))
+            .join(&format!("api/v1/{path}"))
             .map_err(|error| ClientError::InvalidBaseUrl {
                 url: self.inner.config.base_url.clone(),
                 reason: error.to_string(),

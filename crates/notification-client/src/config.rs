@@ -26,9 +26,6 @@ pub struct ClientConfig {
     /// How long before the token's `exp` a fresh one is asked for (with a
     /// provider) and sent in-band.
     pub refresh_before_expiry: Duration,
-    /// How many recent notification ids the subscription remembers to drop
-    /// duplicates.
-    pub dedupe_window: usize,
     /// Limit of one REST call.
     pub request_timeout: Duration,
     /// Limit of one WebSocket connection attempt (TCP + upgrade).
@@ -48,7 +45,6 @@ impl ClientConfig {
             token_provider: None,
             reconnect: Backoff::default(),
             refresh_before_expiry: Duration::from_secs(30),
-            dedupe_window: 1024,
             request_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(10),
             event_buffer: 64,
@@ -77,7 +73,6 @@ impl fmt::Debug for ClientConfig {
             .field("token_provider", &self.token_provider)
             .field("reconnect", &self.reconnect)
             .field("refresh_before_expiry", &self.refresh_before_expiry)
-            .field("dedupe_window", &self.dedupe_window)
             .field("request_timeout", &self.request_timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("event_buffer", &self.event_buffer)

@@ -9,11 +9,12 @@
 //!   user's inbox; error bodies become [`ClientError::Api`].
 //! - [`subscription`]: [`NotificationClient::subscribe`] opens the WebSocket
 //!   and keeps it open: it reconnects with back-off and jitter, resumes with
-//!   `?since=<newest id seen>`, de-duplicates by `notification_id`, refreshes
-//!   the token in-band before it expires, and waits for a new token instead of
-//!   hammering the server when the old one is refused.
-//! - [`backoff`], [`token`], [`dedupe`]: the small pieces the subscription is
-//!   made of, each testable alone.
+//!   `?since_seq=<last seq yielded>`, yields every change once in `seq` order
+//!   (a gap is filled from the changes feed, a `resync` asks the application
+//!   to reload), refreshes the token in-band before it expires, and waits for
+//!   a new token instead of hammering the server when the old one is refused.
+//! - [`backoff`], [`token`]: the small pieces the subscription is made of,
+//!   each testable alone.
 //!
 //! The wire types are those of `notification-protocol`, re-exported as
 //! [`protocol`]; this crate defines none of its own. The guarantees are
@@ -28,8 +29,8 @@
 //! let mut subscription = client.subscribe();
 //! while let Some(event) = subscription.next().await {
 //!     match event {
-//!         Event::Notification { notification, unread_count } => {
-//!             println!("[{unread_count}] {}", notification.title)
+//!         Event::Notification { notification, unread_count, seq } => {
+//!             println!("#{seq} [{unread_count}] {}", notification.title)
 //!         }
 //!         Event::TokenRequired => subscription.set_token("<a fresh jwt>"),
 //!         other => println!("{other:?}"),
@@ -42,7 +43,6 @@
 pub mod backoff;
 pub mod client;
 pub mod config;
-pub mod dedupe;
 pub mod error;
 pub mod subscription;
 pub mod token;

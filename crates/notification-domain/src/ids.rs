@@ -30,19 +30,6 @@ impl NotificationId {
     pub const fn into_uuid(self) -> Uuid {
         self.0
     }
-
-    /// The smallest id of a notification created `by` before this one: every
-    /// id at least that old sorts before every id created later. `None` when
-    /// this id carries no UUIDv7 timestamp.
-    pub fn earlier_by(&self, by: std::time::Duration) -> Option<Self> {
-        let (seconds, nanos) = self.0.get_timestamp()?.to_unix();
-        let millis =
-            u64::try_from(u128::from(seconds) * 1_000 + u128::from(nanos / 1_000_000)).ok()?;
-        let earlier = millis.saturating_sub(u64::try_from(by.as_millis()).unwrap_or(u64::MAX));
-        Some(Self(
-            uuid::Builder::from_unix_timestamp_millis(earlier, &[0; 10]).into_uuid(),
-        ))
-    }
 }
 
 /// Identifies the user who owns notifications: the `sub` of their token.
@@ -114,23 +101,6 @@ mod tests {
         assert_eq!(id.to_string().parse::<NotificationId>().ok(), Some(id));
         let user: UserId = "123e4567-e89b-12d3-a456-426614174001".parse().unwrap();
         assert_eq!(user.to_string(), "123e4567-e89b-12d3-a456-426614174001");
-    }
-
-    #[test]
-    fn earlier_by_sorts_before_every_id_of_that_window_and_after_older_ones() {
-        let old = NotificationId::new();
-        std::thread::sleep(std::time::Duration::from_millis(30));
-        let recent = NotificationId::new();
-        let bound = recent
-            .earlier_by(std::time::Duration::from_millis(10))
-            .unwrap();
-        assert!(old < bound && bound < recent);
-        let wide = recent
-            .earlier_by(std::time::Duration::from_secs(3600))
-            .unwrap();
-        assert!(wide < old);
-        let not_v7 = NotificationId::from_uuid(Uuid::nil());
-        assert_eq!(not_v7.earlier_by(std::time::Duration::from_secs(1)), None);
     }
 
     #[test]

@@ -152,15 +152,6 @@ pub trait NotificationRepository: Send + Sync {
         at: OffsetDateTime,
     ) -> Result<Option<InboxPosition>, RepositoryError>;
 
-    /// Up to `limit` of the user's notifications created after `after`, oldest
-    /// first (used to replay what a reconnecting client missed).
-    async fn list_after(
-        &self,
-        user_id: UserId,
-        after: NotificationId,
-        limit: u32,
-    ) -> Result<Vec<Notification>, RepositoryError>;
-
     /// The user's changes after `after`, in seq order, at most `limit`
     /// (1..=[`MAX_CHANGES_PER_READ`]), and the user's position now, read in
     /// one snapshot. [`ChangesAfter::Gone`] when the change right after

@@ -1,4 +1,4 @@
-//! Hub fan-out without a network: `Hub::send_to_user` queueing one
+//! Hub fan-out without a network: `Hub::deliver` queueing one
 //! serialized notification for every socket of a user, reported as socket
 //! deliveries per second.
 //!
@@ -47,10 +47,14 @@ fn user() -> UserId {
     UserId::from_uuid(Uuid::new_v4())
 }
 
+/// `sockets` connections of `user`, its stream anchored at 0 (each round
+/// delivers seq 1, 2, … in order, the path of live changes).
 fn register(hub: &Hub, user: UserId, sockets: usize) -> Vec<Registration> {
-    (0..sockets)
+    let connections = (0..sockets)
         .map(|_| hub.register(user).expect("under the per-user limit"))
-        .collect()
+        .collect();
+    hub.anchor(user, 0);
+    connections
 }
 
 fn one_user(c: &mut Criterion) {
@@ -71,8 +75,8 @@ fn one_user(c: &mut Criterion) {
                         let connections = register(&hub, alice, sockets);
                         let batch = (iters - done).min(SEND_BUFFER as u64);
                         let start = Instant::now();
-                        for _ in 0..batch {
-                            black_box(hub.send_to_user(black_box(alice), &text));
+                        for seq in 1..=batch {
+                            black_box(hub.deliver(black_box(alice), seq, text.clone()));
                         }
                         timed += start.elapsed();
                         drop(connections);
@@ -133,7 +137,8 @@ fn parallel_pushes(hub: &Hub, users: &[Vec<UserId>], text: &SharedText, iters: u
                         let start = Instant::now();
                         for i in 0..batch {
                             let user = mine[i as usize % mine.len()];
-                            black_box(hub.send_to_user(user, text));
+                            let seq = i / mine.len() as u64 + 1;
+                            black_box(hub.deliver(user, seq, text.clone()));
                         }
                         barrier.wait();
                         // Thread 0 keeps the wall time of the round: the

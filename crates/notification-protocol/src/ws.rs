@@ -40,6 +40,10 @@ pub enum ServerMessage {
     Pong { timestamp: i64 },
     /// Reply to a client `auth`: the connection now lives until `expires_at`.
     AuthOk { expires_at: i64 },
+    /// First message of a `?since_seq=` resume whose changes are no longer
+    /// kept (or whose `since_seq` is beyond the latest): reload the inbox over
+    /// REST and go on from `seq`; live changes follow (contract §7).
+    Resync { seq: u64, unread_count: u64 },
     /// Something the client sent could not be used; the connection stays open.
     Error { error: ErrorBody },
 }
@@ -295,6 +299,20 @@ mod tests {
         assert_eq!(
             serde_json::to_value(error).unwrap(),
             json!({"type": "error", "error": {"code": "invalid_message", "message": "bad json"}})
+        );
+    }
+
+    #[test]
+    fn resync_has_the_contract_shape() {
+        let resync = ServerMessage::Resync {
+            seq: 42,
+            unread_count: 3,
+        };
+        let wire = json!({"type": "resync", "seq": 42, "unread_count": 3});
+        assert_eq!(serde_json::to_value(&resync).unwrap(), wire);
+        assert_eq!(
+            serde_json::from_value::<ServerMessage>(wire).unwrap(),
+            resync
         );
     }
 }

@@ -24,10 +24,12 @@ async fn since_replays_what_was_missed_oldest_first_then_live(backend: Backend) 
     let mut socket = app
         .ws_since(&token, seen["notification_id"].as_str().unwrap())
         .await;
-    for expected in &missed {
+    for (i, expected) in missed.iter().enumerate() {
         let message = socket.expect("notification").await;
         assert_eq!(&message["data"], expected);
-        assert_eq!(message["unread_count"], 6);
+        // As right after that change: "seen" was the first.
+        assert_eq!(message["unread_count"], i + 2);
+        assert_eq!(message["seq"], i + 2);
     }
     let live = app.create_for(user, "live").await;
     assert_eq!(socket.expect("notification").await["data"], live);

@@ -1,6 +1,8 @@
 //! A crash between store and push (issue "Never lose a notification"): the
 //! process committed a notification and died before publishing its event, so
-//! no socket was ever told. A client that resumes with `since` still gets it.
+//! no socket was ever told. A connected socket gets it at the user's next
+//! change (read from the change log); a client that resumes with `since`
+//! gets it replayed.
 //!
 //! The crash is reproduced exactly where it matters: the notification is
 //! inserted through the real repository on the server's own database, and no
@@ -51,18 +53,23 @@ async fn a_notification_stored_but_never_pushed_reaches_a_client_resuming_with_s
     let orphan = store_without_publishing(&app.database_url, user, "never pushed").await;
     let after = app.create_for(user, "created after the crash").await;
 
-    // It really was never pushed: the live socket's next message is the
-    // notification created after it.
+    let (status, stored) = app.get(&token, &orphan).await;
+    assert_eq!(status, 200, "the orphan is stored: {stored}");
+    // It was never pushed, but the next change reveals the gap: the live
+    // socket gets it from the change log first, then the next one.
+    let healed = live.expect("notification").await;
+    assert_eq!(
+        (&healed["data"], healed["seq"].as_u64()),
+        (&stored, Some(2))
+    );
     assert_eq!(live.expect("notification").await["data"], after);
 
     let mut resumed = app
         .ws_since(&token, seen["notification_id"].as_str().unwrap())
         .await;
-    let (status, stored) = app.get(&token, &orphan).await;
-    assert_eq!(status, 200, "the orphan is stored: {stored}");
     let replayed = resumed.expect("notification").await;
     assert_eq!(replayed["data"], stored, "the orphan comes first");
-    assert_eq!(replayed["unread_count"], 3);
+    assert_eq!(replayed["unread_count"], 2, "as right after it was stored");
     assert_eq!(resumed.expect("notification").await["data"], after);
 }
 

@@ -70,7 +70,7 @@ test('a refused token is replaced through the refresh callback and the call repe
   await assert.rejects(stuck.unreadCount(), (e) => e instanceof ApiError && e.status === 401 && e.code === 'unauthorized');
 });
 
-test('list and unread-count report the change sequence (contract §7)', { todo: 'server side of issue #12' }, async () => {
+test('list and unread-count report the change sequence (contract §7)', async () => {
   const { userId, client } = userClient();
   assert.equal((await client.unreadCount()).seq, 0);
   await server.publish(userId);

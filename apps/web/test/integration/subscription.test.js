@@ -65,7 +65,7 @@ test('a token the server refuses stops the subscription as unauthorized', async 
   }
 });
 
-test('the token in the bearer subprotocol authenticates (contract §8)', { todo: 'server side of issue #13' }, async () => {
+test('the token in the bearer subprotocol authenticates (contract §8)', async () => {
   const userId = randomUUID();
   const subscription = subscribe(userId, { sinceSeq: 0 });
   try {
@@ -76,7 +76,7 @@ test('the token in the bearer subprotocol authenticates (contract §8)', { todo:
   }
 });
 
-test('since_seq resumes exactly after the last applied change (contract §7)', { todo: 'server side of issue #12' }, async () => {
+test('since_seq resumes exactly after the last applied change (contract §7)', async () => {
   const userId = randomUUID();
   await server.publish(userId, { title: 'before' });
   const subscription = subscribe(userId, { authMode: 'query', sinceSeq: 0 });
@@ -88,6 +88,56 @@ test('since_seq resumes exactly after the last applied change (contract §7)', {
     const replayed = await first;
     assert.equal(replayed.notification.title, 'before');
     assert.equal(replayed.seq, 1);
+  } finally {
+    subscription.stop();
+  }
+});
+
+test('a since_seq beyond what the server keeps asks the application to reload (resync)', async () => {
+  const userId = randomUUID();
+  await server.publish(userId, { title: 'only one' });
+  const subscription = subscribe(userId, { authMode: 'query', sinceSeq: 40 });
+  try {
+    const resync = await nextEvent(subscription, 'resync');
+    assert.deepEqual(resync, { seq: 1, unreadCount: 1 });
+    assert.equal(subscription.seq, 1);
+    const next = nextEvent(subscription, 'notification');
+    await server.publish(userId, { title: 'after the reload' });
+    assert.equal((await next).seq, 2);
+  } finally {
+    subscription.stop();
+  }
+});
+
+/** A WebSocket that loses the change messages whose seq is in `lost` (as a broken proxy would). */
+function lossyWebSocket(lost) {
+  return class extends WebSocket {
+    set onmessage(handler) {
+      super.onmessage = (event) => {
+        const seq = JSON.parse(event.data).seq;
+        if (!lost.has(seq)) handler(event);
+      };
+    }
+  };
+}
+
+test('a gap in what the socket carries is filled from the changes feed, in order', async () => {
+  const userId = randomUUID();
+  const subscription = subscribe(userId, { authMode: 'query', sinceSeq: 0, WebSocket: lossyWebSocket(new Set([2, 3])) });
+  try {
+    const seqs = [];
+    const titles = [];
+    subscription.on('notification', ({ notification, seq }) => {
+      seqs.push(seq);
+      titles.push(notification.title);
+    });
+    await nextState(subscription, 'live');
+    for (const title of ['one', 'two (lost)', 'three (lost)', 'four']) {
+      await server.publish(userId, { title });
+    }
+    await nextEvent(subscription, 'notification', ({ seq }) => seq === 4);
+    assert.deepEqual(seqs, [1, 2, 3, 4]);
+    assert.deepEqual(titles, ['one', 'two (lost)', 'three (lost)', 'four']);
   } finally {
     subscription.stop();
   }

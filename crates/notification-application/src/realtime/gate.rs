@@ -33,9 +33,19 @@ pub enum Refusal {
 pub struct ConnectionRequest {
     /// The claims of the token the upgrade was authenticated with.
     pub claims: SessionClaims,
-    /// `?since=`: replay what the user missed after this notification first.
-    /// Only parsed by the web layer; it is looked up after the upgrade.
-    pub since: Option<NotificationId>,
+    /// `?since_seq=` or `?since=`: replay what the user missed first. Only
+    /// parsed by the web layer; it is looked up after the upgrade.
+    pub resume: Option<Resume>,
+}
+
+/// Where a reconnecting client resumes (contract §7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resume {
+    /// `?since_seq=n`: every change of the user after `n`.
+    AfterSeq(u64),
+    /// `?since=<id>`: every change after the one that created this
+    /// notification (`unknown_since` when the log does not know it).
+    AfterNotification(NotificationId),
 }
 
 /// A connection holding its slot, waiting for its socket.
@@ -82,12 +92,15 @@ impl std::fmt::Debug for AdmittedConnection {
 }
 
 /// Admits WebSocket connections. The web layer checks the origin, the
-/// upgrade headers and the token, parses `since`, calls [`admit`](Self::admit)
+/// upgrade headers and the token, parses `since_seq` / `since`, calls [`admit`](Self::admit)
 /// (429 or 503 when refused), upgrades, and spawns
 /// [`AdmittedConnection::serve`] on its worker.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait::async_trait]
 pub trait ConnectionGate: Send + Sync {
     /// Takes a slot for one more connection of the request's user, checking
-    /// the per-user limit atomically. Does no I/O.
-    fn admit(&self, request: ConnectionRequest) -> Result<AdmittedConnection, Refusal>;
+    /// the per-user limit atomically. A connection that resumes from nothing
+    /// may first read where the user's changes stand (so that it misses none
+    /// made after its upgrade); nothing else is read.
+    async fn admit(&self, request: ConnectionRequest) -> Result<AdmittedConnection, Refusal>;
 }

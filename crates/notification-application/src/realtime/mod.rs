@@ -22,7 +22,9 @@ pub mod session_auth;
 pub mod settings;
 pub mod socket;
 
-pub use gate::{AdmittedConnection, ConnectionFuture, ConnectionGate, ConnectionRequest, Refusal};
+pub use gate::{
+    AdmittedConnection, ConnectionFuture, ConnectionGate, ConnectionRequest, Refusal, Resume,
+};
 pub use session_auth::{SessionAuthenticator, SessionClaims, TokenRejected};
 pub use settings::RealtimeSettings;
 pub use socket::{ClientSocket, InboundFrame, OutboundFrame, SharedText, SocketError};

@@ -1,18 +1,16 @@
 //! The reconnect loop: present a usable token, connect (resuming after the
-//! newest notification seen), serve the socket, and decide what comes next:
-//! a back-off wait, a fresh token, or a stop.
+//! last change yielded, `?since_seq=`), serve the socket, and decide what
+//! comes next: a back-off wait, a fresh token, or a stop.
 
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
-use uuid::Uuid;
 
-use super::catch_up;
 use super::events::{DisconnectReason, Event};
 use super::session::Ended;
-use super::socket::{self, Refusal};
+use super::socket::{self, Refusal, ResumePoint};
+use super::StartFrom;
 use crate::client::NotificationClient;
-use crate::dedupe::SeenWindow;
 use crate::error::ClientError;
 
 /// The subscriber dropped the subscription: stop at once.
@@ -23,12 +21,13 @@ pub(super) struct Gone;
 pub(super) struct Driver {
     pub(super) client: NotificationClient,
     events: mpsc::Sender<Event>,
-    /// Ids yielded so far; its newest live id is the resume point.
-    pub(super) seen: SeenWindow,
+    /// The `seq` of the last change yielded (or of the starting point), the
+    /// resume point; shared with the [`Subscription`](super::Subscription).
+    pub(super) seq: watch::Sender<Option<u64>>,
+    /// Where the first connection starts when no `seq` is known yet.
+    from: StartFrom,
     /// Token replacements made through the client or the subscription.
     pub(super) tokens: watch::Receiver<String>,
-    /// Whether the starting point is known ("from now" needs one REST read).
-    anchored: bool,
     /// Consecutive failed attempts, for the back-off.
     failures: u32,
     /// Consecutive refusals of the token, so that the provider is asked once
@@ -40,21 +39,23 @@ impl Driver {
     pub(super) fn new(
         client: NotificationClient,
         events: mpsc::Sender<Event>,
-        since: Option<Uuid>,
+        seq: watch::Sender<Option<u64>>,
+        from: StartFrom,
     ) -> Self {
-        let mut seen = SeenWindow::new(client.config().dedupe_window);
-        if let Some(since) = since {
-            seen.insert(since);
-        }
         Self {
             tokens: client.token_changes(),
             client,
             events,
-            seen,
-            anchored: since.is_some(),
+            seq,
+            from,
             failures: 0,
             rejections: 0,
         }
+    }
+
+    /// The last `seq` yielded, once known.
+    pub(super) fn last_seq(&self) -> Option<u64> {
+        *self.seq.borrow()
     }
 
     pub(super) async fn run(mut self) {
@@ -66,13 +67,12 @@ impl Driver {
         loop {
             // Token changes up to here are taken into account by this attempt.
             self.tokens.borrow_and_update();
-            if !self.anchored {
-                match catch_up::newest_id(&self.client).await {
-                    Ok(newest) => {
-                        if let Some(id) = newest {
-                            self.seen.insert(id);
-                        }
-                        self.anchored = true;
+            if self.last_seq().is_none() && self.from == StartFrom::Now {
+                // "From now": where the user's changes stand before the socket
+                // opens, so that nothing made in between is missed.
+                match self.client.position().await {
+                    Ok(position) => {
+                        self.seq.send_replace(Some(position.seq));
                     }
                     Err(error) => {
                         self.after_rest_failure(error).await?;
@@ -85,13 +85,18 @@ impl Driver {
                 self.require_token().await?;
                 continue;
             };
-            let since = self.seen.resume_point();
+            let resume = match (self.last_seq(), self.from) {
+                (Some(seq), _) => ResumePoint::Seq(seq),
+                (None, StartFrom::Notification(id)) => ResumePoint::Notification(id),
+                // Read above; only a failed read gets here, and it retried.
+                (None, _) => ResumePoint::Seq(0),
+            };
             let timeout = self.client.config().connect_timeout;
-            match socket::open(self.client.websocket_url(), &token, since, timeout).await {
+            match socket::open(self.client.websocket_url(), &token, resume, timeout).await {
                 Ok(stream) => {
-                    tracing::debug!(?since, "notification socket open");
+                    tracing::debug!(?resume, "notification socket open");
                     self.failures = 0;
-                    match self.serve(stream, token, since).await? {
+                    match self.serve(stream, token).await? {
                         Ended::TokenExpired { token, reason } => {
                             self.token_refused(&token, Some(reason)).await?
                         }

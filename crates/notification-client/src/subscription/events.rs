@@ -7,19 +7,18 @@ use uuid::Uuid;
 
 /// One thing that happened, in the order it happened. An application keeps
 /// its badge at the latest `unread_count` and its list from `Notification`
-/// and `Update`.
+/// and `Update` (each carries its `seq`, the change's place in the user's
+/// sequence; they come in `seq` order with no gap), and reloads on `Resync`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
-    /// A socket is open. `unread_count` is read right after it opened: the
-    /// badge is exact even if updates were missed while disconnected (the
-    /// server replays notifications, not status changes; reload the list if
-    /// those matter).
-    Connected { unread_count: u64 },
-    /// A notification the application has not been given before: live, or
-    /// missed while disconnected.
+    /// A socket is open. What was missed while disconnected follows as
+    /// `Notification` and `Update` events (replayed by the server).
+    Connected,
+    /// A new notification: live, or missed while disconnected.
     Notification {
         notification: NotificationResource,
         unread_count: u64,
+        seq: u64,
     },
     /// A notification changed (`notification_id` is `None` for `read_all`).
     Update {
@@ -27,7 +26,13 @@ pub enum Event {
         update_type: UpdateType,
         data: UpdateData,
         unread_count: u64,
+        seq: u64,
     },
+    /// The changes after the subscription's point are no longer kept by the
+    /// server (or the point was never one of the user's): reload the inbox
+    /// over REST. The feed goes on after `seq`; `unread_count` is the count
+    /// right after it.
+    Resync { seq: u64, unread_count: u64 },
     /// The token was replaced in-band; the socket now lives until
     /// `expires_at` (Unix seconds).
     TokenRefreshed { expires_at: i64 },
@@ -52,7 +57,7 @@ pub enum DisconnectReason {
     /// The server closed the socket (docs/protocol.md lists the codes:
     /// 1001 restart, 1012 events may have been missed, 1013 slow consumer,
     /// 1008 token expired, 1011 replay failed…). Every code but 1008 is
-    /// followed by a reconnection that resumes with `since`.
+    /// followed by a reconnection that resumes with `since_seq`.
     Closed { code: u16, reason: String },
     /// The server refused the upgrade or a REST call with this status.
     Refused {

@@ -4,11 +4,9 @@
 //! - `events`: what the application sees ([`Event`]).
 //! - `driver`: the reconnect loop: token checks, back-off, resume point.
 //! - `socket`: one connection attempt (the upgrade and its refusals).
-//! - `session`: one open connection: messages, in-band token refresh.
-//! - `catch_up`: the REST reads that fill what a socket cannot (the
-//!   "from now" anchor, and the gap after an `unknown_since`).
+//! - `session`: one open connection: messages in `seq` order, gaps healed
+//!   through the changes feed, in-band token refresh.
 
-mod catch_up;
 mod driver;
 mod events;
 mod session;
@@ -26,13 +24,28 @@ use crate::client::NotificationClient;
 
 pub use events::{DisconnectReason, Event};
 
-/// A live feed of the user's notifications, yielded as [`Event`]s.
+/// Where a subscription starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StartFrom {
+    /// The user's latest change when the subscription starts (read over REST).
+    Now,
+    /// After this `seq`.
+    Seq(u64),
+    /// After the change that created this notification (`?since=`).
+    Notification(Uuid),
+}
+
+/// A live feed of the user's changes, yielded as [`Event`]s.
 ///
 /// Guarantees (docs/client.md):
-/// - every notification created after the subscription's starting point is
-///   yielded, in creation order, across reconnects (`?since=` the newest id
-///   seen), server restarts and token changes;
-/// - none is yielded twice (ids are remembered in a bounded window);
+/// - every change of the user after the subscription's starting point is
+///   yielded once, in `seq` order, with no gap, across reconnects
+///   (`?since_seq=` the last one yielded), server restarts and token changes;
+///   a gap in what the socket carries (a `seq` more than one ahead) is filled
+///   from the changes feed (`GET /api/v1/changes`) before anything after it;
+/// - when the server no longer keeps the changes after that point,
+///   [`Event::Resync`] tells the application to reload, and the feed goes on
+///   from there;
 /// - a refused token stops the retries: [`Event::TokenRequired`] is yielded
 ///   and nothing is attempted until [`set_token`](Self::set_token) (or the
 ///   configured provider) supplies another.
@@ -43,16 +56,24 @@ pub use events::{DisconnectReason, Event};
 pub struct Subscription {
     events: mpsc::Receiver<Event>,
     client: NotificationClient,
+    /// The last `seq` yielded, kept by the driver.
+    seq: tokio::sync::watch::Receiver<Option<u64>>,
     task: JoinHandle<()>,
 }
 
 impl Subscription {
-    pub(crate) fn start(client: NotificationClient, since: Option<Uuid>) -> Self {
+    pub(crate) fn start(client: NotificationClient, from: StartFrom) -> Self {
         let (sender, events) = mpsc::channel(client.config().event_buffer.max(1));
-        let task = tokio::spawn(driver::Driver::new(client.clone(), sender, since).run());
+        let (seq_sender, seq) = tokio::sync::watch::channel(match from {
+            StartFrom::Seq(seq) => Some(seq),
+            StartFrom::Now | StartFrom::Notification(_) => None,
+        });
+        let driver = driver::Driver::new(client.clone(), sender, seq_sender, from);
+        let task = tokio::spawn(driver.run());
         Self {
             events,
             client,
+            seq,
             task,
         }
     }
@@ -68,6 +89,12 @@ impl Subscription {
     /// stays open. REST calls of the client use it too.
     pub fn set_token(&self, token: impl Into<String>) {
         self.client.set_token(token);
+    }
+
+    /// The `seq` of the last change yielded (or of the starting point), once
+    /// known: keep it to resume with [`NotificationClient::subscribe_after_seq`].
+    pub fn seq(&self) -> Option<u64> {
+        *self.seq.borrow()
     }
 
     /// The client this subscription belongs to (for REST calls).

@@ -1,14 +1,13 @@
-//! One open socket: yield what the server sends (dropping duplicates), keep
-//! the token fresh in-band, and report how the socket ended.
+//! One open socket: yield the changes the server sends once each, in `seq`
+//! order (a gap is filled from the changes feed first), keep the token fresh
+//! in-band, and report how the socket ended.
 
 use futures_util::{SinkExt, StreamExt};
-use notification_protocol::{ClientMessage, ErrorCode, ServerMessage, UpdateType};
+use notification_protocol::{ClientMessage, ErrorCode, ServerMessage};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
-use uuid::Uuid;
 
-use super::catch_up;
 use super::driver::{Driver, Gone};
 use super::events::{DisconnectReason, Event};
 use super::socket::WsStream;
@@ -31,10 +30,6 @@ pub(super) enum Ended {
 struct Session {
     /// The token the server holds for this socket.
     in_use: String,
-    /// The resume point the socket was opened with.
-    since: Option<Uuid>,
-    /// The latest unread count known.
-    unread_count: u64,
     /// When to ask the provider for a fresh token.
     refresh_at: Option<Instant>,
     /// Expiry of the token in use (Unix seconds), when known.
@@ -49,35 +44,16 @@ impl Driver {
         &mut self,
         mut stream: WsStream,
         token: String,
-        since: Option<Uuid>,
     ) -> Result<Ended, Gone> {
-        let unread_count = match self.client.unread_count().await {
-            Ok(count) => count,
-            Err(error) => {
-                let _ = stream.close(None).await;
-                return Ok(Ended::Retry(error.into()));
-            }
-        };
         self.rejections = 0;
         let mut session = Session {
             expires_at: expiry(&token),
             in_use: token,
-            since,
-            unread_count,
             refresh_at: None,
             awaiting_auth: false,
         };
         self.schedule_refresh(&mut session);
-        self.emit(Event::Connected { unread_count }).await?;
-        if since.is_none() {
-            // The user had no notification when the subscription started:
-            // whatever exists now is new (the socket's own copies are
-            // dropped as duplicates).
-            if let Err(reason) = self.catch_up(&mut session).await? {
-                let _ = stream.close(None).await;
-                return Ok(Ended::Retry(reason));
-            }
-        }
+        self.emit(Event::Connected).await?;
         loop {
             let refresh_at = session.refresh_at;
             tokio::select! {
@@ -139,38 +115,19 @@ impl Driver {
             }
         };
         match message {
-            ServerMessage::Notification {
-                data, unread_count, ..
-            } => {
-                session.unread_count = unread_count;
-                if self.seen.insert(data.notification_id) {
-                    self.emit(Event::Notification {
-                        notification: data,
-                        unread_count,
-                    })
-                    .await?;
-                } else {
-                    tracing::debug!(id = %data.notification_id, "dropped a duplicate notification");
+            change @ (ServerMessage::Notification { .. }
+            | ServerMessage::NotificationUpdate { .. }) => {
+                if let Err(reason) = self.on_change(change).await? {
+                    return Ok(Some(Ended::Retry(reason)));
                 }
             }
-            ServerMessage::NotificationUpdate {
-                notification_id,
-                update_type,
-                data,
-                unread_count,
-                ..
-            } => {
-                session.unread_count = unread_count;
-                if let (UpdateType::Delete, Some(id)) = (update_type, notification_id) {
-                    self.seen.mark_deleted(id);
-                }
-                self.emit(Event::Update {
-                    notification_id,
-                    update_type,
-                    data,
-                    unread_count,
-                })
-                .await?;
+            ServerMessage::Resync { seq, unread_count } => {
+                tracing::info!(
+                    seq,
+                    "the server no longer keeps what followed the resume point; reload"
+                );
+                self.seq.send_replace(Some(seq));
+                self.emit(Event::Resync { seq, unread_count }).await?;
             }
             ServerMessage::Pong { .. } => {}
             ServerMessage::AuthOk { expires_at } => {
@@ -184,8 +141,8 @@ impl Driver {
             }
             ServerMessage::Error { error } => match error.code {
                 ErrorCode::UnknownSince => {
-                    tracing::info!(since = ?session.since, "resume point unknown to the server; catching up over REST");
-                    if let Err(reason) = self.catch_up(session).await? {
+                    tracing::info!("resume point unknown to the server; reload");
+                    if let Err(reason) = self.reload().await? {
                         return Ok(Some(Ended::Retry(reason)));
                     }
                 }
@@ -204,28 +161,118 @@ impl Driver {
         Ok(None)
     }
 
-    /// Yields, oldest first, the notifications created after the session's
-    /// resume point that were not yielded yet, read over REST. `Ok(Err(_))`
-    /// when the read failed (the socket is then dropped and the next one
-    /// resumes from the same point).
-    async fn catch_up(
+    /// A change from the socket: yielded once, in `seq` order; one more
+    /// than one ahead of the last yielded is preceded by the ones between,
+    /// read from the changes feed. `Ok(Err(_))` when that read failed (the
+    /// socket is then dropped and the next one resumes after the last change
+    /// yielded).
+    async fn on_change(
         &mut self,
-        session: &mut Session,
+        change: ServerMessage,
     ) -> Result<Result<(), DisconnectReason>, Gone> {
-        let missed = match catch_up::created_after(&self.client, session.since).await {
-            Ok(missed) => missed,
-            Err(error) => return Ok(Err(error.into())),
+        let Some(seq) = seq_of(&change) else {
+            return Ok(Ok(()));
         };
-        for notification in missed {
-            if self.seen.insert(notification.notification_id) {
-                self.emit(Event::Notification {
-                    notification,
-                    unread_count: session.unread_count,
-                })
-                .await?;
+        match self.last_seq() {
+            Some(last) if seq <= last => {
+                tracing::debug!(seq, last, "dropped a change already yielded");
+                return Ok(Ok(()));
+            }
+            Some(last) if seq > last + 1 => {
+                tracing::info!(
+                    seq,
+                    last,
+                    "a gap in the changes; filling it from the changes feed"
+                );
+                if let Err(reason) = self.heal(last, seq - 1).await? {
+                    return Ok(Err(reason));
+                }
+                if self.last_seq().is_some_and(|last| seq <= last) {
+                    return Ok(Ok(()));
+                }
+            }
+            _ => {}
+        }
+        self.yield_change(change).await?;
+        Ok(Ok(()))
+    }
+
+    /// Yields the changes after `after` up to `until`, read from the changes
+    /// feed page by page; reloads when they are no longer kept (410).
+    async fn heal(&mut self, after: u64, until: u64) -> Result<Result<(), DisconnectReason>, Gone> {
+        let mut last = after;
+        while last < until {
+            let page = match self.client.changes(last, Some(FEED_PAGE)).await {
+                Ok(page) => page,
+                Err(error) if error.status() == Some(410) => return self.reload().await,
+                Err(error) => return Ok(Err(error.into())),
+            };
+            let before = last;
+            for change in page.changes {
+                if seq_of(&change) == Some(last + 1) {
+                    last += 1;
+                    self.yield_change(change).await?;
+                }
+            }
+            if !page.has_more || last == before {
+                break;
             }
         }
         Ok(Ok(()))
+    }
+
+    /// The changes the application lacks are not kept: it reloads, and the
+    /// feed goes on from the user's position now.
+    pub(super) async fn reload(&mut self) -> Result<Result<(), DisconnectReason>, Gone> {
+        match self.client.position().await {
+            Ok(position) => {
+                self.seq.send_replace(Some(position.seq));
+                self.emit(Event::Resync {
+                    seq: position.seq,
+                    unread_count: position.unread_count,
+                })
+                .await?;
+                Ok(Ok(()))
+            }
+            Err(error) => Ok(Err(error.into())),
+        }
+    }
+
+    /// Yields one change and records its `seq` as the resume point.
+    async fn yield_change(&mut self, change: ServerMessage) -> Result<(), Gone> {
+        let (seq, event) = match change {
+            ServerMessage::Notification {
+                data,
+                unread_count,
+                seq,
+            } => (
+                seq,
+                Event::Notification {
+                    notification: data,
+                    unread_count,
+                    seq,
+                },
+            ),
+            ServerMessage::NotificationUpdate {
+                notification_id,
+                update_type,
+                data,
+                unread_count,
+                seq,
+            } => (
+                seq,
+                Event::Update {
+                    notification_id,
+                    update_type,
+                    data,
+                    unread_count,
+                    seq,
+                },
+            ),
+            _ => return Ok(()),
+        };
+        self.seq.send_replace(Some(seq));
+        self.emit(event).await
     }
 
     /// Plans the next in-band refresh: only with a provider, and only for a
@@ -238,6 +285,19 @@ impl Driver {
             }
             _ => None,
         };
+    }
+}
+
+/// Changes read per page of the changes feed (the server's maximum).
+const FEED_PAGE: u32 = 500;
+
+/// The `seq` of a change message.
+fn seq_of(message: &ServerMessage) -> Option<u64> {
+    match message {
+        ServerMessage::Notification { seq, .. } | ServerMessage::NotificationUpdate { seq, .. } => {
+            Some(*seq)
+        }
+        _ => None,
     }
 }
 
@@ -262,7 +322,7 @@ async fn send_auth(
 
 /// What a close frame from the server means: 1008 needs a new token; any
 /// other code (1001 restart, 1012 events may have been missed, 1013 slow
-/// consumer, …) is retried with `since`. The socket was open, so the back-off
+/// consumer, …) is retried with `since_seq`. The socket was open, so the back-off
 /// starts over and the first wait is the shortest one (`Backoff::initial`,
 /// jittered): a 1012, sent to every socket of a node at once, is followed by
 /// a prompt reconnection that does not bring them all back in one instant.

@@ -1,5 +1,6 @@
-//! One connection attempt: `GET /ws/notifications[?since=…]` with the token in
-//! the `Authorization` header, and what a refusal means.
+//! One connection attempt: `GET /ws/notifications?since_seq=…` (or
+//! `?since=<id>`) with the token in the `Authorization` header, and what a
+//! refusal means.
 
 use std::time::Duration;
 
@@ -27,18 +28,31 @@ pub(super) enum Refusal {
     Retry(DisconnectReason),
 }
 
-/// Opens the socket, resuming after `since` when given.
+/// Where a connection resumes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ResumePoint {
+    /// `?since_seq=`: after this change.
+    Seq(u64),
+    /// `?since=`: after the change that created this notification.
+    Notification(Uuid),
+}
+
+/// Opens the socket, resuming after `resume`.
 pub(super) async fn open(
     url: &Url,
     token: &str,
-    since: Option<Uuid>,
+    resume: ResumePoint,
     timeout: Duration,
 ) -> Result<WsStream, Refusal> {
     let mut url = url.clone();
-    if let Some(since) = since {
-        url.query_pairs_mut()
-            .append_pair("since", &since.to_string());
-    }
+    match resume {
+        ResumePoint::Seq(seq) => url
+            .query_pairs_mut()
+            .append_pair("since_seq", &seq.to_string()),
+        ResumePoint::Notification(id) => {
+            url.query_pairs_mut().append_pair("since", &id.to_string())
+        }
+    };
     let mut request = url
         .as_str()
         .into_client_request()

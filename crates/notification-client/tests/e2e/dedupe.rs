@@ -1,5 +1,5 @@
-//! At-least-once delivery, at-most-once yield: the client never yields the
-//! same notification twice.
+//! Whatever the wire carries twice, the client yields once: a change at or
+//! below the last `seq` yielded is dropped.
 
 use std::collections::HashSet;
 

@@ -6,6 +6,7 @@
 
 mod bus_gap;
 mod dedupe;
+mod gap;
 mod rest;
 mod resume;
 mod support;

@@ -1,5 +1,5 @@
-//! Nothing lost, nothing shown twice: across server restarts, with the resume
-//! point deleted meanwhile, and from a given starting point.
+//! Nothing lost, nothing shown twice: across server restarts, with the last
+//! notification seen deleted meanwhile, and from a given starting point.
 
 use notification_client::{DisconnectReason, Event};
 use notification_e2e::{on_both_backends, spawn_app, spawn_app_with, Backend};
@@ -66,8 +66,8 @@ async fn a_user_without_notifications_misses_none_created_while_down(backend: Ba
     connected(&mut subscription).await;
 
     first.stop().await;
-    // The client may still be reading its (empty) REST catch-up when the
-    // server stops, so the disconnect is a close or a failed read.
+    // The disconnect is a close (or, should the stop race the upgrade, a
+    // failed attempt).
     match next_event(&mut subscription).await {
         Event::Disconnected { .. } => {}
         other => panic!("expected Disconnected, got {other:?}"),
@@ -82,7 +82,7 @@ async fn a_user_without_notifications_misses_none_created_while_down(backend: Ba
     restarted.stop().await;
 }
 
-async fn a_resume_point_deleted_while_down_is_caught_up_over_rest(backend: Backend) {
+async fn a_notification_deleted_while_down_does_not_lose_the_resume_point(backend: Backend) {
     let database_url = backend.database_url().await;
     let first = spawn_app_with(&database_url, &[]).await;
     let relay = Relay::start(addr(&first)).await;
@@ -95,8 +95,8 @@ async fn a_resume_point_deleted_while_down_is_caught_up_over_rest(backend: Backe
     first.stop().await;
     expect_server_restart_close(&mut subscription).await;
     let restarted = spawn_app_with(&database_url, &[]).await;
-    // The resume point disappears while the client cannot see it happen:
-    // the server answers `unknown_since` and the client reads the gap itself.
+    // The last notification seen disappears while the client cannot see it
+    // happen: the resume point is a `seq`, which a delete does not remove.
     assert_eq!(restarted.delete(&token, &seen[1].to_string()).await, 204);
     let during = create(&restarted, user, &["missed 1", "missed 2"]).await;
     relay.point_to(addr(&restarted));
@@ -122,6 +122,6 @@ async fn subscribing_after_an_id_replays_what_followed_it_then_goes_live(backend
 on_both_backends!(
     a_server_restart_mid_stream_loses_nothing_and_repeats_nothing,
     a_user_without_notifications_misses_none_created_while_down,
-    a_resume_point_deleted_while_down_is_caught_up_over_rest,
+    a_notification_deleted_while_down_does_not_lose_the_resume_point,
     subscribing_after_an_id_replays_what_followed_it_then_goes_live,
 );

@@ -34,7 +34,7 @@ async fn a_refused_upgrade_waits_for_a_new_token_then_resumes(backend: Backend) 
     // The very next event is the connection: no retries happened meanwhile
     // (each would have yielded another event).
     match next_event(&mut subscription).await {
-        Event::Connected { unread_count } => assert_eq!(unread_count, 2),
+        Event::Connected => {}
         other => panic!("expected Connected right after the new token, got {other:?}"),
     }
     let live = create(&app, user, &["live"]).await;

@@ -3,13 +3,27 @@
 //! A message is a JSON envelope:
 //!
 //! ```json
-//! {"v": 1, "event": {"type": "notification_created", "notification": {…},
-//!                    "unread_count": 3, "occurred_at": "2026-01-01T10:00:00.123456Z"}}
+//! {"v": 2, "event": {"type": "notification_created", "notification": {…},
+//!                    "unread_count": 3, "seq": 17,
+//!                    "occurred_at": "2026-01-01T10:00:00.123456Z"}}
 //! ```
 //!
 //! It carries everything a node needs to push the event to its sockets without
 //! reading the database: the whole notification, the user's unread count after
-//! the change, when it happened and what changed. Times are RFC 3339 with their
+//! the change, the change's place in the user's change sequence (`seq`), when
+//! it happened and what changed.
+//!
+//! # Versions
+//!
+//! - **1**: the event without `seq` (releases before the change sequence).
+//! - **2**: the same event with `seq` (required). A new version rather than
+//!   an added field because its meaning reaches further than a field: a node
+//!   orders each user's changes by it and heals a gap from the change log,
+//!   so it must never take a message without it for one with `seq` 0.
+//!
+//! A version 1 message decodes to an event with `seq` 0, which no change has
+//! (sequences start at 1): the pusher does not push it (docs/deployment.md,
+//! "Rolling deploys", says what a mixed cluster does). Times are RFC 3339 with their
 //! microseconds; ids are hyphenated UUIDs; the notification's `type` and
 //! `status` use the contract's spelling (`"INFO"`, `"UNREAD"`).
 //!
@@ -46,9 +60,9 @@ use notification_domain::{
 };
 
 /// The version this node writes.
-pub const CURRENT_VERSION: u64 = 1;
+pub const CURRENT_VERSION: u64 = 2;
 /// Every version this node reads.
-pub const SUPPORTED_VERSIONS: &[u64] = &[1];
+pub const SUPPORTED_VERSIONS: &[u64] = &[1, 2];
 
 /// Why a message from the bus could not be turned back into a [`DomainEvent`].
 #[derive(Debug, Error)]
@@ -60,8 +74,10 @@ pub enum DecodeError {
          was it sent by a newer release?)"
     )]
     UnknownVersion { version: u64 },
-    #[error("unknown event type {0:?} in a version 1 envelope (sent by a newer release?)")]
+    #[error("unknown event type {0:?} (sent by a newer release?)")]
     UnknownEventType(String),
+    #[error("a version 2 event without its seq")]
+    MissingSeq,
     #[error(
         "unknown change kind {0:?} in a notification_updated event (sent by a newer release?)"
     )]
@@ -78,12 +94,24 @@ pub fn encode(event: &DomainEvent) -> Result<Vec<u8>, serde_json::Error> {
     })
 }
 
+/// Encodes `event` as a release without the change sequence wrote it
+/// (version 1, no `seq`): for tests of a mixed cluster.
+#[doc(hidden)]
+pub fn encode_v1(event: &DomainEvent) -> Result<Vec<u8>, serde_json::Error> {
+    let mut event = v1::Event::from_domain(event);
+    event.forget_seq();
+    serde_json::to_vec(&v1::Envelope { v: 1, event })
+}
+
 /// Decodes a message of any [supported version](SUPPORTED_VERSIONS).
 pub fn decode(bytes: &[u8]) -> Result<DomainEvent, DecodeError> {
     // Read the version alone first: the rest of the message is shaped by it.
     let VersionOnly { v } = serde_json::from_slice(bytes).map_err(DecodeError::Malformed)?;
     match v {
-        1 => v1::decode(bytes),
+        // Version 2 is version 1 with `seq`: one set of types reads both, the
+        // version deciding whether `seq` must be there.
+        1 => v1::decode(bytes, false),
+        2 => v1::decode(bytes, true),
         version => Err(DecodeError::UnknownVersion { version }),
     }
 }
@@ -93,7 +121,7 @@ struct VersionOnly {
     v: u64,
 }
 
-/// Version 1 of the envelope.
+/// Version 1 of the envelope, and version 2 (the same with `seq`).
 mod v1 {
     use super::*;
 
@@ -109,6 +137,9 @@ mod v1 {
         NotificationCreated {
             notification: NotificationBody,
             unread_count: u64,
+            /// Version 2 only.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            seq: Option<u64>,
             #[serde(with = "time::serde::rfc3339")]
             occurred_at: OffsetDateTime,
         },
@@ -117,6 +148,9 @@ mod v1 {
             notification_id: Option<Uuid>,
             change: Change,
             unread_count: u64,
+            /// Version 2 only.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            seq: Option<u64>,
             #[serde(with = "time::serde::rfc3339")]
             occurred_at: OffsetDateTime,
         },
@@ -172,6 +206,7 @@ mod v1 {
                 DomainEvent::NotificationCreated(e) => Self::NotificationCreated {
                     notification: NotificationBody::from_domain(&e.notification),
                     unread_count: e.unread_count,
+                    seq: Some(e.seq),
                     occurred_at: e.occurred_at,
                 },
                 DomainEvent::NotificationUpdated(e) => Self::NotificationUpdated {
@@ -179,8 +214,19 @@ mod v1 {
                     notification_id: e.notification_id.map(NotificationId::into_uuid),
                     change: Change::from_domain(e.change),
                     unread_count: e.unread_count,
+                    seq: Some(e.seq),
                     occurred_at: e.occurred_at,
                 },
+            }
+        }
+
+        /// As a version 1 event, which has no `seq`.
+        pub(super) fn forget_seq(&mut self) {
+            match self {
+                Self::NotificationCreated { seq, .. } | Self::NotificationUpdated { seq, .. } => {
+                    *seq = None;
+                }
+                Self::Unknown => {}
             }
         }
     }
@@ -247,19 +293,26 @@ mod v1 {
         }
     }
 
-    pub(super) fn decode(bytes: &[u8]) -> Result<DomainEvent, DecodeError> {
+    /// `with_seq`: version 2, where `seq` is required; in version 1 it is
+    /// ignored (an event of version 1 has `seq` 0).
+    pub(super) fn decode(bytes: &[u8], with_seq: bool) -> Result<DomainEvent, DecodeError> {
         let Envelope { event, .. } =
             serde_json::from_slice(bytes).map_err(DecodeError::Malformed)?;
+        let seq_of = |seq: Option<u64>| match (with_seq, seq) {
+            (false, _) => Ok(0),
+            (true, Some(seq)) => Ok(seq),
+            (true, None) => Err(DecodeError::MissingSeq),
+        };
         Ok(match event {
             Event::NotificationCreated {
                 notification,
                 unread_count,
+                seq,
                 occurred_at,
             } => NotificationCreated {
                 notification: notification.into_domain()?,
                 unread_count,
-                // The v1 envelope carries no seq (sync-realtime's v2 will).
-                seq: 0,
+                seq: seq_of(seq)?,
                 occurred_at,
             }
             .into(),
@@ -268,6 +321,7 @@ mod v1 {
                 notification_id,
                 change,
                 unread_count,
+                seq,
                 occurred_at,
             } => NotificationUpdated {
                 user_id: UserId::from_uuid(user_id),
@@ -276,7 +330,7 @@ mod v1 {
                     .into_domain()
                     .ok_or_else(|| DecodeError::UnknownChangeKind(change_kind(bytes)))?,
                 unread_count,
-                seq: 0,
+                seq: seq_of(seq)?,
                 occurred_at,
             }
             .into(),
@@ -351,7 +405,7 @@ mod tests {
             notification_id,
             change,
             unread_count: 7,
-            seq: 0,
+            seq: 12,
             occurred_at: datetime!(2026-01-01 10:05:00.000001 UTC),
         }
         .into()
@@ -370,7 +424,7 @@ mod tests {
                 NotificationCreated {
                     notification,
                     unread_count: u64::MAX,
-                    seq: 0,
+                    seq: u64::MAX,
                     occurred_at: datetime!(2026-01-01 10:00:00.123456 UTC),
                 }
                 .into()
@@ -458,6 +512,7 @@ mod tests {
         let expected: DomainEvent = NotificationCreated {
             notification: notification(),
             unread_count: 3,
+            // Version 1 has no seq: 0, which no change has.
             seq: 0,
             occurred_at: datetime!(2026-01-01 10:00:00.123456 UTC),
         }
@@ -479,10 +534,54 @@ mod tests {
     #[test]
     fn an_unknown_version_is_rejected_and_named() {
         let mut message = frozen_v1_created();
-        message["v"] = json!(2);
+        message["v"] = json!(3);
         let err = decode_json(&message).unwrap_err();
-        assert!(matches!(err, DecodeError::UnknownVersion { version: 2 }));
-        assert!(err.to_string().contains("version 2"), "{err}");
+        assert!(matches!(err, DecodeError::UnknownVersion { version: 3 }));
+        assert!(err.to_string().contains("version 3"), "{err}");
+    }
+
+    /// A version 2 message as this release writes it, kept by hand.
+    fn frozen_v2_created() -> serde_json::Value {
+        let mut message = frozen_v1_created();
+        message["v"] = json!(2);
+        message["event"]["seq"] = json!(17);
+        message
+    }
+
+    #[test]
+    fn a_frozen_v2_message_decodes_to_the_event_it_describes() {
+        let expected: DomainEvent = NotificationCreated {
+            notification: notification(),
+            unread_count: 3,
+            seq: 17,
+            occurred_at: datetime!(2026-01-01 10:00:00.123456 UTC),
+        }
+        .into();
+        assert_eq!(decode_json(&frozen_v2_created()).unwrap(), expected);
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&encode(&expected).unwrap()).unwrap(),
+            frozen_v2_created(),
+            "this release writes exactly that"
+        );
+    }
+
+    #[test]
+    fn a_v2_message_without_its_seq_is_rejected() {
+        let mut message = frozen_v2_created();
+        message["event"].as_object_mut().unwrap().remove("seq");
+        assert!(matches!(
+            decode_json(&message),
+            Err(DecodeError::MissingSeq)
+        ));
+    }
+
+    #[test]
+    fn a_v1_message_of_any_event_decodes_with_seq_0() {
+        for event in every_event() {
+            let decoded = decode(&encode_v1(&event).unwrap()).unwrap();
+            assert_eq!(decoded.seq(), 0, "{decoded:?}");
+            assert_eq!(decoded.user_id(), event.user_id());
+        }
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! [`converse`]: the whole conversation of one WebSocket, `since` replay
-//! included.
+//! [`converse`]: the whole conversation of one WebSocket, replays from the
+//! change log included.
 //!
 //! One `select!` over four sources: the connection's mailbox (pushes, hub
 //! shutdown and resync), the client's frames, the replay while it runs, and
@@ -7,6 +7,10 @@
 //! state of the conversation, not a phase before it: shutdown, overflow,
 //! pings and client messages are handled while it runs; pushed messages wait
 //! in the mailbox until it ends, so they follow it in order.
+//!
+//! The connection knows the last `seq` it sent: a pushed change at or below
+//! it is dropped (it was replayed), one that skips ahead starts a replay of
+//! what lies between from the log (the pushed one is read with it).
 //! Every write goes through `outbound` (one encoding, one bounded write). A
 //! step that ends the connection returns the [`CloseReason`]; the
 //! conversation then leaves the hub (so nothing more is queued for it), sends
@@ -16,13 +20,14 @@
 //! Choices the contract leaves open:
 //! - silence past `pong_timeout` closes with 1000 "pong timeout" (the server
 //!   is not going away; 1001 is kept for shutdown);
-//! - after the event bus lost events, 1012 "events may have been missed;
-//!   resume with since", once what was queued before has been written;
+//! - after the event bus lost events and the change log could not be read,
+//!   1012 "events may have been missed; resume with since", once what was
+//!   queued before has been written;
 //! - an `auth` message whose token is invalid is answered with an `error`
 //!   message of code `unauthorized`, and the connection keeps its current
 //!   token until that one expires; more than `max_auth_per_minute` `auth`
 //!   messages in a minute are answered with `rate_limited`, unchecked;
-//! - storage failing during the `since` lookup or replay closes with 1011;
+//! - storage failing during a replay closes with 1011;
 //! - a client Close is answered with Close 1000; a transport protocol error
 //!   with Close 1002; a write that times out or fails gets no close frame.
 
@@ -40,10 +45,11 @@ use crate::realtime::auth_budget::AuthBudget;
 use crate::realtime::client_message::{read_client_message, ClientRequest};
 use crate::realtime::close::CloseReason;
 use crate::realtime::deadlines::{unix_now, Deadlines, Due};
+use crate::realtime::healer::Healer;
 use crate::realtime::hub::Registration;
-use crate::realtime::mailbox::{Mailbox, MailboxEvent};
+use crate::realtime::mailbox::{Change, Mailbox, MailboxEvent};
 use crate::realtime::outbound;
-use crate::realtime::replay::{Replay, ReplayStep};
+use crate::realtime::replay::{Replay, ReplayStep, Start};
 
 /// The outcome of one step of the conversation: `Err` ends it.
 type Step = Result<(), CloseReason>;
@@ -57,8 +63,14 @@ pub(crate) struct Conversation {
     pub(crate) settings: RealtimeSettings,
     /// Checks the tokens of in-band `auth` refreshes.
     pub(crate) authenticator: Arc<dyn SessionAuthenticator>,
-    /// `?since=`: replayed first, while the rest of the conversation goes on.
-    pub(crate) replay: Option<Replay>,
+    /// Reads the change log for replays.
+    pub(crate) healer: Healer,
+    /// Where the connection starts: replayed first, while the rest of the
+    /// conversation goes on. `None`: live, after `position`.
+    pub(crate) start: Option<Start>,
+    /// The last `seq` the connection counts as sent before anything else
+    /// (`None`: unknown; the first change pushed is sent, whatever its seq).
+    pub(crate) position: Option<u64>,
 }
 
 /// Runs the conversation until it ends, and returns why it ended. The
@@ -74,9 +86,12 @@ pub(crate) async fn converse(
         claims,
         settings,
         authenticator,
-        replay,
+        healer,
+        start,
+        position,
     } = conversation;
     let user_id = registration.user_id();
+    let replay = start.map(|start| Replay::new(healer.clone(), user_id, start));
     let mut connection = Connection {
         socket: socket.as_mut(),
         settings,
@@ -88,6 +103,8 @@ pub(crate) async fn converse(
             claims.expires_at,
         ),
         auth_budget: AuthBudget::per_minute(settings.max_auth_per_minute),
+        position,
+        healer,
         replay,
     };
     tracing::debug!(%user_id, "websocket opened");
@@ -112,7 +129,10 @@ struct Connection<'s> {
     user_id: UserId,
     deadlines: Deadlines,
     auth_budget: AuthBudget,
-    /// `Some` while the `since` replay runs.
+    /// The last `seq` sent (`None`: not known yet; the next change is sent).
+    position: Option<u64>,
+    healer: Healer,
+    /// `Some` while a replay runs.
     replay: Option<Replay>,
 }
 
@@ -125,7 +145,7 @@ impl Connection<'_> {
             // The losing branches' futures are dropped before a handler runs,
             // so handlers may use the socket; every source is cancel-safe.
             let step = tokio::select! {
-                event = mailbox.next() => self.on_mail(event).await,
+                event = mailbox.next() => self.on_mail(event, mailbox).await,
                 frame = self.socket.recv() => self.on_frame(frame).await,
                 step = replay_step(&mut self.replay), if replaying => self.on_replay(step, mailbox).await,
                 () = &mut timer => {
@@ -145,33 +165,76 @@ impl Connection<'_> {
         }
     }
 
-    async fn on_mail(&mut self, event: MailboxEvent) -> Step {
+    async fn on_mail(&mut self, event: MailboxEvent, mailbox: &Mailbox) -> Step {
         match event {
-            MailboxEvent::Message(text) => {
-                outbound::send(
-                    self.socket,
-                    OutboundFrame::Text(text),
-                    self.settings.write_timeout,
-                )
-                .await
-            }
+            MailboxEvent::Message(change) => self.on_change(change, mailbox).await,
+            MailboxEvent::Lagged => match self.position {
+                // Filled up while a replay ran: read on from the log.
+                Some(after) => {
+                    self.replay_after(after, mailbox);
+                    Ok(())
+                }
+                None => Err(CloseReason::SlowConsumer),
+            },
             MailboxEvent::Overflowed => Err(CloseReason::SlowConsumer),
             MailboxEvent::ShutDown => Err(CloseReason::ShuttingDown),
             MailboxEvent::Resync => Err(CloseReason::Resync),
         }
     }
 
+    /// A change pushed live: sent once, in `seq` order.
+    async fn on_change(&mut self, change: Change, mailbox: &Mailbox) -> Step {
+        match self.position {
+            Some(last) if change.seq <= last => Ok(()),
+            Some(last) if change.seq > last + 1 => {
+                // A gap between what was sent and what was pushed (the
+                // connection started from an older snapshot than the
+                // stream's): read it from the log, this change included.
+                self.replay_after(last, mailbox);
+                Ok(())
+            }
+            _ => {
+                self.position = Some(change.seq);
+                outbound::send(
+                    self.socket,
+                    OutboundFrame::Text(change.text),
+                    self.settings.write_timeout,
+                )
+                .await
+            }
+        }
+    }
+
+    fn replay_after(&mut self, after: u64, mailbox: &Mailbox) {
+        metrics::counter!("ws_connection_catch_ups_total").increment(1);
+        self.replay = Some(Replay::new(
+            self.healer.clone(),
+            self.user_id,
+            Start::After {
+                seq: after,
+                v1: false,
+            },
+        ));
+        mailbox.hold(true);
+    }
+
     async fn on_replay(&mut self, step: ReplayStep, mailbox: &Mailbox) -> Step {
         match step {
-            ReplayStep::Send(message) => self.reply(&message).await,
-            ReplayStep::Finished { sent } => {
-                tracing::debug!(user_id = %self.user_id, sent, "replayed since");
+            ReplayStep::Send { message, seq } => {
+                if let Some(seq) = seq {
+                    self.position = Some(seq);
+                }
+                self.reply(&message).await
+            }
+            ReplayStep::Finished { at, sent } => {
+                tracing::debug!(user_id = %self.user_id, at, sent, "replayed from the change log");
+                self.position = Some(self.position.map_or(at, |last| last.max(at)));
                 self.replay = None;
                 mailbox.hold(false);
                 Ok(())
             }
             ReplayStep::Failed(error) => {
-                // The client retries with the same `since`: nothing is lost.
+                // The client retries from where it is: nothing is lost.
                 tracing::warn!(user_id = %self.user_id, %error, "replay failed; closing with 1011");
                 Err(CloseReason::ReplayFailed)
             }

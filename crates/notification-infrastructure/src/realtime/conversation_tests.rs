@@ -20,6 +20,7 @@ use crate::realtime::close::CloseReason;
 use crate::realtime::conversation::{converse, Conversation};
 use crate::realtime::deadlines::unix_now;
 use crate::realtime::fake_socket::{connected_pair, FakeClient};
+use crate::realtime::healer::Healer;
 use crate::realtime::hub::{Hub, Registration};
 
 /// A conversation without a `since` replay.
@@ -35,7 +36,13 @@ async fn run_connection(
         claims,
         settings,
         authenticator,
-        replay: None,
+        // Nothing here reads storage: changes are pushed in order.
+        healer: Healer::reading(
+            Hub::new(&settings),
+            notification_domain::MockNotificationRepository::new(),
+        ),
+        start: None,
+        position: None,
     };
     converse(socket, conversation).await
 }

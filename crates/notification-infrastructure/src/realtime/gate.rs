@@ -1,4 +1,4 @@
-//! [`HubGate`]: the application's `ConnectionGate`, backed by the [`Hub`]:
+//! [`HubGate`]: the application's `ConnectionGate`, backed by the hub:
 //! an admitted connection holds its registration and runs [`converse`] on
 //! the socket it is given.
 
@@ -6,53 +6,79 @@ use std::sync::Arc;
 
 use notification_application::realtime::{
     AdmittedConnection, ClientSocket, ConnectionGate, ConnectionRequest, RealtimeSettings, Refusal,
-    SessionAuthenticator,
+    Resume, SessionAuthenticator,
 };
-use notification_application::NotificationService;
 
 use crate::realtime::conversation::{converse, Conversation};
-use crate::realtime::hub::Hub;
-use crate::realtime::replay::Replay;
+use crate::realtime::healer::Healer;
+use crate::realtime::replay::Start;
 
 /// Admits connections into a [`Hub`] and serves them with `settings`.
 #[derive(Clone)]
 pub struct HubGate {
-    hub: Hub,
+    healer: Healer,
     settings: RealtimeSettings,
     authenticator: Arc<dyn SessionAuthenticator>,
-    service: NotificationService,
 }
 
 impl HubGate {
     /// `authenticator` checks the tokens of in-band `auth` refreshes;
-    /// `service` reads what a `since` replay sends.
+    /// `healer` holds the hub and reads what replays send.
     pub fn new(
-        hub: Hub,
+        healer: Healer,
         settings: RealtimeSettings,
         authenticator: Arc<dyn SessionAuthenticator>,
-        service: NotificationService,
     ) -> Self {
         Self {
-            hub,
+            healer,
             settings,
             authenticator,
-            service,
         }
     }
 }
 
+#[async_trait::async_trait]
 impl ConnectionGate for HubGate {
-    fn admit(&self, request: ConnectionRequest) -> Result<AdmittedConnection, Refusal> {
+    async fn admit(&self, request: ConnectionRequest) -> Result<AdmittedConnection, Refusal> {
         let user_id = request.claims.user_id;
-        let registration = self.hub.register(user_id)?;
+        let hub = self.healer.hub();
+        // A connection without a resume point starts "now": at its upgrade.
+        // When the user's stream here is anchored, its registration says
+        // where that is. Otherwise the user's position is read *before* the
+        // registration and anchors the stream: a position read afterwards
+        // could already include a change made after the upgrade, which the
+        // connection would then never get. (A change whose event arrived
+        // between the read and the registration is healed like any lost
+        // publish: at the next change or the next periodic check.)
+        let before = match request.resume {
+            None if !hub.is_anchored(user_id) => {
+                self.healer.service().unread_count(user_id).await.ok()
+            }
+            _ => None,
+        };
+        let registration = hub.register(user_id)?;
+        let (start, position) = match (request.resume, registration.start(), before) {
+            (Some(Resume::AfterSeq(seq)), _, _) => (Some(Start::After { seq, v1: false }), None),
+            (Some(Resume::AfterNotification(id)), _, _) => (Some(Start::Notification(id)), None),
+            // Live from where the user's stream here stood at registration.
+            (None, Some(head), _) => (None, Some(head)),
+            (None, None, Some(before)) => {
+                let handed = hub.anchor(user_id, before.seq);
+                self.healer.heal(user_id, handed);
+                (None, Some(before.seq))
+            }
+            // Storage did not answer: the conversation reads the starting
+            // point itself (and closes with 1011 if it cannot either).
+            (None, None, None) => (Some(Start::Now), None),
+        };
         let conversation = Conversation {
             registration,
             claims: request.claims,
             settings: self.settings,
             authenticator: Arc::clone(&self.authenticator),
-            replay: request
-                .since
-                .map(|since| Replay::new(self.service.clone(), user_id, since)),
+            healer: self.healer.clone(),
+            start,
+            position,
         };
         Ok(AdmittedConnection::new(
             user_id,

@@ -15,13 +15,52 @@ use notification_application::realtime::{RealtimeSettings, Refusal, SharedText};
 use notification_domain::UserId;
 use tokio::sync::Notify;
 
-use crate::realtime::mailbox::Mailbox;
+use crate::realtime::mailbox::{Change, Mailbox};
+use crate::realtime::sequence::{Next, UserSequence};
 
 /// How many independently locked parts the registry is split into. A power of
 /// two well above the number of cores, so two pushes rarely meet on a lock.
 pub const SHARDS: usize = 64;
 
-type Shard = Mutex<HashMap<UserId, Vec<Arc<Mailbox>>>>;
+type Shard = Mutex<HashMap<UserId, UserEntry>>;
+
+/// One user's connections on this node and where their shared stream of
+/// changes stands.
+#[derive(Default)]
+struct UserEntry {
+    mailboxes: Vec<Arc<Mailbox>>,
+    sequence: UserSequence<SharedText>,
+}
+
+impl UserEntry {
+    /// Queues what `next` hands on for every connection; returns how many
+    /// pushes were accepted and the log read to start, if any.
+    fn hand_on(&self, next: Next<SharedText>) -> Handed {
+        let mut pushed = 0;
+        for (seq, text) in next.deliver {
+            let change = Change { seq, text };
+            pushed += self
+                .mailboxes
+                .iter()
+                .filter(|mailbox| mailbox.push(&change))
+                .count();
+        }
+        Handed {
+            pushed,
+            read_after: next.read_after,
+        }
+    }
+}
+
+/// What handing something to a user's sequence did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Handed {
+    /// Messages queued, summed over the user's connections.
+    pub pushed: usize,
+    /// A log read of the changes after this `seq` is to be started (the
+    /// healer does it); `None` when none is needed or one already runs.
+    pub read_after: Option<u64>,
+}
 
 /// The registry of live connections. Cheap to clone (all clones share it).
 #[derive(Clone)]
@@ -40,6 +79,8 @@ struct HubInner {
 }
 
 /// One registered connection: its place in the hub and its mailbox.
+/// [`Registration::start`] is where the user's stream stood when it
+/// registered: its mailbox receives every change after it, in order.
 /// Dropping it unregisters the connection at once; it counts as live (for
 /// [`Hub::drained`]) until then, or until the [`Departure`] of
 /// [`Registration::leave`] is dropped.
@@ -47,6 +88,7 @@ pub struct Registration {
     hub: Arc<HubInner>,
     user_id: UserId,
     mailbox: Arc<Mailbox>,
+    start: Option<u64>,
     /// Set by `leave`, whose [`Departure`] then does the counting.
     departed: bool,
 }
@@ -80,7 +122,7 @@ impl Hub {
     /// never exceed it.
     pub fn register(&self, user_id: UserId) -> Result<Registration, Refusal> {
         let mailbox = Arc::new(Mailbox::new(self.inner.settings.send_buffer));
-        {
+        let start = {
             let mut shard = self.inner.shard(user_id);
             // Read under the shard lock: `shutdown` sets the flag before it
             // visits the shards, so a registration either sees the flag or
@@ -89,38 +131,141 @@ impl Hub {
                 return Err(Refusal::ShuttingDown);
             }
             let limit = self.inner.settings.max_connections_per_user;
-            let held = shard.get(&user_id).map_or(0, Vec::len);
+            let held = shard.get(&user_id).map_or(0, |entry| entry.mailboxes.len());
             if held >= limit {
                 return Err(Refusal::TooManyConnections { limit });
             }
-            shard.entry(user_id).or_default().push(Arc::clone(&mailbox));
-        }
+            let entry = shard.entry(user_id).or_default();
+            entry.mailboxes.push(Arc::clone(&mailbox));
+            entry.sequence.head()
+        };
         self.inner.total.fetch_add(1, Ordering::SeqCst);
         Ok(Registration {
             hub: Arc::clone(&self.inner),
             user_id,
             mailbox,
+            start,
             departed: false,
         })
     }
 
-    /// Queues `text` for every connection of `user_id` without waiting.
-    /// Returns how many accepted it; a connection whose queue is full is
-    /// marked overflowed instead (its loop closes it with 1013).
-    pub fn send_to_user(&self, user_id: UserId, text: &SharedText) -> usize {
-        let shard = self.inner.shard(user_id);
-        // No await here: each push is a short lock of one mailbox.
-        shard.get(&user_id).map_or(0, |mailboxes| {
-            mailboxes
+    /// Hands change `seq` of `user_id` to the user's sequence on this node,
+    /// which queues it (and whatever waited behind it) for every connection
+    /// of the user, in `seq` order, once; or holds it behind a gap and asks
+    /// for a log read ([`Handed::read_after`]). Never waits: a connection
+    /// whose queue is full is marked overflowed (its loop closes it with 1013).
+    pub fn deliver(&self, user_id: UserId, seq: u64, text: SharedText) -> Handed {
+        self.with_user(user_id, |entry| {
+            let next = entry.sequence.offer(seq, text);
+            entry.hand_on(next)
+        })
+    }
+
+    /// A connection of `user_id` knows every change up to `seq` (see
+    /// `UserSequence::anchor`).
+    pub fn anchor(&self, user_id: UserId, seq: u64) -> Handed {
+        self.with_user(user_id, |entry| {
+            let next = entry.sequence.anchor(seq);
+            entry.hand_on(next)
+        })
+    }
+
+    /// The user's latest `seq` as storage has it now.
+    pub fn learned_latest(&self, user_id: UserId, seq: u64) -> Handed {
+        self.with_user(user_id, |entry| {
+            let next = entry.sequence.learned_latest(seq);
+            entry.hand_on(next)
+        })
+    }
+
+    /// Whether the read planned for `user_id` is still needed: the `seq` to
+    /// read after, or `None` (the gap closed, or the user left).
+    pub fn confirm_read(&self, user_id: UserId) -> Option<u64> {
+        self.with_user(user_id, |entry| entry.sequence.confirm_read())
+    }
+
+    /// The changes a log read returned, in `seq` order, each with its
+    /// message, and the user's latest `seq` read with them.
+    pub fn read_done(
+        &self,
+        user_id: UserId,
+        changes: Vec<(u64, SharedText)>,
+        latest: u64,
+    ) -> Handed {
+        self.with_user(user_id, |entry| {
+            let next = entry.sequence.read_done(changes, latest);
+            entry.hand_on(next)
+        })
+    }
+
+    /// The read for `user_id` failed; a later change or check asks again.
+    pub fn read_failed(&self, user_id: UserId) {
+        self.with_user(user_id, |entry| entry.sequence.read_failed());
+    }
+
+    /// The log no longer holds what `user_id`'s connections here are missing:
+    /// they are told to resync (1012, after what they have queued), and the
+    /// sequence goes on after `latest`. Returns how many were told.
+    pub fn skip_to(&self, user_id: UserId, latest: u64) -> usize {
+        self.with_user(user_id, |entry| {
+            let _ = entry.sequence.skip_to(latest);
+            entry
+                .mailboxes
                 .iter()
-                .filter(|mailbox| mailbox.push(text))
+                .filter(|mailbox| mailbox.resync())
                 .count()
         })
     }
 
+    /// Every user with a connection here whose stream is anchored, with the
+    /// last `seq` handed on (for the periodic check for lost publishes).
+    pub fn anchored_users(&self) -> Vec<(UserId, u64)> {
+        let mut users = Vec::new();
+        for shard in self.inner.shards.iter() {
+            let shard = lock(shard);
+            users.extend(
+                shard
+                    .iter()
+                    .filter_map(|(user, entry)| entry.sequence.head().map(|head| (*user, head))),
+            );
+        }
+        users
+    }
+
+    /// Tests: queues `text` as the user's next change (anchoring the
+    /// stream at 0 first if needed); returns how many connections took it.
+    #[cfg(test)]
+    pub(crate) fn send_to_user(&self, user_id: UserId, text: &SharedText) -> usize {
+        self.with_user(user_id, |entry| {
+            let head = entry.sequence.head().unwrap_or(0);
+            let anchored = entry.sequence.anchor(head);
+            let _ = entry.hand_on(anchored);
+            let next = entry.sequence.offer(head + 1, text.clone());
+            entry.hand_on(next).pushed
+        })
+    }
+
+    fn with_user<R: Default>(&self, user_id: UserId, f: impl FnOnce(&mut UserEntry) -> R) -> R {
+        // No await here: each push is a short lock of one mailbox.
+        let mut shard = self.inner.shard(user_id);
+        shard.get_mut(&user_id).map(f).unwrap_or_default()
+    }
+
+    /// Whether `user_id`'s stream on this node knows where it stands (a
+    /// connection of the user is registered and anchored it).
+    pub fn is_anchored(&self, user_id: UserId) -> bool {
+        self.inner
+            .shard(user_id)
+            .get(&user_id)
+            .is_some_and(|entry| entry.sequence.head().is_some())
+    }
+
     /// How many connections `user_id` holds on this node.
     pub fn connections_of(&self, user_id: UserId) -> usize {
-        self.inner.shard(user_id).get(&user_id).map_or(0, Vec::len)
+        self.inner
+            .shard(user_id)
+            .get(&user_id)
+            .map_or(0, |entry| entry.mailboxes.len())
     }
 
     /// How many connections are registered on this node.
@@ -134,8 +279,10 @@ impl Hub {
         self.inner.shutting_down.store(true, Ordering::SeqCst);
         for shard in self.inner.shards.iter() {
             let shard = lock(shard);
-            for mailbox in shard.values().flatten() {
-                mailbox.shut_down();
+            for entry in shard.values() {
+                for mailbox in &entry.mailboxes {
+                    mailbox.shut_down();
+                }
             }
         }
     }
@@ -153,7 +300,7 @@ impl Hub {
             let shard = lock(shard);
             told += shard
                 .values()
-                .flatten()
+                .flat_map(|entry| &entry.mailboxes)
                 .filter(|mailbox| mailbox.resync())
                 .count();
         }
@@ -191,7 +338,7 @@ impl std::fmt::Debug for Hub {
 }
 
 impl HubInner {
-    fn shard(&self, user_id: UserId) -> MutexGuard<'_, HashMap<UserId, Vec<Arc<Mailbox>>>> {
+    fn shard(&self, user_id: UserId) -> MutexGuard<'_, HashMap<UserId, UserEntry>> {
         // SHARDS is a power of two: the mask keeps the hash's low bits.
         let index = self.hasher.hash_one(user_id) as usize & (SHARDS - 1);
         lock(&self.shards[index])
@@ -206,11 +353,13 @@ impl HubInner {
 
     fn unregister(&self, user_id: UserId, mailbox: &Arc<Mailbox>) {
         let mut shard = self.shard(user_id);
-        let Some(mailboxes) = shard.get_mut(&user_id) else {
+        let Some(entry) = shard.get_mut(&user_id) else {
             return;
         };
-        mailboxes.retain(|held| !Arc::ptr_eq(held, mailbox));
-        if mailboxes.is_empty() {
+        entry.mailboxes.retain(|held| !Arc::ptr_eq(held, mailbox));
+        if entry.mailboxes.is_empty() {
+            // The user's sequence goes with its last connection: the next
+            // one starts from storage again.
             shard.remove(&user_id);
         }
     }
@@ -238,6 +387,13 @@ impl Registration {
 
     pub(crate) fn mailbox(&self) -> &Mailbox {
         &self.mailbox
+    }
+
+    /// The last `seq` of the user's stream when this connection registered
+    /// (its mailbox receives every later one); `None` when the stream was not
+    /// anchored yet (the connection reads its starting point from storage).
+    pub fn start(&self) -> Option<u64> {
+        self.start
     }
 }
 
@@ -398,9 +554,17 @@ mod tests {
         hub.drained().await;
     }
 
-    /// The event already waiting in a connection's mailbox, without waiting.
+    /// The event already waiting in a connection's mailbox, without waiting
+    /// (a message's `seq` left out: these tests are about the queueing).
     fn pending(registration: &Registration) -> Option<MailboxEvent> {
-        registration.mailbox().next().now_or_never()
+        registration
+            .mailbox()
+            .next()
+            .now_or_never()
+            .map(|event| match event {
+                MailboxEvent::Message(change) => MailboxEvent::Message(Change { seq: 0, ..change }),
+                other => other,
+            })
     }
 
     #[test]
@@ -415,7 +579,10 @@ mod tests {
             assert_eq!(hub.send_to_user(alice, &format!("{i}").into()), 2);
             assert_eq!(
                 pending(&fast),
-                Some(MailboxEvent::Message(format!("{i}").into()))
+                Some(MailboxEvent::Message(Change {
+                    seq: 0,
+                    text: format!("{i}").into()
+                }))
             );
         }
         assert_eq!(
@@ -514,6 +681,70 @@ mod tests {
     #[test]
     fn resync_of_an_empty_hub_tells_nobody() {
         assert_eq!(hub(16, 8).resync_all(), 0);
+    }
+
+    #[test]
+    fn a_connection_starts_where_the_users_stream_stands_and_the_stream_goes_with_the_last_one() {
+        let hub = hub(16, 8);
+        let alice = user();
+        let first = hub.register(alice).unwrap();
+        assert_eq!(first.start(), None, "not anchored: read from storage");
+        assert_eq!(
+            hub.deliver(alice, 4, "early".into()),
+            Handed::default(),
+            "held until anchored"
+        );
+        assert_eq!(hub.anchor(alice, 3).pushed, 1, "4 follows the anchor");
+        let second = hub.register(alice).unwrap();
+        assert_eq!(second.start(), Some(4));
+        assert_eq!(hub.anchored_users(), vec![(alice, 4)]);
+
+        drop((first, second));
+        let third = hub.register(alice).unwrap();
+        assert_eq!(third.start(), None, "a new stream");
+    }
+
+    #[test]
+    fn a_change_ahead_of_the_stream_asks_for_one_log_read() {
+        let hub = hub(16, 8);
+        let alice = user();
+        let phone = hub.register(alice).unwrap();
+        let laptop = hub.register(alice).unwrap();
+        hub.anchor(alice, 1);
+
+        let handed = hub.deliver(alice, 3, "three".into());
+        assert_eq!(
+            handed,
+            Handed {
+                pushed: 0,
+                read_after: Some(1)
+            }
+        );
+        assert_eq!(
+            hub.deliver(alice, 4, "four".into()).read_after,
+            None,
+            "one read per user"
+        );
+        assert_eq!(hub.confirm_read(alice), Some(1));
+
+        let handed = hub.read_done(alice, vec![(2, "two".into())], 4);
+        assert_eq!(
+            handed,
+            Handed {
+                pushed: 6,
+                read_after: None
+            }
+        );
+        for connection in [&phone, &laptop] {
+            for seq in 2..=4 {
+                let Some(MailboxEvent::Message(change)) =
+                    connection.mailbox().next().now_or_never()
+                else {
+                    panic!("expected {seq}");
+                };
+                assert_eq!(change.seq, seq);
+            }
+        }
     }
 
     #[tokio::test]

@@ -7,12 +7,35 @@
 //! is closed by its own loop, so one slow client never slows anyone else.
 //! The hub marks mailboxes the same way to close their connections for
 //! shutdown (at once) or for a resync (after what was already queued).
+//!
+//! While a connection replays from the change log its mailbox is held: what
+//! is pushed meanwhile waits, to follow the replay. A held mailbox that fills
+//! up does not close the connection (a long replay is not a slow client): it
+//! drops what it held and says it lagged, and the connection reads on from
+//! the log at its own pace.
 
 use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use notification_application::realtime::SharedText;
 use tokio::sync::Notify;
+
+/// A change's message, with its place in the user's change sequence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Change {
+    pub(crate) seq: u64,
+    pub(crate) text: SharedText,
+}
+
+#[cfg(test)]
+impl From<&'static str> for Change {
+    fn from(text: &'static str) -> Self {
+        Self {
+            seq: 0,
+            text: text.into(),
+        }
+    }
+}
 
 /// What the connection loop should do next, in order of precedence.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +45,10 @@ pub(crate) enum MailboxEvent {
     /// A push found the queue full: close with 1013.
     Overflowed,
     /// The next message to write.
-    Message(SharedText),
+    Message(Change),
+    /// The mailbox filled up while held: what it held is gone; read the
+    /// changes after the last one sent from the log.
+    Lagged,
     /// Events may have been missed and everything queued before was written:
     /// close with 1012 so the client resumes with `since`.
     Resync,
@@ -30,8 +56,10 @@ pub(crate) enum MailboxEvent {
 
 #[derive(Debug, Default)]
 struct State {
-    queue: VecDeque<SharedText>,
+    queue: VecDeque<Change>,
     overflowed: bool,
+    /// Filled up while held; the queue was dropped.
+    lagged: bool,
     shut_down: bool,
     /// Takes no more messages; closes once the queue is written.
     resync: bool,
@@ -56,21 +84,26 @@ impl Mailbox {
         }
     }
 
-    /// Queues `text` without waiting. Returns whether it was accepted; a full
-    /// queue marks the mailbox overflowed and drops what it held (the
-    /// connection is about to close and the client recovers with `since`).
-    pub(crate) fn push(&self, text: &SharedText) -> bool {
+    /// Queues `change` without waiting. Returns whether it was accepted; a
+    /// full queue drops what it held and marks the mailbox overflowed (the
+    /// connection is about to close and the client resumes), or lagged while
+    /// held (the connection reads what it missed from the log).
+    pub(crate) fn push(&self, change: &Change) -> bool {
         let accepted = {
             let mut state = self.lock();
-            if state.overflowed || state.shut_down || state.resync {
+            if state.overflowed || state.shut_down || state.resync || state.lagged {
                 return false;
             }
             if state.queue.len() >= self.capacity {
-                state.overflowed = true;
+                if state.held {
+                    state.lagged = true;
+                } else {
+                    state.overflowed = true;
+                }
                 state.queue = VecDeque::new();
                 false
             } else {
-                state.queue.push_back(text.clone());
+                state.queue.push_back(change.clone());
                 true
             }
         };
@@ -113,8 +146,13 @@ impl Mailbox {
                 } else if state.overflowed {
                     return MailboxEvent::Overflowed;
                 } else if !state.held {
-                    if let Some(text) = state.queue.pop_front() {
-                        return MailboxEvent::Message(text);
+                    if state.lagged {
+                        // Taken once: the connection holds the mailbox again
+                        // while it reads the log.
+                        state.lagged = false;
+                        return MailboxEvent::Lagged;
+                    } else if let Some(change) = state.queue.pop_front() {
+                        return MailboxEvent::Message(change);
                     } else if state.resync {
                         return MailboxEvent::Resync;
                     }
@@ -125,9 +163,10 @@ impl Mailbox {
     }
 
     /// While held, `next` gives only what closes the connection at once
-    /// (shutdown, overflow) and leaves messages (and a resync) queued: a
-    /// `since` replay holds its mailbox so that what is pushed meanwhile
-    /// follows it. Pushes are still accepted and counted against the capacity.
+    /// (shutdown) and leaves messages (and a resync) queued: a replay holds
+    /// its mailbox so that what is pushed meanwhile follows it. Pushes are
+    /// still accepted and counted against the capacity; a full held mailbox
+    /// lags instead of overflowing.
     pub(crate) fn hold(&self, held: bool) {
         self.lock().held = held;
         self.wakeup.notify_one();
@@ -228,7 +267,7 @@ mod tests {
     }
 
     #[test]
-    fn a_held_mailbox_keeps_messages_and_resyncs_but_not_shutdown_or_overflow() {
+    fn a_held_mailbox_keeps_messages_and_resyncs_but_not_shutdown() {
         let mailbox = Mailbox::new(1);
         mailbox.hold(true);
         assert!(mailbox.push(&"a".into()));
@@ -239,12 +278,26 @@ mod tests {
         mailbox.hold(true);
         mailbox.shut_down();
         assert_eq!(pending(&mailbox), Some(MailboxEvent::ShutDown));
+    }
 
-        let overflowing = Mailbox::new(1);
-        overflowing.hold(true);
-        assert!(overflowing.push(&"a".into()));
-        assert!(!overflowing.push(&"b".into()));
-        assert_eq!(pending(&overflowing), Some(MailboxEvent::Overflowed));
+    #[test]
+    fn a_held_mailbox_that_fills_up_lags_instead_of_overflowing() {
+        let mailbox = Mailbox::new(1);
+        mailbox.hold(true);
+        assert!(mailbox.push(&"a".into()));
+        assert!(!mailbox.push(&"b".into()));
+        assert!(
+            !mailbox.push(&"c".into()),
+            "nothing more until read from the log"
+        );
+        assert_eq!(pending(&mailbox), None, "held");
+        mailbox.hold(false);
+        assert_eq!(pending(&mailbox), Some(MailboxEvent::Lagged));
+        assert_eq!(mailbox.len(), 0, "what it held is gone");
+        mailbox.hold(true);
+        assert!(mailbox.push(&"d".into()), "takes pushes again once told");
+        mailbox.hold(false);
+        assert_eq!(pending(&mailbox), Some(MailboxEvent::Message("d".into())));
     }
 
     #[tokio::test]

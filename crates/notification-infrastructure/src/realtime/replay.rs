@@ -1,75 +1,87 @@
-//! [`Replay`]: `?since=<notification_id>`, what a reconnecting client missed,
-//! as a series of steps the conversation takes one at a time inside its
-//! `select!` (so shutdown, overflow, pings and client frames are heard while
-//! it runs).
+//! [`Replay`]: what a connection reads from the change log instead of
+//! receiving it live, as steps the conversation takes one at a time inside
+//! its `select!` (so shutdown, pings and client frames are heard while it
+//! runs, and a replay of any length goes at the socket's pace: one page of
+//! the log in memory at a time).
 //!
-//! The connection's slot in the hub is taken before the replay starts, so a
-//! notification created while the replay runs is queued for the live stream:
-//! it may arrive twice (once replayed, once live), never not at all. Clients
-//! de-duplicate by `notification_id` (contract §5: at least once).
+//! A connection replays at its start (`?since_seq=`, `?since=`, or only its
+//! starting point when the user's stream on this node is not anchored yet)
+//! and whenever it finds a gap between what it sent and what its mailbox
+//! holds. The connection is registered in the hub before the replay, so
+//! every change made meanwhile is queued behind it; the replay reads up to
+//! the user's latest `seq` as of its first read, and the connection then drops
+//! what its mailbox holds at or below that (contract §7: none missing, none
+//! repeated).
 
 use std::collections::VecDeque;
-use std::time::Duration;
 
-use notification_application::{NotificationService, ServiceError};
-use notification_domain::{Notification, NotificationId, UserId};
-use notification_protocol::{ErrorCode, NotificationResource, ServerMessage};
+use notification_application::ServiceError;
+use notification_domain::{ChangesAfter, DomainEvent, InboxPosition, NotificationId, UserId};
+use notification_protocol::{ErrorCode, ServerMessage};
 
-/// Rows read per query: a replay of millions of rows never holds more than
-/// this many in memory.
+use crate::realtime::healer::Healer;
+
+/// Changes read per query: a replay of millions of changes never holds more
+/// than this many in memory.
 pub const REPLAY_PAGE: u32 = 200;
 
-/// Ids are given before the insert commits, so under concurrent creates for
-/// one user a notification may become visible after a newer one that the
-/// client already saw. Replaying from this long before `since` covers such a
-/// late commit; the client de-duplicates the few repeats by id.
-pub const REPLAY_GRACE: Duration = Duration::from_secs(5);
+/// Where a replay starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Start {
+    /// After this `seq` (`?since_seq=`, or a gap on a live connection).
+    /// `v1`: the client asked with `?since=` and knows no `resync`.
+    After { seq: u64, v1: bool },
+    /// `?since=<id>`: after the change that created it.
+    Notification(NotificationId),
+    /// Nothing to replay: only where the user's changes stand now.
+    Now,
+}
 
 /// The next thing the conversation does for the replay.
 #[derive(Debug)]
 pub(crate) enum ReplayStep {
-    /// Write this message, then ask again.
-    Send(ServerMessage),
-    /// Nothing more to replay; `sent` notifications were replayed.
-    Finished { sent: usize },
-    /// Storage failed: close with 1011, the client retries with the same `since`.
+    /// Write this message, then ask again. `seq`: the place in the user's
+    /// sequence the connection has reached once it is written.
+    Send {
+        message: ServerMessage,
+        seq: Option<u64>,
+    },
+    /// Nothing more to replay: the connection has every change up to `at`;
+    /// `sent` changes were replayed.
+    Finished { at: u64, sent: usize },
+    /// Storage failed: close with 1011, the client retries.
     Failed(ServiceError),
 }
 
 enum State {
-    /// `since` not looked up yet.
-    Lookup,
-    /// Sending pages; `after` is the last id read, `more` whether the last
-    /// page was full.
+    Lookup(Start),
+    /// Sending pages; `after` is the last `seq` sent, `target` the user's
+    /// latest `seq` at the first read.
     Pages {
-        unread_count: u64,
-        after: NotificationId,
-        page: VecDeque<Notification>,
-        more: bool,
+        after: u64,
+        target: u64,
+        page: VecDeque<DomainEvent>,
+    },
+    Finish {
+        at: u64,
     },
     Done,
 }
 
 /// The replay of one connection.
 pub(crate) struct Replay {
-    service: NotificationService,
+    healer: Healer,
     user_id: UserId,
-    since: NotificationId,
     state: State,
     sent: usize,
 }
 
 impl Replay {
-    pub(crate) fn new(
-        service: NotificationService,
-        user_id: UserId,
-        since: NotificationId,
-    ) -> Self {
+    pub(crate) fn new(healer: Healer, user_id: UserId, start: Start) -> Self {
         Self {
-            service,
+            healer,
             user_id,
-            since,
-            state: State::Lookup,
+            state: State::Lookup(start),
             sent: 0,
         }
     }
@@ -77,79 +89,145 @@ impl Replay {
     /// The next step. Cancel-safe: the state only changes once a storage
     /// call has returned, so a step dropped mid-query is simply asked again.
     ///
-    /// Every notification of the user created after `since` comes out, oldest
-    /// first, preceded by those of the [`REPLAY_GRACE`] before it (except
-    /// `since` itself). Each carries the user's unread count as of the start
-    /// of the replay (the count right after each old change is not kept). A
-    /// `since` that names none of the user's notifications gets an
-    /// `unknown_since` error message instead.
+    /// Replayed messages are the very ones sent live (same `seq`,
+    /// `unread_count` and `data` as at that change). When the log no longer
+    /// holds the changes after the starting point, or the start is beyond the
+    /// latest `seq`, a `resync` comes instead (`unknown_since` for `since`).
     pub(crate) async fn next(&mut self) -> ReplayStep {
         loop {
+            let service = self.healer.service();
             match &mut self.state {
-                State::Done => return ReplayStep::Finished { sent: self.sent },
-                State::Lookup => match self.service.get(self.user_id, self.since).await {
-                    Ok(_) => match self.service.unread_count(self.user_id).await {
-                        Ok(position) => {
-                            self.state = State::Pages {
-                                unread_count: position.unread_count,
-                                after: self.since.earlier_by(REPLAY_GRACE).unwrap_or(self.since),
-                                page: VecDeque::new(),
-                                more: true,
-                            };
-                        }
-                        Err(error) => return ReplayStep::Failed(error),
-                    },
-                    Err(ServiceError::NotFound) => {
-                        self.state = State::Done;
-                        return ReplayStep::Send(unknown_since());
+                State::Done => {
+                    return ReplayStep::Finished {
+                        at: 0,
+                        sent: self.sent,
+                    }
+                }
+                State::Finish { at } => {
+                    let at = *at;
+                    self.state = State::Done;
+                    return ReplayStep::Finished {
+                        at,
+                        sent: self.sent,
+                    };
+                }
+                State::Lookup(Start::Now) => match service.unread_count(self.user_id).await {
+                    Ok(position) => {
+                        self.anchor(position.seq);
+                        self.state = State::Finish { at: position.seq };
                     }
                     Err(error) => return ReplayStep::Failed(error),
                 },
-                State::Pages {
-                    unread_count,
-                    after,
-                    page,
-                    more,
-                } => {
-                    if let Some(notification) = page.pop_front() {
-                        self.sent += 1;
-                        return ReplayStep::Send(ServerMessage::Notification {
-                            data: NotificationResource::from(&notification),
-                            unread_count: *unread_count,
-                            // Replaced by the change log's replay (sync-realtime).
-                            seq: 0,
-                        });
+                State::Lookup(Start::Notification(id)) => {
+                    match service.creation_seq(self.user_id, *id).await {
+                        Ok(Some(seq)) => {
+                            self.state = State::Lookup(Start::After { seq, v1: true });
+                        }
+                        Ok(None) => match service.unread_count(self.user_id).await {
+                            // Where live messages start is fixed before the
+                            // client hears `unknown_since`: whatever it does
+                            // after that (a reload, a create) comes live.
+                            Ok(position) => return self.unknown_since(position),
+                            Err(error) => return ReplayStep::Failed(error),
+                        },
+                        Err(error) => return ReplayStep::Failed(error),
                     }
-                    if !*more {
-                        self.state = State::Done;
+                }
+                State::Lookup(Start::After { seq, v1 }) => {
+                    let (after, v1) = (*seq, *v1);
+                    match service.changes(self.user_id, after, REPLAY_PAGE).await {
+                        Ok(ChangesAfter::Kept { changes, latest }) => {
+                            self.anchor(latest.seq);
+                            self.state = State::Pages {
+                                after,
+                                target: latest.seq,
+                                page: changes.into(),
+                            };
+                        }
+                        Ok(ChangesAfter::Gone { latest }) if v1 => {
+                            return self.unknown_since(latest)
+                        }
+                        Ok(ChangesAfter::Gone { latest }) => return self.resync(latest),
+                        Err(error) => return ReplayStep::Failed(error),
+                    }
+                }
+                State::Pages {
+                    after,
+                    target,
+                    page,
+                } => {
+                    if let Some(change) = page.pop_front() {
+                        let seq = change.seq();
+                        if seq <= *after {
+                            continue;
+                        }
+                        *after = seq;
+                        self.sent += 1;
+                        return send(ServerMessage::from(&change), Some(seq));
+                    }
+                    if *after >= *target {
+                        self.state = State::Finish { at: *after };
                         continue;
                     }
-                    let read = self
-                        .service
-                        .list_after(self.user_id, *after, REPLAY_PAGE)
-                        .await;
-                    match read {
-                        Ok(rows) => {
-                            *more = rows.len() == REPLAY_PAGE as usize;
-                            if let Some(last) = rows.last() {
-                                *after = last.id();
-                            }
-                            let since = self.since;
-                            page.extend(rows.into_iter().filter(|n| n.id() != since));
+                    match service.changes(self.user_id, *after, REPLAY_PAGE).await {
+                        Ok(ChangesAfter::Kept { changes, .. }) if changes.is_empty() => {
+                            // The log has nothing up to the target (it cannot
+                            // happen while it keeps every change): go on from
+                            // the target rather than read in a loop.
+                            self.state = State::Finish { at: *target };
                         }
+                        Ok(ChangesAfter::Kept { changes, .. }) => *page = changes.into(),
+                        // Pruned while the replay ran.
+                        Ok(ChangesAfter::Gone { latest }) => return self.resync(latest),
                         Err(error) => return ReplayStep::Failed(error),
                     }
                 }
             }
         }
     }
+
+    /// `since` names nothing the log knows: live messages follow from
+    /// `latest` on (a v1 client reloads the inbox).
+    fn unknown_since(&mut self, latest: InboxPosition) -> ReplayStep {
+        self.anchor(latest.seq);
+        self.state = State::Finish { at: latest.seq };
+        send(unknown_since(), None)
+    }
+
+    /// The changes after the start are not kept (or the start is beyond the
+    /// latest): the client reloads and goes on from `latest`.
+    fn resync(&mut self, latest: InboxPosition) -> ReplayStep {
+        self.anchor(latest.seq);
+        self.state = State::Finish { at: latest.seq };
+        send(
+            ServerMessage::Resync {
+                seq: latest.seq,
+                unread_count: latest.unread_count,
+            },
+            Some(latest.seq),
+        )
+    }
 }
 
-/// Tells the client that `since` names none of its notifications; the live
-/// stream follows.
+impl Replay {
+    /// The connection will have every change up to `seq` (read after it
+    /// registered): the user's stream here can go on from it, and what is
+    /// pushed after it waits in the (held) mailbox.
+    fn anchor(&self, seq: u64) {
+        let handed = self.healer.hub().anchor(self.user_id, seq);
+        self.healer.heal(self.user_id, handed);
+    }
+}
+
+fn send(message: ServerMessage, seq: Option<u64>) -> ReplayStep {
+    ReplayStep::Send { message, seq }
+}
+
+/// Tells the client that `since` names none of its notifications the log
+/// still knows; the live stream follows.
 fn unknown_since() -> ServerMessage {
     ServerMessage::error(
         ErrorCode::UnknownSince,
-        "`since` is not one of your notifications; live notifications follow, reload the inbox for older ones",
+        "`since` is not one of your notifications (or is no longer in the change log); live notifications follow, reload the inbox for older ones",
     )
 }

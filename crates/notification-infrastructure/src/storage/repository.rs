@@ -191,22 +191,6 @@ where
         self.writes.delete(user_id, id, at).await
     }
 
-    async fn list_after(
-        &self,
-        user_id: UserId,
-        after: NotificationId,
-        limit: u32,
-    ) -> Result<Vec<Notification>, RepositoryError> {
-        let rows = sqlx::query_as::<_, NotificationRow>(sql::LIST_AFTER)
-            .bind(user_id.into_uuid())
-            .bind(after.into_uuid())
-            .bind(i64::from(limit))
-            .fetch_all(&self.reader)
-            .await
-            .map_err(repository_error)?;
-        into_notifications(rows)
-    }
-
     async fn changes_after(
         &self,
         user_id: UserId,

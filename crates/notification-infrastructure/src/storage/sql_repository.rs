@@ -66,12 +66,6 @@ pub(crate) const LIST_WITH_STATUS: &str = concat!(
     " FROM notifications WHERE status = "
 );
 
-pub(crate) const LIST_AFTER: &str = concat!(
-    "SELECT ",
-    notification_columns!(),
-    " FROM notifications WHERE user_id = $1 AND id > $2 ORDER BY id ASC LIMIT $3"
-);
-
 /// The row cannot have changed since it was read: the writer holds the
 /// user's counter, which every write of the user takes first.
 pub(crate) const UPDATE_STATUS: &str = "\

@@ -260,10 +260,6 @@ mod tests {
                 "notifications_by_user_status (user_id=? AND status=? AND id<?)",
             ),
             (
-                sql::LIST_AFTER.to_owned(),
-                "notifications_by_user (user_id=? AND id>?)",
-            ),
-            (
                 sql::MARK_ALL_READ.to_owned(),
                 "notifications_by_user_status (user_id=? AND status=?)",
             ),

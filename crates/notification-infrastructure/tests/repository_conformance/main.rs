@@ -108,7 +108,6 @@ conformance_tests!(
     creates_in_one_batch_each_get_their_own_count,
     mark_all_read_reports_how_many_it_changed,
     a_deleted_notification_is_gone_and_deleting_again_finds_nothing,
-    list_after_is_oldest_first_and_bounded_by_the_limit,
     concurrent_mark_all_read_and_inserts_keep_the_count_exact,
     concurrent_inserts_each_get_the_count_right_after_them,
     a_failing_insert_among_concurrent_ones_fails_alone,
@@ -297,11 +296,6 @@ async fn another_users_notification_is_not_found_nor_changed(store: Store) {
     );
     assert!(list(&store, stranger, StatusFilter::Inbox, None, 10)
         .await
-        .is_empty());
-    assert!(repository
-        .list_after(stranger, NotificationId::from_uuid(Uuid::nil()), 10)
-        .await
-        .unwrap()
         .is_empty());
 
     assert_eq!(
@@ -798,37 +792,6 @@ async fn a_deleted_notification_is_gone_and_deleting_again_finds_nothing(store: 
             .unread_count,
         1
     );
-}
-
-async fn list_after_is_oldest_first_and_bounded_by_the_limit(store: Store) {
-    let user = new_user();
-    let inserted = insert_many(&store, user, 6).await;
-    insert_many(&store, new_user(), 2).await;
-    // Replay includes every status.
-    let (archived, _) = archive(&store, &inserted[2]).await;
-
-    let first_three = store
-        .repository
-        .list_after(user, inserted[0].id(), 3)
-        .await
-        .unwrap();
-    assert_eq!(
-        first_three,
-        [inserted[1].clone(), archived, inserted[3].clone()]
-    );
-
-    let rest = store
-        .repository
-        .list_after(user, inserted[3].id(), 10)
-        .await
-        .unwrap();
-    assert_eq!(ids(&rest), ids(&inserted[4..]));
-    let none = store
-        .repository
-        .list_after(user, inserted[5].id(), 10)
-        .await
-        .unwrap();
-    assert!(none.is_empty());
 }
 
 async fn concurrent_mark_all_read_and_inserts_keep_the_count_exact(store: Store) {

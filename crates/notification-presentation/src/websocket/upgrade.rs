@@ -2,7 +2,7 @@
 //! and hands it over; the conversation runs in the hub.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use notification_application::realtime::{ConnectionRequest, Refusal, SessionClaims};
+use notification_application::realtime::{ConnectionRequest, Refusal, Resume, SessionClaims};
 use notification_domain::NotificationId;
 use notification_protocol::ErrorResponse;
 use serde::Deserialize;
@@ -31,6 +31,7 @@ pub struct WebSocketOptions {
 #[derive(Debug, Deserialize)]
 struct UpgradeQuery {
     since: Option<String>,
+    since_seq: Option<String>,
 }
 
 /// Open a WebSocket for real-time notifications (contract §5).
@@ -42,11 +43,12 @@ struct UpgradeQuery {
     params(
         ("Sec-WebSocket-Protocol" = Option<String>, Header, description = "`notifications.v1, bearer.<jwt>`: the JWT for browsers, kept out of the URL (recommended); the server answers `notifications.v1`. Used when there is no `Authorization` header"),
         ("token" = Option<String>, Query, description = "The JWT in the URL, for clients that can do neither header nor subprotocol; the header and the subprotocol win over it"),
-        ("since" = Option<uuid::Uuid>, Query, description = "Resume: every notification created after this one is sent first, oldest first, then live ones"),
+        ("since_seq" = Option<u64>, Query, description = "Resume (contract §7): every change of the user after this `seq` is sent first, in order, as the very messages sent live, then live ones, none missing and none repeated; `resync` first when they are no longer kept or `since_seq` is beyond the latest"),
+        ("since" = Option<uuid::Uuid>, Query, description = "Resume (v1): `since_seq` = the `seq` at which this notification was created (deleted ones included while the log keeps them); `unknown_since` then live ones when the log does not know it. Not together with `since_seq`"),
     ),
     responses(
         (status = 101, description = "Switching protocols: the WebSocket of docs/protocol.md"),
-        (status = 400, description = "Not a WebSocket upgrade request, or a malformed `since`", body = ErrorResponse),
+        (status = 400, description = "Not a WebSocket upgrade request, a malformed `since` or `since_seq`, or both given", body = ErrorResponse),
         (status = 401, description = "Missing or invalid token", body = ErrorResponse),
         (status = 403, description = "Origin not in ALLOWED_ORIGINS", body = ErrorResponse),
         (status = 429, description = "The user already holds WS_MAX_CONNECTIONS_PER_USER sockets", body = ErrorResponse),
@@ -69,7 +71,7 @@ pub async fn upgrade(
     let (response, session, stream) = actix_ws::handle_with_protocols(&req, body, &[SUBPROTOCOL])
         .map_err(|error| ApiError::BadRequest(error.to_string()))?;
     let user = authenticate_websocket(&req, &state.tokens).await?;
-    let since = since(&req)?;
+    let resume = resume(&req)?;
     // The slot is taken before the upgrade so that a refusal is still an
     // HTTP status; from here on, pushes to this user queue for this socket.
     let connection = state
@@ -79,8 +81,9 @@ pub async fn upgrade(
                 user_id: user.user_id(),
                 expires_at: user.expires_at(),
             },
-            since,
+            resume,
         })
+        .await
         .map_err(|refusal| match refusal {
             Refusal::TooManyConnections { .. } => ApiError::TooManyConnections(refusal.to_string()),
             Refusal::ShuttingDown => ApiError::ServiceUnavailable(None),
@@ -94,21 +97,33 @@ pub async fn upgrade(
     Ok(response)
 }
 
-/// Parses `?since=`: a malformed id is refused before the upgrade (400).
-/// Whether it names one of the user's notifications is found after the
-/// upgrade, by the conversation (`unknown_since` on the socket).
-fn since(req: &HttpRequest) -> Result<Option<NotificationId>, ApiError> {
+/// Parses `?since_seq=` and `?since=`: a malformed value, or both, is
+/// refused before the upgrade (400). Whether they name something the log
+/// knows is found after the upgrade, by the conversation (`resync` or
+/// `unknown_since` on the socket).
+fn resume(req: &HttpRequest) -> Result<Option<Resume>, ApiError> {
     let query = web::Query::<UpgradeQuery>::from_query(req.query_string())
         .map_err(|_| ApiError::BadRequest("the query string cannot be parsed".to_owned()))?;
-    query
-        .since
-        .as_deref()
-        .map(|raw| {
-            raw.parse().map_err(|_| {
+    match (query.since_seq.as_deref(), query.since.as_deref()) {
+        (Some(_), Some(_)) => Err(ApiError::BadRequest(
+            "since and since_seq: give one of them, not both".to_owned(),
+        )),
+        (Some(raw), None) => raw
+            .parse::<u64>()
+            .map(|seq| Some(Resume::AfterSeq(seq)))
+            .map_err(|_| {
+                ApiError::BadRequest(format!(
+                    "since_seq: expected an integer of at least 0, got {raw:?}"
+                ))
+            }),
+        (None, Some(raw)) => raw
+            .parse::<NotificationId>()
+            .map(|id| Some(Resume::AfterNotification(id)))
+            .map_err(|_| {
                 ApiError::BadRequest(format!(
                     "since: expected a notification id (UUID), got {raw:?}"
                 ))
-            })
-        })
-        .transpose()
+            }),
+        (None, None) => Ok(None),
+    }
 }

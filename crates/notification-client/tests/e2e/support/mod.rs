@@ -62,11 +62,11 @@ pub async fn next_event(subscription: &mut Subscription) -> Event {
         .expect("the subscription is running")
 }
 
-/// Waits for `Connected`, skipping reconnect attempts; returns its unread count.
-pub async fn connected(subscription: &mut Subscription) -> u64 {
+/// Waits for `Connected`, skipping reconnect attempts.
+pub async fn connected(subscription: &mut Subscription) {
     loop {
         match next_event(subscription).await {
-            Event::Connected { unread_count } => return unread_count,
+            Event::Connected => return,
             Event::Disconnected { .. } => continue,
             other => panic!("expected Connected, got {other:?}"),
         }
@@ -80,7 +80,7 @@ pub async fn notifications_until(subscription: &mut Subscription, last: Uuid) ->
     while ids.last() != Some(&last) {
         match next_event(subscription).await {
             Event::Notification { notification, .. } => ids.push(notification.notification_id),
-            Event::Connected { .. } | Event::Disconnected { .. } | Event::Update { .. } => {}
+            Event::Connected | Event::Disconnected { .. } | Event::Update { .. } => {}
             other => panic!("unexpected {other:?} while waiting for notifications"),
         }
     }

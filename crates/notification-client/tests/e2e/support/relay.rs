@@ -1,7 +1,8 @@
 //! A TCP relay in front of the server under test, standing in for a load
 //! balancer: the client keeps one address while servers behind it stop and
 //! start (on new ports), and it can deliver every `notification` frame twice
-//! (at-least-once delivery taken to the extreme).
+//! (at-least-once delivery taken to the extreme) or lose some (a broken
+//! proxy).
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -24,6 +25,17 @@ struct Shared {
     duplicate_notifications: AtomicBool,
     /// How many frames were sent twice.
     duplicated: AtomicUsize,
+    /// Notification frames whose title starts with this are not relayed.
+    lose_titled: Mutex<Option<String>>,
+    /// How many frames were lost.
+    lost: AtomicUsize,
+}
+
+/// What a relayed WebSocket does to the server's frames.
+#[derive(Clone, Copy)]
+enum Rewrite<'a> {
+    Duplicate(&'a Shared),
+    Lose(&'a Shared, &'a str),
 }
 
 impl Relay {
@@ -35,6 +47,8 @@ impl Relay {
             upstream: Mutex::new(upstream),
             duplicate_notifications: AtomicBool::new(false),
             duplicated: AtomicUsize::new(0),
+            lose_titled: Mutex::new(None),
+            lost: AtomicUsize::new(0),
         });
         let accept = tokio::spawn(accept_loop(listener, shared.clone()));
         Self {
@@ -62,6 +76,17 @@ impl Relay {
             .store(true, Ordering::SeqCst);
     }
 
+    /// From now on, new WebSockets lose every `notification` frame whose
+    /// title starts with `prefix`.
+    pub fn lose_notifications_titled(&self, prefix: &str) {
+        *self.shared.lose_titled.lock().expect("not poisoned") = Some(prefix.to_owned());
+    }
+
+    /// How many `notification` frames were lost so far.
+    pub fn lost(&self) -> usize {
+        self.shared.lost.load(Ordering::SeqCst)
+    }
+
     /// How many `notification` frames were delivered twice so far.
     pub fn duplicated(&self) -> usize {
         self.shared.duplicated.load(Ordering::SeqCst)
@@ -78,6 +103,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     while let Ok((client, _)) = listener.accept().await {
         let upstream = *shared.upstream.lock().expect("not poisoned");
         let duplicate = shared.duplicate_notifications.load(Ordering::SeqCst);
+        let lose = shared.lose_titled.lock().expect("not poisoned").clone();
         let shared = shared.clone();
         tokio::spawn(async move {
             // Nothing listens upstream (a stopped server): drop the client's
@@ -87,9 +113,14 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
             };
             let (client_read, client_write) = client.into_split();
             let (server_read, server_write) = server.into_split();
+            let rewrite = match (&lose, duplicate) {
+                (Some(prefix), _) => Some(Rewrite::Lose(&shared, prefix)),
+                (None, true) => Some(Rewrite::Duplicate(&shared)),
+                (None, false) => None,
+            };
             tokio::join!(
                 pipe(client_read, server_write),
-                server_to_client(server_read, client_write, duplicate.then_some(&*shared))
+                server_to_client(server_read, client_write, rewrite)
             );
         });
     }
@@ -101,14 +132,15 @@ async fn pipe(mut from: OwnedReadHalf, mut to: OwnedWriteHalf) {
 }
 
 /// Copies the server's bytes; after a `101 Switching Protocols`, optionally
-/// writes each text frame that is a `notification` message twice.
+/// writes each text frame that is a `notification` message twice, or loses
+/// some.
 async fn server_to_client(
     mut from: OwnedReadHalf,
     mut to: OwnedWriteHalf,
-    duplicate: Option<&Shared>,
+    rewrite: Option<Rewrite<'_>>,
 ) {
-    if let Some(shared) = duplicate {
-        let _ = duplicate_frames(&mut from, &mut to, &shared.duplicated).await;
+    if let Some(rewrite) = rewrite {
+        let _ = rewrite_frames(&mut from, &mut to, rewrite).await;
     }
     let _ = tokio::io::copy(&mut from, &mut to).await;
     let _ = to.shutdown().await;
@@ -116,10 +148,10 @@ async fn server_to_client(
 
 /// Relays an upgraded connection frame by frame until it ends; returns at
 /// once (having relayed what it read) when the answer is not an upgrade.
-async fn duplicate_frames(
+async fn rewrite_frames(
     from: &mut OwnedReadHalf,
     to: &mut OwnedWriteHalf,
-    duplicated: &AtomicUsize,
+    rewrite: Rewrite<'_>,
 ) -> std::io::Result<()> {
     let mut buffer = Vec::new();
     let head_end = loop {
@@ -138,10 +170,18 @@ async fn duplicate_frames(
     loop {
         while let Some(length) = frame_length(&buffer) {
             let frame: Vec<u8> = buffer.drain(..length).collect();
-            to.write_all(&frame).await?;
-            if is_notification(&frame) {
-                to.write_all(&frame).await?;
-                duplicated.fetch_add(1, Ordering::SeqCst);
+            match rewrite {
+                Rewrite::Duplicate(shared) if is_notification(&frame) => {
+                    to.write_all(&frame).await?;
+                    to.write_all(&frame).await?;
+                    shared.duplicated.fetch_add(1, Ordering::SeqCst);
+                }
+                Rewrite::Lose(shared, prefix)
+                    if is_notification(&frame) && titled(&frame, prefix) =>
+                {
+                    shared.lost.fetch_add(1, Ordering::SeqCst);
+                }
+                _ => to.write_all(&frame).await?,
             }
         }
         if read_more(from, &mut buffer).await? == 0 {
@@ -179,6 +219,12 @@ fn frame_length(buffer: &[u8]) -> Option<usize> {
     };
     let total = header + if masked { 4 } else { 0 } + payload;
     (buffer.len() >= total).then_some(total)
+}
+
+/// Whether the frame's message names a title starting with `prefix`.
+fn titled(frame: &[u8], prefix: &str) -> bool {
+    let needle = format!(r#""title":"{prefix}"#);
+    find(frame, needle.as_bytes()).is_some()
 }
 
 /// A final, unmasked text frame carrying a `notification` message.
