@@ -35,7 +35,8 @@ fi
 
 mapfile -t tests < <(find apps/web/test -name '*.test.js' | sort)
 echo "== node --test (${#tests[@]} files)"
-node "${flags[@]}" --test "${tests[@]}"
+# A test that hangs fails after a minute, with its name, instead of holding CI.
+node "${flags[@]}" --test --test-timeout=60000 "${tests[@]}"
 
 # The inbox page in a real headless Chromium (Debian's `chromium`), driven by
 # playwright-core from its own locked package; writes target/browser/inbox.png.

@@ -45,8 +45,9 @@ test('live notifications and updates arrive with the unread count; a restart los
     await server.stop();
     assert.equal((await offline).code, 1001);
     await server.start();
-    const whileAway = await server.publish(userId, { title: 'while away' });
+    // Listen before publishing: the push may be handled before the publish's reply.
     const caughtUp = nextEvent(subscription, 'notification');
+    const whileAway = await server.publish(userId, { title: 'while away' });
     const resumed = await caughtUp;
     assert.equal(resumed.notification.notification_id, whileAway.notification_id);
   } finally {
@@ -132,10 +133,12 @@ test('a gap in what the socket carries is filled from the changes feed, in order
       titles.push(notification.title);
     });
     await nextState(subscription, 'live');
+    // Listen before publishing: the last push may be handled before the last publish's reply.
+    const fourth = nextEvent(subscription, 'notification', ({ seq }) => seq === 4);
     for (const title of ['one', 'two (lost)', 'three (lost)', 'four']) {
       await server.publish(userId, { title });
     }
-    await nextEvent(subscription, 'notification', ({ seq }) => seq === 4);
+    await fourth;
     assert.deepEqual(seqs, [1, 2, 3, 4]);
     assert.deepEqual(titles, ['one', 'two (lost)', 'three (lost)', 'four']);
   } finally {
