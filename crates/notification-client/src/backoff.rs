@@ -9,7 +9,9 @@ use rand::Rng;
 /// `min(initial × multiplierⁿ, max)`, shortened by up to `jitter` of itself at
 /// random so that clients dropped together (a server restart) do not all come
 /// back in the same instant.
+/// Build with [`Backoff::new`] (or `default()`) and the `with_*` methods.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct Backoff {
     /// The wait after the first failure.
     pub initial: Duration,
@@ -33,6 +35,27 @@ impl Default for Backoff {
 }
 
 impl Backoff {
+    /// Starting at `initial`, doubling up to `max`, with 30 % jitter.
+    pub fn new(initial: Duration, max: Duration) -> Self {
+        Self {
+            initial,
+            max,
+            ..Self::default()
+        }
+    }
+
+    /// Sets the growth per failure (≥ 1).
+    pub fn with_multiplier(mut self, multiplier: f64) -> Self {
+        self.multiplier = multiplier;
+        self
+    }
+
+    /// Sets the fraction of each wait taken off at random (0.0 to 1.0).
+    pub fn with_jitter(mut self, jitter: f64) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
     /// The wait before retrying after `failures` consecutive failures
     /// (`failures` ≥ 1; 0 is treated as 1).
     pub fn delay(&self, failures: u32) -> Duration {

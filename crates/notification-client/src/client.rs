@@ -6,7 +6,7 @@ use notification_protocol::{
     ChangesPage, NotificationPage, NotificationResource, NotificationStatus, ReadAllResponse,
     UnreadCountResponse,
 };
-use reqwest::{Method, StatusCode, Url};
+use reqwest::{Method, RequestBuilder, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use tokio::sync::watch;
 use uuid::Uuid;
@@ -19,8 +19,10 @@ use crate::token::{is_expired, unix_now};
 /// The collection every inbox path is under (relative to `/api/v1/`).
 const NOTIFICATIONS: &str = "notifications";
 
-/// The query of `GET /api/v1/notifications`.
+/// The query of `GET /api/v1/notifications`. Build with `default()` and the
+/// `with_*` methods.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ListParams {
     /// Only this status; `None` lists the inbox (archived ones left out).
     pub status: Option<NotificationStatus>,
@@ -28,6 +30,26 @@ pub struct ListParams {
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
+}
+
+impl ListParams {
+    /// Only notifications of `status`.
+    pub fn with_status(mut self, status: NotificationStatus) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// Pages of `limit` (1–100).
+    pub fn with_limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// The page after `cursor` (a `next_cursor`).
+    pub fn with_cursor(mut self, cursor: impl Into<String>) -> Self {
+        self.cursor = Some(cursor.into());
+        self
+    }
 }
 
 /// A client of one user's inbox. Cheap to clone; clones share the token, so
@@ -54,9 +76,12 @@ impl NotificationClient {
     /// `http(s)://…`; nothing is contacted yet.
     pub fn new(config: ClientConfig) -> Result<Self, ClientError> {
         let (base, websocket) = endpoints(&config.base_url)?;
-        let http = reqwest::Client::builder()
-            .timeout(config.request_timeout)
-            .build()?;
+        // A caller's client brings its own pool, proxy and TLS roots; the
+        // per-request timeout below applies to either.
+        let http = match &config.http_client {
+            Some(http) => http.clone(),
+            None => reqwest::Client::builder().build()?,
+        };
         let (token, _) = watch::channel(config.token.clone());
         Ok(Self {
             inner: Arc::new(Inner {
@@ -232,13 +257,31 @@ impl NotificationClient {
         Ok(self.send(method, path, query).await?.json().await?)
     }
 
-    /// Sends one request to `/api/v1/{path}`; on 401 asks the provider (if
-    /// any) for a fresh token and tries once more.
+    /// Sends one request to `/api/v1/{path}`; a non-success answer becomes
+    /// the error it carries.
     async fn send(
         &self,
         method: Method,
         path: &str,
         query: &[(&str, String)],
+    ) -> Result<reqwest::Response, ClientError> {
+        let response = self
+            .exchange(method, path, |request| request.query(query))
+            .await?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        Err(error_of(response).await)
+    }
+
+    /// Sends one request to `/api/v1/{path}`, shaped by `build` (query, body,
+    /// headers), and returns whatever the server answered; on 401 asks the
+    /// provider (if any) for a fresh token and tries once more.
+    pub(crate) async fn exchange(
+        &self,
+        method: Method,
+        path: &str,
+        build: impl Fn(RequestBuilder) -> RequestBuilder,
     ) -> Result<reqwest::Response, ClientError> {
         let url = self
             .inner
@@ -251,29 +294,30 @@ impl NotificationClient {
         let mut token = self.usable_token().await.unwrap_or_else(|| self.token());
         let mut retried = false;
         loop {
-            let response = self
+            let request = self
                 .inner
                 .http
                 .request(method.clone(), url.clone())
-                .bearer_auth(&token)
-                .query(query)
-                .send()
-                .await?;
-            let status = response.status();
-            if status.is_success() {
-                return Ok(response);
-            }
-            if status == StatusCode::UNAUTHORIZED && !retried {
+                .timeout(self.inner.config.request_timeout)
+                .bearer_auth(&token);
+            let response = build(request).send().await?;
+            if response.status() == StatusCode::UNAUTHORIZED && !retried {
                 if let Some(fresh) = self.fresh_token_replacing(&token).await {
                     token = fresh;
                     retried = true;
                     continue;
                 }
             }
-            let body = response.bytes().await.unwrap_or_default();
-            return Err(ClientError::from_response(status.as_u16(), &body));
+            return Ok(response);
         }
     }
+}
+
+/// The error a non-success `response` carries.
+pub(crate) async fn error_of(response: reqwest::Response) -> ClientError {
+    let status = response.status().as_u16();
+    let body = response.bytes().await.unwrap_or_default();
+    ClientError::from_response(status, &body)
 }
 
 /// The base URL (ending in `/`) and `ws(s)://…/ws/notifications` under it

@@ -8,8 +8,10 @@ use crate::token::TokenProvider;
 
 /// Everything a [`NotificationClient`](crate::NotificationClient) needs.
 /// Build with [`ClientConfig::new`] and adjust the public fields or use the
-/// `with_*` methods.
+/// `with_*` methods (it is `#[non_exhaustive]`: later releases may add
+/// fields with defaults, so it cannot be written as a struct literal).
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct ClientConfig {
     /// `http://host:port` or `https://…` (TLS needs a reqwest/tungstenite TLS
     /// feature in the final binary). The WebSocket URL is derived from it.
@@ -33,11 +35,21 @@ pub struct ClientConfig {
     /// Events buffered for a subscriber that reads slowly; when full the
     /// subscription stops reading the socket until the subscriber catches up.
     pub event_buffer: usize,
+    /// The caller's own HTTP client (its pool, proxy, TLS roots, default
+    /// headers); `None` builds a private one. `request_timeout` applies to
+    /// each request either way.
+    pub http_client: Option<reqwest::Client>,
+    /// Waits between the attempts of a publish (`create`) that failed in a
+    /// way a retry can fix; a `Retry-After` answer is honoured up to `max`.
+    pub publish_retry: Backoff,
+    /// Attempts of one publish in all (≥ 1; the first one included).
+    pub publish_attempts: u32,
 }
 
 impl ClientConfig {
     /// Defaults: back-off 0.5 s doubling to 30 s with 30 % jitter, refresh
-    /// 30 s before expiry, 1024 remembered ids, 10 s timeouts.
+    /// 30 s before expiry, 10 s timeouts, a publish tried 4 times (0.2 s
+    /// doubling to 5 s between), a private HTTP client.
     pub fn new(base_url: impl Into<String>, token: impl Into<String>) -> Self {
         Self {
             base_url: base_url.into(),
@@ -48,12 +60,34 @@ impl ClientConfig {
             request_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(10),
             event_buffer: 64,
+            http_client: None,
+            publish_retry: Backoff::new(Duration::from_millis(200), Duration::from_secs(5)),
+            publish_attempts: 4,
         }
     }
 
     /// Sets the source of fresh tokens.
     pub fn with_token_provider(mut self, provider: TokenProvider) -> Self {
         self.token_provider = Some(provider);
+        self
+    }
+
+    /// Uses the caller's HTTP client for every REST call.
+    pub fn with_http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// Sets the limit of one REST call.
+    pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Sets how a publish is retried: the waits and the attempts in all.
+    pub fn with_publish_retry(mut self, backoff: Backoff, attempts: u32) -> Self {
+        self.publish_retry = backoff;
+        self.publish_attempts = attempts.max(1);
         self
     }
 
@@ -76,6 +110,9 @@ impl fmt::Debug for ClientConfig {
             .field("request_timeout", &self.request_timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("event_buffer", &self.event_buffer)
+            .field("http_client", &self.http_client.as_ref().map(|_| "<caller's>"))
+            .field("publish_retry", &self.publish_retry)
+            .field("publish_attempts", &self.publish_attempts)
             .finish()
     }
 }

@@ -4,6 +4,7 @@ use notification_protocol::{ErrorCode, ErrorResponse};
 
 /// A failed REST call (or a subscription that cannot go on).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ClientError {
     /// `ClientConfig::base_url` is not an `http://` or `https://` URL.
     #[error("invalid base URL {url:?}: {reason}")]

@@ -7,6 +7,9 @@
 //!   fresh ones), the reconnect back-off.
 //! - [`client`]: [`NotificationClient`], one method per REST endpoint of the
 //!   user's inbox; error bodies become [`ClientError::Api`].
+//! - [`publish`]: [`NotificationClient::create`] for publishers, with an
+//!   idempotency key every retry repeats.
+//! - [`pages`]: [`NotificationClient::list_all`], a listing as one `Stream`.
 //! - [`subscription`]: [`NotificationClient::subscribe`] opens the WebSocket
 //!   and keeps it open: it reconnects with back-off and jitter, resumes with
 //!   `?since_seq=<last seq yielded>`, yields every change once in `seq` order
@@ -44,6 +47,8 @@ pub mod backoff;
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod pages;
+pub mod publish;
 pub mod subscription;
 pub mod token;
 

@@ -10,6 +10,7 @@ use uuid::Uuid;
 /// and `Update` (each carries its `seq`, the change's place in the user's
 /// sequence; they come in `seq` order with no gap), and reloads on `Resync`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Event {
     /// A socket is open. What was missed while disconnected follows as
     /// `Notification` and `Update` events (replayed by the server).
@@ -53,6 +54,7 @@ pub enum Event {
 
 /// Why a socket is not open.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DisconnectReason {
     /// The server closed the socket (docs/protocol.md lists the codes:
     /// 1001 restart, 1012 events may have been missed, 1013 slow consumer,
