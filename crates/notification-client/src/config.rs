@@ -13,8 +13,8 @@ use crate::token::TokenProvider;
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct ClientConfig {
-    /// `http://host:port` or `https://…` (TLS needs a reqwest/tungstenite TLS
-    /// feature in the final binary). The WebSocket URL is derived from it.
+    /// `http://host:port` or `https://…` (TLS: the `rustls` feature, on by
+    /// default). The WebSocket URL (`ws://`/`wss://`) is derived from it.
     pub base_url: String,
     /// The user's JWT, sent as `Authorization: Bearer` on every call and on
     /// the WebSocket upgrade (never in a URL).

@@ -119,14 +119,23 @@ impl Driver {
         self.events.send(event).await.map_err(|_| Gone)
     }
 
+    /// Resolves once the subscription was closed or dropped (owns a sender
+    /// of its own, so it can be awaited beside borrows of the driver).
+    pub(super) fn gone(&self) -> impl std::future::Future<Output = ()> + 'static {
+        let events = self.events.clone();
+        async move { events.closed().await }
+    }
+
     /// Waits out the back-off after a failure, telling the application.
     async fn retry_later(&mut self, reason: DisconnectReason) -> Result<(), Gone> {
         self.failures = self.failures.saturating_add(1);
         let retry_in = self.client.config().reconnect.delay(self.failures);
         tracing::debug!(?reason, ?retry_in, "notification socket down");
         self.emit(Event::Disconnected { reason, retry_in }).await?;
-        tokio::time::sleep(retry_in).await;
-        Ok(())
+        tokio::select! {
+            () = tokio::time::sleep(retry_in) => Ok(()),
+            () = self.gone() => Err(Gone),
+        }
     }
 
     /// A REST read needed before connecting failed.
@@ -167,7 +176,11 @@ impl Driver {
         // provider calls stored meanwhile was already tried.
         self.tokens.borrow_and_update();
         self.emit(Event::TokenRequired).await?;
-        self.tokens.changed().await.map_err(|_| Gone)?;
+        let gone = self.gone();
+        tokio::select! {
+            changed = self.tokens.changed() => changed.map_err(|_| Gone)?,
+            () = gone => return Err(Gone),
+        }
         self.rejections = 0;
         Ok(())
     }

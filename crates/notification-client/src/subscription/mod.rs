@@ -50,15 +50,17 @@ pub(crate) enum StartFrom {
 ///   and nothing is attempted until [`set_token`](Self::set_token) (or the
 ///   configured provider) supplies another.
 ///
-/// It runs as a Tokio task; dropping the subscription stops it and closes the
-/// socket. Read it with [`next`](Self::next) or as a [`Stream`].
+/// It runs as a Tokio task; [`close`](Self::close) or dropping the
+/// subscription stops it, and an open socket is closed with 1000 (a clean
+/// close the server sees, not a 1006). Read it with [`next`](Self::next) or as a [`Stream`].
 #[derive(Debug)]
 pub struct Subscription {
     events: mpsc::Receiver<Event>,
     client: NotificationClient,
     /// The last `seq` yielded, kept by the driver.
     seq: tokio::sync::watch::Receiver<Option<u64>>,
-    task: JoinHandle<()>,
+    /// The driver; `None` once [`close`](Self::close) took it.
+    task: Option<JoinHandle<()>>,
 }
 
 impl Subscription {
@@ -74,7 +76,7 @@ impl Subscription {
             events,
             client,
             seq,
-            task,
+            task: Some(task),
         }
     }
 
@@ -82,6 +84,17 @@ impl Subscription {
     /// [`Event::Stopped`]).
     pub async fn next(&mut self) -> Option<Event> {
         self.events.recv().await
+    }
+
+    /// Stops the subscription: an open socket is closed with 1000 and this
+    /// returns once the close handshake is done (or the server did not
+    /// answer within `connect_timeout`).
+    pub async fn close(mut self) {
+        // The driver notices the closed channel wherever it waits.
+        self.events.close();
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
     }
 
     /// Supplies a new token: after [`Event::TokenRequired`] the subscription
@@ -113,6 +126,8 @@ impl Stream for Subscription {
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        self.task.abort();
+        // Not aborted: dropping `events` tells the driver, which closes an
+        // open socket with 1000 and ends (every wait of it watches for this).
+        self.events.close();
     }
 }

@@ -5,6 +5,7 @@
 use futures_util::{SinkExt, StreamExt};
 use notification_protocol::{ClientMessage, ErrorCode, ServerMessage};
 use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -39,12 +40,24 @@ struct Session {
 }
 
 impl Driver {
-    /// Serves an open socket until it ends.
-    pub(super) async fn serve(
-        &mut self,
-        mut stream: WsStream,
-        token: String,
-    ) -> Result<Ended, Gone> {
+    /// Serves an open socket until it ends. When the subscription is closed
+    /// or dropped meanwhile, the socket is closed with 1000 (not left to end
+    /// as a 1006), and `Gone` returned.
+    pub(super) async fn serve(&mut self, mut stream: WsStream, token: String) -> Result<Ended, Gone> {
+        let served = self.serve_open(&mut stream, token).await;
+        if served.is_err() {
+            let frame = CloseFrame {
+                code: CloseCode::Normal,
+                reason: "subscription closed".into(),
+            };
+            // Bounded: a peer that does not read must not keep the task alive.
+            let timeout = self.client.config().connect_timeout;
+            let _ = tokio::time::timeout(timeout, stream.close(Some(frame))).await;
+        }
+        served
+    }
+
+    async fn serve_open(&mut self, stream: &mut WsStream, token: String) -> Result<Ended, Gone> {
         self.rejections = 0;
         let mut session = Session {
             expires_at: expiry(&token),
@@ -56,6 +69,7 @@ impl Driver {
         self.emit(Event::Connected).await?;
         loop {
             let refresh_at = session.refresh_at;
+            let gone = self.gone();
             tokio::select! {
                 frame = stream.next() => match frame {
                     Some(Ok(Message::Text(text))) => {
@@ -80,12 +94,13 @@ impl Driver {
                         )))
                     }
                 },
+                () = gone => return Err(Gone),
                 () = sleep_until(refresh_at) => {
                     session.refresh_at = None;
                     if let Some(fresh) = self.client.fresh_token_replacing(&session.in_use).await {
                         // Our own replacement: not a change to react to below.
                         self.tokens.borrow_and_update();
-                        if let Err(ended) = send_auth(&mut stream, &mut session, fresh).await {
+                        if let Err(ended) = send_auth(stream, &mut session, fresh).await {
                             return Ok(ended);
                         }
                     } else {
@@ -96,7 +111,7 @@ impl Driver {
                     changed.map_err(|_| Gone)?;
                     let token = self.tokens.borrow_and_update().clone();
                     if token != session.in_use {
-                        if let Err(ended) = send_auth(&mut stream, &mut session, token).await {
+                        if let Err(ended) = send_auth(stream, &mut session, token).await {
                             return Ok(ended);
                         }
                     }
