@@ -90,6 +90,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 eprintln!("stopped: {reason:?}");
                 std::process::exit(1);
             }
+            // `Event` is non_exhaustive: a later release may add events.
+            other => println!("● {other:?}"),
         }
     }
     Ok(())

@@ -110,7 +110,10 @@ impl fmt::Debug for ClientConfig {
             .field("request_timeout", &self.request_timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("event_buffer", &self.event_buffer)
-            .field("http_client", &self.http_client.as_ref().map(|_| "<caller's>"))
+            .field(
+                "http_client",
+                &self.http_client.as_ref().map(|_| "<caller's>"),
+            )
             .field("publish_retry", &self.publish_retry)
             .field("publish_attempts", &self.publish_attempts)
             .finish()

@@ -50,8 +50,9 @@ impl NotificationClient {
             failures += 1;
             let wait = match &outcome {
                 Ok(response) if response.status().is_success() => None,
-                Ok(response) => retryable_status(response)
-                    .then(|| retry_after(response).unwrap_or_else(|| config.publish_retry.delay(failures))),
+                Ok(response) => retryable_status(response).then(|| {
+                    retry_after(response).unwrap_or_else(|| config.publish_retry.delay(failures))
+                }),
                 Err(ClientError::Transport(error)) if worth_retrying(error) => {
                     Some(config.publish_retry.delay(failures))
                 }
@@ -59,7 +60,11 @@ impl NotificationClient {
             };
             match (outcome, wait) {
                 (outcome, Some(wait)) if failures < attempts => {
-                    tracing::debug!(failures, ?wait, "publish failed; retrying with the same key");
+                    tracing::debug!(
+                        failures,
+                        ?wait,
+                        "publish failed; retrying with the same key"
+                    );
                     drop(outcome);
                     tokio::time::sleep(wait.min(config.publish_retry.max)).await;
                 }

@@ -43,7 +43,11 @@ impl Driver {
     /// Serves an open socket until it ends. When the subscription is closed
     /// or dropped meanwhile, the socket is closed with 1000 (not left to end
     /// as a 1006), and `Gone` returned.
-    pub(super) async fn serve(&mut self, mut stream: WsStream, token: String) -> Result<Ended, Gone> {
+    pub(super) async fn serve(
+        &mut self,
+        mut stream: WsStream,
+        token: String,
+    ) -> Result<Ended, Gone> {
         let served = self.serve_open(&mut stream, token).await;
         if served.is_err() {
             let frame = CloseFrame {

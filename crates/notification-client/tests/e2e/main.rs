@@ -5,8 +5,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod bus_gap;
+mod close;
 mod dedupe;
 mod gap;
+mod pages;
+mod publish;
 mod rest;
 mod resume;
 mod support;

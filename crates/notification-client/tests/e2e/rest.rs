@@ -18,19 +18,16 @@ async fn every_call_round_trips(backend: Backend) {
 
     assert_eq!(client.unread_count().await.unwrap(), 2);
     let page = client
-        .list(&ListParams {
-            limit: Some(1),
-            ..ListParams::default()
-        })
+        .list(&ListParams::default().with_limit(1))
         .await
         .unwrap();
     assert_eq!(page.items[0].notification_id, second, "newest first");
     let next = client
-        .list(&ListParams {
-            limit: Some(1),
-            cursor: page.next_cursor,
-            ..ListParams::default()
-        })
+        .list(
+            &ListParams::default()
+                .with_limit(1)
+                .with_cursor(page.next_cursor.unwrap()),
+        )
         .await
         .unwrap();
     assert_eq!(next.items[0].notification_id, first);
@@ -44,10 +41,7 @@ async fn every_call_round_trips(backend: Backend) {
     let archived = client.archive(second).await.unwrap();
     assert_eq!(archived.status, NotificationStatus::Archived);
     let only_archived = client
-        .list(&ListParams {
-            status: Some(NotificationStatus::Archived),
-            ..ListParams::default()
-        })
+        .list(&ListParams::default().with_status(NotificationStatus::Archived))
         .await
         .unwrap();
     assert_eq!(only_archived.items.len(), 1);
@@ -88,13 +82,7 @@ async fn error_bodies_become_typed_api_errors(backend: Backend) {
         Some(404)
     );
 
-    match client
-        .list(&ListParams {
-            limit: Some(0),
-            ..ListParams::default()
-        })
-        .await
-    {
+    match client.list(&ListParams::default().with_limit(0)).await {
         Err(ClientError::Api {
             status,
             code,

@@ -21,12 +21,9 @@ pub fn client(base_url: &str, token: &str) -> NotificationClient {
 }
 
 pub fn config(base_url: &str, token: &str) -> ClientConfig {
-    ClientConfig::new(base_url, token).with_reconnect(Backoff {
-        initial: Duration::from_millis(20),
-        max: Duration::from_millis(250),
-        multiplier: 2.0,
-        jitter: 0.2,
-    })
+    ClientConfig::new(base_url, token).with_reconnect(
+        Backoff::new(Duration::from_millis(20), Duration::from_millis(250)).with_jitter(0.2),
+    )
 }
 
 /// The address a test server listens on.
