@@ -10,6 +10,7 @@ mod dedupe;
 mod gap;
 mod pages;
 mod publish;
+mod publish_retry;
 mod rest;
 mod resume;
 mod support;
