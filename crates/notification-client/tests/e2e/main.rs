@@ -8,6 +8,7 @@ mod bus_gap;
 mod close;
 mod dedupe;
 mod gap;
+mod https;
 mod pages;
 mod publish;
 mod publish_retry;
