@@ -66,14 +66,32 @@ fn rand_bytes() -> [u8; 10] {
 }
 
 /// `GET /api/v1/changes?after_seq=n`'s body.
-/// A server on a database of its own: a pass deletes every user's old
-/// notifications, so another test's must not be in the same database.
-async fn spawn_alone(backend: Backend) -> TestApp {
+/// A second connection to the server's database, to store what the API
+/// cannot (notifications of days ago).
+struct SideDoor {
+    storage: storage::Storage,
+    tasks: BackgroundTasks,
+}
+
+impl SideDoor {
+    async fn close(self) {
+        self.tasks.shutdown().await;
+        self.storage.close().await;
+    }
+}
+
+/// A server on a database of its own (a pass deletes every user's old
+/// notifications, so another test's must not be in it), and a side door.
+async fn spawn_alone(backend: Backend) -> (TestApp, SideDoor) {
     let database = match backend {
         Backend::Sqlite => fresh_sqlite_url(),
         Backend::Postgres => fresh_postgres_database().await,
     };
-    spawn_app_with(&database, &[]).await
+    let app = spawn_app_with(&database, &[]).await;
+    let tasks = BackgroundTasks::new();
+    let url = DatabaseUrl::parse(&database).unwrap();
+    let storage = storage::connect(&url, &tasks).await.unwrap();
+    (app, SideDoor { storage, tasks })
 }
 
 async fn changes_after(app: &TestApp, token: &str, after: u64) -> Value {
@@ -89,11 +107,8 @@ async fn changes_after(app: &TestApp, token: &str, after: u64) -> Value {
 }
 
 async fn old_notifications_go_as_ordinary_deletes_and_new_ones_stay(backend: Backend) {
-    let app = spawn_alone(backend).await;
-    let url = DatabaseUrl::parse(&app.database_url).unwrap();
-    let tasks = BackgroundTasks::new();
-    let storage = storage::connect(&url, &tasks).await.unwrap();
-    let repository = storage.repository();
+    let (app, side) = spawn_alone(backend).await;
+    let repository = side.storage.repository();
     let (user, token) = app.new_user();
     let (other, other_token) = app.new_user();
 
@@ -141,7 +156,12 @@ async fn old_notifications_go_as_ordinary_deletes_and_new_ones_stay(backend: Bac
         assert_eq!(app.get(&token, id).await.0, 404, "{id} deleted");
     }
     assert_eq!(app.get(&token, &recent).await.0, 200);
-    assert_eq!(app.get(&token, new["notification_id"].as_str().unwrap()).await.0, 200);
+    assert_eq!(
+        app.get(&token, new["notification_id"].as_str().unwrap())
+            .await
+            .0,
+        200
+    );
     assert_eq!(app.unread_count(&token).await, 2);
     assert_eq!(app.get(&other_token, &others_old).await.0, 404);
     assert_eq!(app.unread_count(&other_token).await, 0);
@@ -157,17 +177,13 @@ async fn old_notifications_go_as_ordinary_deletes_and_new_ones_stay(backend: Bac
     assert_eq!(logged, expected);
     assert_eq!(feed["seq"].as_u64(), Some(before + 3));
 
-    tasks.shutdown().await;
-    storage.close().await;
+    side.close().await;
 }
 
 /// A step deletes at most its limit, the oldest first; the next takes the rest.
 async fn each_step_is_bounded_and_takes_the_oldest_first(backend: Backend) {
-    let app = spawn_alone(backend).await;
-    let url = DatabaseUrl::parse(&app.database_url).unwrap();
-    let tasks = BackgroundTasks::new();
-    let storage = storage::connect(&url, &tasks).await.unwrap();
-    let repository = storage.repository();
+    let (app, side) = spawn_alone(backend).await;
+    let repository = side.storage.repository();
     let (user, token) = app.new_user();
     let oldest = store_old(&*repository, user, 400 * DAY, false).await;
     let second = store_old(&*repository, user, 399 * DAY, false).await;
@@ -186,8 +202,7 @@ async fn each_step_is_bounded_and_takes_the_oldest_first(backend: Backend) {
     assert_eq!(app.service.delete_expired(cutoff, 2).await.unwrap(), 0);
     assert_eq!(app.unread_count(&token).await, 0);
 
-    tasks.shutdown().await;
-    storage.close().await;
+    side.close().await;
 }
 
 on_both_backends!(

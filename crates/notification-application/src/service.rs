@@ -220,15 +220,7 @@ impl NotificationService {
             .delete(user_id, id, at)
             .await?
             .ok_or(ServiceError::NotFound)?;
-        self.publish(NotificationUpdated {
-            user_id,
-            notification_id: Some(id),
-            change: NotificationChange::Deleted,
-            unread_count: position.unread_count,
-            seq: position.seq,
-            occurred_at: at,
-        })
-        .await;
+        self.publish(deleted(user_id, id, position, at)).await;
         Ok(())
     }
 
@@ -253,14 +245,7 @@ impl NotificationService {
         let at = now();
         let deletes = expired.into_iter().map(|(user_id, id)| async move {
             let position = self.repository.delete(user_id, id, at).await?;
-            Ok::<_, ServiceError>(position.map(|position| NotificationUpdated {
-                user_id,
-                notification_id: Some(id),
-                change: NotificationChange::Deleted,
-                unread_count: position.unread_count,
-                seq: position.seq,
-                occurred_at: at,
-            }))
+            Ok::<_, ServiceError>(position.map(|position| deleted(user_id, id, position, at)))
         });
         let mut deleted = 0;
         let mut failure = None;
@@ -350,6 +335,23 @@ impl NotificationService {
             metrics::counter!("event_publish_failures_total").increment(1);
             tracing::error!(%user_id, error = %error, "domain event not published");
         }
+    }
+}
+
+/// The `delete` update of a notification deleted at `at`, at `position`.
+fn deleted(
+    user_id: UserId,
+    id: NotificationId,
+    position: InboxPosition,
+    at: OffsetDateTime,
+) -> NotificationUpdated {
+    NotificationUpdated {
+        user_id,
+        notification_id: Some(id),
+        change: NotificationChange::Deleted,
+        unread_count: position.unread_count,
+        seq: position.seq,
+        occurred_at: at,
     }
 }
 
