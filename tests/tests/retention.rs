@@ -13,7 +13,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use notification_api::retention::prune_once;
+use notification_api::retention::{prune_once, RETENTION_PAUSE};
 use notification_domain::{
     now, Notification, NotificationDraft, NotificationId, NotificationRepository, StatusChange,
     UserId,
@@ -205,7 +205,39 @@ async fn each_step_is_bounded_and_takes_the_oldest_first(backend: Backend) {
     side.close().await;
 }
 
+/// A user with more expired notifications than the socket can queue at
+/// once: the pass's pacing keeps the socket open and every `delete` arrives.
+async fn many_expired_notifications_of_one_user_reach_the_socket_without_1013(backend: Backend) {
+    let (app, side) = spawn_alone(backend).await;
+    let repository = side.storage.repository();
+    let (user, token) = app.new_user();
+    let count = 300; // beyond the default WS_SEND_BUFFER (256)
+    let mut stored = BTreeSet::new();
+    for _ in 0..count {
+        stored.insert(store_old(&*repository, user, 2 * DAY, false).await);
+    }
+    let mut live = app.ws(&token).await;
+
+    let deleted = prune_once(&app.service, DAY, RETENTION_PAUSE, || false)
+        .await
+        .unwrap();
+
+    assert_eq!(deleted, count);
+    let mut pushed = BTreeSet::new();
+    for _ in 0..count {
+        let update = live.expect("notification_update").await;
+        pushed.insert(update["notification_id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        pushed, stored,
+        "every delete arrived, the socket stayed open"
+    );
+    assert_eq!(app.unread_count(&token).await, 0);
+    side.close().await;
+}
+
 on_both_backends!(
+    many_expired_notifications_of_one_user_reach_the_socket_without_1013,
     old_notifications_go_as_ordinary_deletes_and_new_ones_stay,
     each_step_is_bounded_and_takes_the_oldest_first,
 );

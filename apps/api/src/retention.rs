@@ -16,11 +16,14 @@ use notification_domain::now;
 use notification_infrastructure::background::BackgroundTasks;
 use tokio::time::MissedTickBehavior;
 
-/// The most notifications one step deletes.
-pub const RETENTION_CHUNK: u32 = 500;
+/// The most notifications one step deletes. Below the default
+/// `WS_SEND_BUFFER` (256): a chunk that is all one user's pushes fewer
+/// `delete` updates at once than that user's socket can queue.
+pub const RETENTION_CHUNK: u32 = 100;
 
-/// The pause between two steps of a pass.
-pub const RETENTION_PAUSE: Duration = Duration::from_millis(250);
+/// The pause between two steps of a pass: with [`RETENTION_CHUNK`], at most
+/// about 2,000 deletes a second.
+pub const RETENTION_PAUSE: Duration = Duration::from_millis(50);
 
 /// How often the background task starts a pass.
 pub const RETENTION_EVERY: Duration = Duration::from_secs(600);
