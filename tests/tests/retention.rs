@@ -66,6 +66,15 @@ fn rand_bytes() -> [u8; 10] {
 }
 
 /// `GET /api/v1/changes?after_seq=n`'s body.
+/// A database of the test's own: a pass deletes every user's old
+/// notifications, so another test's must not be in it.
+async fn fresh_database(backend: Backend) -> String {
+    match backend {
+        Backend::Sqlite => fresh_sqlite_url(),
+        Backend::Postgres => fresh_postgres_database().await,
+    }
+}
+
 /// A second connection to the server's database, to store what the API
 /// cannot (notifications of days ago).
 struct SideDoor {
@@ -80,13 +89,9 @@ impl SideDoor {
     }
 }
 
-/// A server on a database of its own (a pass deletes every user's old
-/// notifications, so another test's must not be in it), and a side door.
+/// A server on a [`fresh_database`], and a side door to it.
 async fn spawn_alone(backend: Backend) -> (TestApp, SideDoor) {
-    let database = match backend {
-        Backend::Sqlite => fresh_sqlite_url(),
-        Backend::Postgres => fresh_postgres_database().await,
-    };
+    let database = fresh_database(backend).await;
     let app = spawn_app_with(&database, &[]).await;
     let tasks = BackgroundTasks::new();
     let url = DatabaseUrl::parse(&database).unwrap();
@@ -236,7 +241,36 @@ async fn many_expired_notifications_of_one_user_reach_the_socket_without_1013(ba
     side.close().await;
 }
 
+/// With `NOTIFICATION_RETENTION` set, a server's own task deletes what had
+/// expired before it started (its first pass runs at start).
+async fn a_server_with_a_retention_deletes_expired_notifications_by_itself(backend: Backend) {
+    let database = fresh_database(backend).await;
+    let tasks = BackgroundTasks::new();
+    let url = DatabaseUrl::parse(&database).unwrap();
+    let storage = storage::connect(&url, &tasks).await.unwrap();
+    let user = Uuid::new_v4();
+    let old = store_old(&*storage.repository(), user, 3 * DAY, false).await;
+    let recent = store_old(&*storage.repository(), user, DAY / 2, false).await;
+
+    let app = spawn_app_with(&database, &["--notification-retention", "1d"]).await;
+    let token = app.user_token(user);
+    // The pass runs beside the requests: wait for its one change.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while app.get(&token, &old).await.0 != 404 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not deleted within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(app.get(&token, &recent).await.0, 200);
+    assert_eq!(app.unread_count(&token).await, 1);
+    tasks.shutdown().await;
+    storage.close().await;
+}
+
 on_both_backends!(
+    a_server_with_a_retention_deletes_expired_notifications_by_itself,
     many_expired_notifications_of_one_user_reach_the_socket_without_1013,
     old_notifications_go_as_ordinary_deletes_and_new_ones_stay,
     each_step_is_bounded_and_takes_the_oldest_first,
