@@ -26,6 +26,8 @@ pub enum Command {
     Migrate,
     /// Print an HS256 JWT signed with JWT_SECRET.
     Token(TokenArgs),
+    /// Delete notifications older than NOTIFICATION_RETENTION once, then exit.
+    Prune,
 }
 
 #[derive(Debug, Args)]
@@ -116,6 +118,10 @@ pub struct ConfigArgs {
     /// older than this are purged (`7d`, `12h`, `30m`, `90s`).
     #[arg(long, env = "SYNC_LOG_RETENTION", default_value = "7d", global = true)]
     pub sync_log_retention: String,
+    /// Notifications older than this are deleted (`90d`, `12h`, `30m`, `90s`);
+    /// unset → kept for ever.
+    #[arg(long, env = "NOTIFICATION_RETENTION", global = true)]
+    pub notification_retention: Option<String>,
     /// Seconds to wait for connections to finish on shutdown.
     #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value = "10", global = true)]
     pub shutdown_timeout: String,

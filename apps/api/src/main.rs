@@ -1,4 +1,4 @@
-//! `notification-api`: serve (default), migrate, or print a token.
+//! `notification-api`: serve (default), migrate, prune, or print a token.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::Parser;
 use notification_api::cli::{Cli, Command, TokenArgs};
 use notification_api::settings::AuthSettings;
+use notification_api::startup::{self, PruneError};
 use notification_api::{telemetry, Application, Settings, StartupError};
 use notification_infrastructure::{storage, tls};
 use notification_presentation::auth::TokenIssuer;
@@ -28,6 +29,7 @@ fn main() -> ExitCode {
         Command::Token(args) => print_token(&settings, &args),
         Command::Migrate => run(settings, migrate),
         Command::Serve => run(settings, serve),
+        Command::Prune => run(settings, prune),
     }
 }
 
@@ -127,6 +129,26 @@ async fn migrate(settings: Settings) -> Result<(), Failure> {
         .map_err(|e| Failure::startup(&StartupError::Storage(e)))?;
     tracing::info!(database = %settings.database_url, "migrations applied");
     Ok(())
+}
+
+/// One retention pass and exit; without `NOTIFICATION_RETENTION` there is
+/// nothing to prune and that is a configuration error (exit 2).
+async fn prune(settings: Settings) -> Result<(), Failure> {
+    let Some(retention) = settings.notification_retention else {
+        return Err(Failure {
+            message: "NOTIFICATION_RETENTION: required by `prune` (e.g. 90d)".into(),
+            exit: ExitCode::from(EXIT_BAD_CONFIG),
+        });
+    };
+    match startup::prune_once(&settings, retention).await {
+        Ok(deleted) => {
+            tracing::info!(deleted, "expired notifications deleted");
+            println!("{deleted} expired notifications deleted");
+            Ok(())
+        }
+        Err(PruneError::Startup(error)) => Err(Failure::startup(&error)),
+        Err(error) => Err(Failure::runtime(one_line(&error))),
+    }
 }
 
 fn print_token(settings: &Settings, args: &TokenArgs) -> ExitCode {

@@ -69,6 +69,8 @@ pub struct Settings {
     pub shutdown_timeout: Duration,
     /// `SYNC_LOG_RETENTION`: how long the change log keeps a change.
     pub sync_log_retention: Duration,
+    /// `NOTIFICATION_RETENTION`: how long a notification is kept; `None`: for ever.
+    pub notification_retention: Option<Duration>,
     pub rust_log: String,
 }
 
@@ -99,6 +101,12 @@ impl Settings {
             allowed_origins: parse_origins(args.allowed_origins.as_deref()),
             shutdown_timeout: parse_seconds("SHUTDOWN_TIMEOUT", &args.shutdown_timeout)?,
             sync_log_retention: parse_retention("SYNC_LOG_RETENTION", &args.sync_log_retention)?,
+            notification_retention: args
+                .notification_retention
+                .as_deref()
+                .filter(|raw| !raw.is_empty())
+                .map(|raw| parse_retention("NOTIFICATION_RETENTION", raw))
+                .transpose()?,
             rust_log: args.rust_log.clone(),
         })
     }
@@ -287,6 +295,21 @@ mod tests {
         assert_eq!(settings.allowed_origins, None);
         assert_eq!(settings.shutdown_timeout, Duration::from_secs(10));
         assert_eq!(settings.sync_log_retention, Duration::from_secs(7 * 86_400));
+        assert_eq!(settings.notification_retention, None, "kept for ever");
+    }
+
+    #[test]
+    fn the_notification_retention_is_a_duration_and_names_itself_when_bad() {
+        let settings = Settings::from_args(&args(&["--notification-retention=90d"])).unwrap();
+        assert_eq!(
+            settings.notification_retention,
+            Some(Duration::from_secs(90 * 86_400))
+        );
+        for bad in ["7", "0d", "1.5d", "7w"] {
+            let flag = format!("--notification-retention={bad}");
+            let err = Settings::from_args(&args(&[&flag])).unwrap_err();
+            assert_eq!(err.variable, "NOTIFICATION_RETENTION", "{bad:?}");
+        }
     }
 
     #[test]

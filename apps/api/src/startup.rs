@@ -176,6 +176,9 @@ impl Application {
             None => bus.publisher.clone(),
         };
         let service = NotificationService::new(repository, publisher);
+        if let Some(retention) = settings.notification_retention {
+            crate::retention::spawn_retention(service.clone(), retention, &tasks);
+        }
         let hub = Hub::new(&settings.realtime);
         let healer = Healer::new(hub.clone(), service.clone(), tasks.clone());
         // Lost publishes reach the sockets within one ping interval.
@@ -406,6 +409,45 @@ async fn event_bus(
             }
         }
     })
+}
+
+/// `notification-api prune`: one retention pass (see [`crate::retention`])
+/// and a clean close; returns how many notifications went. Each delete is
+/// published on the configured bus, so with Redis the running servers push
+/// it; on SQLite it waits for the write lock of running servers (busy timeout).
+pub async fn prune_once(settings: &Settings, retention: Duration) -> Result<u64, PruneError> {
+    let tasks = BackgroundTasks::new();
+    let storage = storage::connect(&settings.database_url, &tasks).await?;
+    let bus = event_bus(&settings.event_bus, settings.tls_ca.clone(), &tasks).await?;
+    let service = NotificationService::new(storage.repository(), bus.publisher.clone());
+    let pruned = crate::retention::prune_once(
+        &service,
+        retention,
+        crate::retention::RETENTION_PAUSE,
+        || false,
+    )
+    .await;
+    if let Some(redis) = &bus.redis {
+        redis.shutdown().await;
+    }
+    tasks.shutdown().await;
+    storage.close().await;
+    Ok(pruned?)
+}
+
+/// Why `prune` failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PruneError {
+    #[error(transparent)]
+    Startup(#[from] StartupError),
+    #[error("deleting expired notifications: {0}")]
+    Delete(#[from] notification_application::ServiceError),
+}
+
+impl From<StorageError> for PruneError {
+    fn from(error: StorageError) -> Self {
+        Self::Startup(error.into())
+    }
 }
 
 /// `local`, with an unspecified address (bound to every interface) replaced

@@ -178,3 +178,76 @@ fn a_jwks_url_together_with_a_secret_stops_start_up_with_exit_code_2() {
     assert_eq!(err.lines().count(), 1, "one line: {err}");
     assert!(err.contains("JWT_JWKS_URL"), "{err}");
 }
+
+#[test]
+fn prune_without_a_retention_or_with_a_bad_one_exits_2_naming_the_variable() {
+    for env in [vec![], vec![("NOTIFICATION_RETENTION", "ninety days")]] {
+        let mut env = env;
+        env.push(("JWT_SECRET", SECRET));
+        let output = run(&["prune"], &env);
+        assert_eq!(output.status.code(), Some(2), "{env:?}");
+        assert!(
+            stderr(&output).contains("NOTIFICATION_RETENTION"),
+            "{}",
+            stderr(&output)
+        );
+    }
+}
+
+/// `prune` deletes what is older than the retention and exits 0, while
+/// another process (here the test's own storage, with its writer connection
+/// open, as a running server's) uses the same SQLite file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prune_deletes_old_notifications_beside_a_running_writer_and_exits_0() {
+    use notification_domain::{now, Notification, NotificationDraft, NotificationId, UserId};
+    use notification_infrastructure::background::BackgroundTasks;
+    use notification_infrastructure::storage::{self, DatabaseUrl};
+
+    let url = notification_infrastructure::testing::fresh_sqlite_url();
+    let tasks = BackgroundTasks::new();
+    let storage = storage::connect(&DatabaseUrl::parse(&url).unwrap(), &tasks)
+        .await
+        .unwrap();
+    let repository = storage.repository();
+    let user = UserId::from_uuid(uuid::Uuid::new_v4());
+    let store = |age_days: u64| {
+        let created_at = now() - std::time::Duration::from_secs(age_days * 86_400);
+        let millis = u64::try_from(created_at.unix_timestamp_nanos() / 1_000_000).unwrap();
+        let id = uuid::Builder::from_unix_timestamp_millis(millis, &[7; 10]).into_uuid();
+        let draft = NotificationDraft::parse(user, "t", "m", None, None).unwrap();
+        Notification::new(draft, NotificationId::from_uuid(id), created_at)
+    };
+    let (old, kept) = (store(100), store(10));
+    repository.insert(&old).await.unwrap();
+    repository.insert(&kept).await.unwrap();
+
+    let output = tokio::task::spawn_blocking(move || {
+        run(
+            &["prune"],
+            &[
+                ("DATABASE_URL", &url),
+                ("JWT_SECRET", SECRET),
+                ("NOTIFICATION_RETENTION", "90d"),
+            ],
+        )
+    })
+    .await
+    .unwrap();
+
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("1 expired"),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert_eq!(repository.get(user, old.id()).await.unwrap(), None);
+    assert!(repository.get(user, kept.id()).await.unwrap().is_some());
+    let position = repository.unread_count(user).await.unwrap();
+    assert_eq!(
+        (position.unread_count, position.seq),
+        (1, 3),
+        "create, create, delete"
+    );
+    tasks.shutdown().await;
+    storage.close().await;
+}

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use futures_util::future::join_all;
 use notification_domain::{
     now, ChangesAfter, DomainEvent, EventPublisher, IdempotencyClaim, IdempotentInsert,
     InboxPosition, ListQuery, Notification, NotificationChange, NotificationCreated,
@@ -219,16 +220,50 @@ impl NotificationService {
             .delete(user_id, id, at)
             .await?
             .ok_or(ServiceError::NotFound)?;
-        self.publish(NotificationUpdated {
-            user_id,
-            notification_id: Some(id),
-            change: NotificationChange::Deleted,
-            unread_count: position.unread_count,
-            seq: position.seq,
-            occurred_at: at,
-        })
-        .await;
+        self.publish(deleted(user_id, id, position, at)).await;
         Ok(())
+    }
+
+    /// Deletes up to `limit` notifications created before `created_before`,
+    /// the oldest first, each an ordinary delete of its user (a `seq`, a
+    /// change-log row, the counter kept exact) published as a `delete`
+    /// update; returns how many went (retention, contract §9).
+    ///
+    /// The deletes are submitted together, so the writer commits them in as
+    /// few transactions as its batches allow instead of one each. One deleted
+    /// meanwhile by its user is skipped (the user's delete was the change).
+    #[tracing::instrument(skip(self))]
+    pub async fn delete_expired(
+        &self,
+        created_before: OffsetDateTime,
+        limit: u32,
+    ) -> Result<u64, ServiceError> {
+        let expired = self
+            .repository
+            .expired_notifications(created_before, limit)
+            .await?;
+        let at = now();
+        let deletes = expired.into_iter().map(|(user_id, id)| async move {
+            let position = self.repository.delete(user_id, id, at).await?;
+            Ok::<_, ServiceError>(position.map(|position| deleted(user_id, id, position, at)))
+        });
+        let mut deleted = 0;
+        let mut failure = None;
+        // Every stored delete is published, even when another of the chunk failed.
+        for outcome in join_all(deletes).await {
+            match outcome {
+                Ok(Some(update)) => {
+                    deleted += 1;
+                    self.publish(update).await;
+                }
+                Ok(None) => {}
+                Err(error) => failure = Some(error),
+            }
+        }
+        match failure {
+            Some(error) => Err(error),
+            None => Ok(deleted),
+        }
     }
 
     /// Whether storage and the event bus both answer (readiness probe).
@@ -300,6 +335,23 @@ impl NotificationService {
             metrics::counter!("event_publish_failures_total").increment(1);
             tracing::error!(%user_id, error = %error, "domain event not published");
         }
+    }
+}
+
+/// The `delete` update of a notification deleted at `at`, at `position`.
+fn deleted(
+    user_id: UserId,
+    id: NotificationId,
+    position: InboxPosition,
+    at: OffsetDateTime,
+) -> NotificationUpdated {
+    NotificationUpdated {
+        user_id,
+        notification_id: Some(id),
+        change: NotificationChange::Deleted,
+        unread_count: position.unread_count,
+        seq: position.seq,
+        occurred_at: at,
     }
 }
 

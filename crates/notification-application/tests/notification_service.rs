@@ -410,3 +410,69 @@ async fn deleting_fails_without_publishing_when_storage_fails() {
         .await;
     assert!(matches!(result, Err(ServiceError::Internal(_))));
 }
+
+/// Retention: of three expired notifications, one was deleted meanwhile by
+/// its user and one fails to delete; the one deleted is still published and
+/// the failure is reported.
+#[tokio::test]
+async fn delete_expired_publishes_every_stored_delete_even_when_another_fails() {
+    let (user_id, gone, kept, failing) = (
+        user(),
+        NotificationId::new(),
+        NotificationId::new(),
+        NotificationId::new(),
+    );
+    let cutoff = notification_domain::now();
+    let mut repo = MockNotificationRepository::new();
+    repo.expect_expired_notifications()
+        .with(eq(cutoff), eq(3))
+        .times(1)
+        .returning(move |_, _| Ok(vec![(user_id, gone), (user_id, kept), (user_id, failing)]));
+    repo.expect_delete().returning(move |_, id, _| match id {
+        id if id == gone => Ok(Some(position(9, 0))),
+        id if id == kept => Ok(None),
+        _ => Err(unavailable()),
+    });
+    let mut publisher = MockEventPublisher::new();
+    publisher
+        .expect_publish()
+        .withf(move |e| {
+            matches!(e, DomainEvent::NotificationUpdated(u)
+                if u.change == NotificationChange::Deleted
+                && u.notification_id == Some(gone)
+                && u.seq == 9)
+        })
+        .times(1)
+        .returning(|_| Ok(()));
+
+    let result = service(repo, publisher).delete_expired(cutoff, 3).await;
+
+    assert!(
+        matches!(result, Err(ServiceError::Unavailable(_))),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn delete_expired_counts_only_what_it_deleted() {
+    let user_id = user();
+    let mut repo = MockNotificationRepository::new();
+    repo.expect_expired_notifications().returning(move |_, _| {
+        Ok(vec![
+            (user_id, NotificationId::new()),
+            (user_id, NotificationId::new()),
+        ])
+    });
+    let mut answers = vec![Ok(None), Ok(Some(position(4, 1)))];
+    repo.expect_delete()
+        .returning(move |_, _, _| answers.pop().unwrap());
+    let mut publisher = MockEventPublisher::new();
+    publisher.expect_publish().times(1).returning(|_| Ok(()));
+
+    let deleted = service(repo, publisher)
+        .delete_expired(notification_domain::now(), 100)
+        .await
+        .unwrap();
+
+    assert_eq!(deleted, 1, "one was already gone");
+}

@@ -193,6 +193,15 @@ pub trait NotificationRepository: Send + Sync {
         limit: u32,
     ) -> Result<u64, RepositoryError>;
 
+    /// Up to `limit` of the notifications created before `created_before`,
+    /// of every user, the oldest first (retention, contract §9). Read only:
+    /// the caller deletes each with [`Self::delete`], an ordinary change.
+    async fn expired_notifications(
+        &self,
+        created_before: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<(UserId, NotificationId)>, RepositoryError>;
+
     /// Answers when the database does (readiness).
     async fn ping(&self) -> Result<(), RepositoryError>;
 }

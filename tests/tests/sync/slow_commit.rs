@@ -138,6 +138,16 @@ impl NotificationRepository for HoldingRepository {
         self.inner.purge_changes(older_than, limit).await
     }
 
+    async fn expired_notifications(
+        &self,
+        created_before: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<(UserId, NotificationId)>, RepositoryError> {
+        self.inner
+            .expired_notifications(created_before, limit)
+            .await
+    }
+
     async fn ping(&self) -> Result<(), RepositoryError> {
         self.inner.ping().await
     }

@@ -90,6 +90,7 @@ where
     ChangeLogRow: for<'r> FromRow<'r, DB::Row>,
     (i64, i64): for<'r> FromRow<'r, DB::Row>,
     (Uuid, i64, i64): for<'r> FromRow<'r, DB::Row>,
+    (Uuid, Uuid): for<'r> FromRow<'r, DB::Row>,
     usize: ColumnIndex<DB::Row>,
 {
     async fn insert(&self, notification: &Notification) -> Result<InboxPosition, RepositoryError> {
@@ -281,6 +282,23 @@ where
         limit: u32,
     ) -> Result<u64, RepositoryError> {
         self.writes.purge_changes(older_than, limit).await
+    }
+
+    async fn expired_notifications(
+        &self,
+        created_before: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<(UserId, NotificationId)>, RepositoryError> {
+        let rows: Vec<(Uuid, Uuid)> = sqlx::query_as(sql::EXPIRED_NOTIFICATIONS)
+            .bind(sql::first_id_at(created_before))
+            .bind(i64::from(limit))
+            .fetch_all(&self.reader)
+            .await
+            .map_err(repository_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|(user, id)| (UserId::from_uuid(user), NotificationId::from_uuid(id)))
+            .collect())
     }
 
     async fn ping(&self) -> Result<(), RepositoryError> {

@@ -129,6 +129,20 @@ pub(crate) const PURGE_KEYS: &str = "\
         SELECT publisher_id, idempotency_key FROM idempotency_keys \
         WHERE created_at_micros < $1 ORDER BY created_at_micros LIMIT $2)";
 
+/// Up to `$2` notifications of every user created before `$1`, the oldest
+/// first: ids are UUIDv7, so `$1` is the smallest id of that millisecond
+/// ([`first_id_at`]) and the primary key's order is creation order. One
+/// range scan of the primary key, however many rows are kept.
+pub(crate) const EXPIRED_NOTIFICATIONS: &str =
+    "SELECT user_id, id FROM notifications WHERE id < $1 ORDER BY id LIMIT $2";
+
+/// The smallest UUIDv7 of the millisecond of `at` (its random bits all zero):
+/// every id created earlier sorts before it (as bytes, on both databases).
+pub(crate) fn first_id_at(at: time::OffsetDateTime) -> Uuid {
+    let millis = u64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
+    uuid::Builder::from_unix_timestamp_millis(millis, &[0; 10]).into_uuid()
+}
+
 pub(crate) const PING: &str = "SELECT 1";
 
 /// The text of one page of a user's notifications, newest first, with its
@@ -222,6 +236,25 @@ mod tests {
         let parameters = ListParameters::of(Uuid::nil(), &page(only_read, cursor));
         assert_eq!(parameters.status, Some("READ"));
         assert_eq!(parameters.before, cursor.map(|id| id.into_uuid()));
+    }
+
+    #[test]
+    fn the_first_id_of_a_millisecond_sorts_after_every_earlier_id_and_not_after_later_ones() {
+        let at = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        let earlier = uuid::Uuid::new_v7(uuid::Timestamp::from_unix(
+            uuid::NoContext,
+            1_699_999_999,
+            999_000_000,
+        ));
+        let later = uuid::Uuid::new_v7(uuid::Timestamp::from_unix(
+            uuid::NoContext,
+            1_700_000_000,
+            1_000_000,
+        ));
+        let boundary = first_id_at(at);
+        assert!(earlier.as_bytes() < boundary.as_bytes());
+        assert!(later.as_bytes() > boundary.as_bytes());
+        assert_eq!(boundary.get_version_num(), 7);
     }
 
     #[test]
