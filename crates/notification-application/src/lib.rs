@@ -27,6 +27,6 @@ pub mod service;
 
 pub use error::{ReadinessError, ServiceError};
 pub use idempotency::Idempotency;
-pub use outcome::CreateOutcome;
+pub use outcome::{BatchOutcome, CreateOutcome};
 pub use page::{Page, PageRequest, MAX_PAGE_SIZE};
 pub use service::NotificationService;

@@ -4,16 +4,17 @@ use std::sync::Arc;
 
 use futures_util::future::join_all;
 use notification_domain::{
-    now, ChangesAfter, DomainEvent, EventPublisher, IdempotencyClaim, IdempotentInsert,
-    InboxPosition, ListQuery, Notification, NotificationChange, NotificationCreated,
-    NotificationDraft, NotificationId, NotificationRepository, NotificationUpdated,
-    RequestFingerprint, StatusChange, UserId, IDEMPOTENCY_KEY_TTL, MAX_CHANGES_PER_READ,
+    now, ChangesAfter, DomainEvent, EventPublisher, IdempotencyClaim, IdempotentBatchInsert,
+    IdempotentInsert, InboxPosition, ListQuery, Notification, NotificationChange,
+    NotificationCreated, NotificationDraft, NotificationId, NotificationRepository,
+    NotificationUpdated, RepositoryError, RequestFingerprint, StatusChange, UserId,
+    IDEMPOTENCY_KEY_TTL, MAX_CHANGES_PER_READ,
 };
 use time::OffsetDateTime;
 
 use crate::error::{ReadinessError, ServiceError};
 use crate::idempotency::Idempotency;
-use crate::outcome::CreateOutcome;
+use crate::outcome::{BatchOutcome, CreateOutcome};
 use crate::page::{Page, PageRequest, MAX_PAGE_SIZE};
 
 /// Creates, reads and changes notifications; publishes a domain event after
@@ -80,6 +81,68 @@ impl NotificationService {
                 Ok(CreateOutcome::Replayed(record.notification))
             }
             IdempotentInsert::AlreadyUsed(_) => Err(ServiceError::IdempotencyKeyReused),
+        }
+    }
+
+    /// Stores a batch of new notifications in one transaction, all or
+    /// nothing, then publishes a [`NotificationCreated`] for each, in the
+    /// batch's order (several of one user carry consecutive seqs in that
+    /// order). Every notification of a batch has the same `created_at`.
+    ///
+    /// Idempotency works as for [`Self::create`], with the key standing for
+    /// the whole batch: a repeat (the same drafts in the same order, see
+    /// [`RequestFingerprint::of_batch`]) answers the list as first created
+    /// ([`BatchOutcome::Replayed`]); the key with another batch, or a key a
+    /// single create used, is [`ServiceError::IdempotencyKeyReused`].
+    /// The caller bounds the batch's size (the REST API: 1–1000); an empty
+    /// batch stores nothing and records no key.
+    #[tracing::instrument(skip_all, fields(items = drafts.len(), idempotent = idempotency.is_some()))]
+    pub async fn create_batch(
+        &self,
+        drafts: Vec<NotificationDraft>,
+        idempotency: Option<Idempotency>,
+    ) -> Result<BatchOutcome, ServiceError> {
+        if drafts.is_empty() {
+            return Ok(BatchOutcome::Created(Vec::new()));
+        }
+        let fingerprint = idempotency
+            .as_ref()
+            .map(|_| RequestFingerprint::of_batch(&drafts));
+        let created_at = now();
+        let notifications: Vec<Notification> = drafts
+            .into_iter()
+            .map(|draft| Notification::new(draft, NotificationId::new(), created_at))
+            .collect();
+        let (Some(Idempotency { publisher, key }), Some(fingerprint)) = (idempotency, fingerprint)
+        else {
+            let positions = self.repository.insert_batch(&notifications).await?;
+            self.announce_batch(&notifications, positions).await?;
+            return Ok(BatchOutcome::Created(notifications));
+        };
+        let claim = IdempotencyClaim {
+            publisher,
+            key,
+            fingerprint,
+        };
+        let expired_before = created_at - IDEMPOTENCY_KEY_TTL;
+        match self
+            .repository
+            .insert_batch_idempotent(&notifications, &claim, expired_before)
+            .await?
+        {
+            IdempotentBatchInsert::Inserted { positions } => {
+                self.announce_batch(&notifications, positions).await?;
+                Ok(BatchOutcome::Created(notifications))
+            }
+            IdempotentBatchInsert::AlreadyUsed(record) if record.is_repeat_of(&fingerprint) => {
+                metrics::counter!("idempotent_replays_total").increment(1);
+                tracing::debug!(
+                    items = record.notifications.len(),
+                    "idempotent batch replay"
+                );
+                Ok(BatchOutcome::Replayed(record.notifications))
+            }
+            IdempotentBatchInsert::AlreadyUsed(_) => Err(ServiceError::IdempotencyKeyReused),
         }
     }
 
@@ -322,6 +385,27 @@ impl NotificationService {
             occurred_at: notification.created_at(),
         })
         .await;
+    }
+
+    /// Counts and publishes each notification of a stored batch, in order.
+    async fn announce_batch(
+        &self,
+        notifications: &[Notification],
+        positions: Vec<InboxPosition>,
+    ) -> Result<(), ServiceError> {
+        if positions.len() != notifications.len() {
+            // Stored, but the answer cannot be matched to the items: the
+            // connections still get every change from the log by its seq.
+            return Err(ServiceError::Internal(RepositoryError::Corrupt(format!(
+                "a batch of {} notifications returned {} positions",
+                notifications.len(),
+                positions.len()
+            ))));
+        }
+        for (notification, position) in notifications.iter().zip(positions) {
+            self.announce_created(notification, position).await;
+        }
+        Ok(())
     }
 
     /// Publishes after a change is stored. A failure here loses no data (the

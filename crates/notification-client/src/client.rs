@@ -16,6 +16,12 @@ use crate::error::ClientError;
 use crate::subscription::{StartFrom, Subscription};
 use crate::token::{is_expired, unix_now};
 
+/// The TLS settings of a `wss://` connection (none in a build without TLS).
+#[cfg(feature = "rustls")]
+pub(crate) type WebSocketTls = Arc<rustls::ClientConfig>;
+#[cfg(not(feature = "rustls"))]
+pub(crate) type WebSocketTls = std::convert::Infallible;
+
 /// The collection every inbox path is under (relative to `/api/v1/`).
 const NOTIFICATIONS: &str = "notifications";
 
@@ -69,6 +75,9 @@ struct Inner {
     websocket: Url,
     config: ClientConfig,
     token: watch::Sender<String>,
+    /// The WebSocket's TLS settings when private CAs are trusted; `None`:
+    /// tokio-tungstenite's own (the system's roots).
+    websocket_tls: Option<WebSocketTls>,
 }
 
 impl NotificationClient {
@@ -76,11 +85,31 @@ impl NotificationClient {
     /// `http(s)://…`; nothing is contacted yet.
     pub fn new(config: ClientConfig) -> Result<Self, ClientError> {
         let (base, websocket) = endpoints(&config.base_url)?;
+        #[cfg(feature = "rustls")]
+        let private_roots = config
+            .ca_certificates_pem
+            .as_deref()
+            .map(crate::tls::private_roots)
+            .transpose()?;
+        #[cfg(not(feature = "rustls"))]
+        if config.ca_certificates_pem.is_some() {
+            return Err(ClientError::InvalidCaCertificates {
+                reason: "this build has no TLS (the `rustls` feature is off)".to_owned(),
+            });
+        }
         // A caller's client brings its own pool, proxy and TLS roots; the
         // per-request timeout below applies to either.
         let http = match &config.http_client {
             Some(http) => http.clone(),
-            None => reqwest::Client::builder().build()?,
+            None => {
+                #[allow(unused_mut)] // without TLS there is nothing to add
+                let mut builder = reqwest::Client::builder();
+                #[cfg(feature = "rustls")]
+                for root in private_roots.iter().flat_map(|roots| roots.http.iter()) {
+                    builder = builder.add_root_certificate(root.clone());
+                }
+                builder.build()?
+            }
         };
         let (token, _) = watch::channel(config.token.clone());
         Ok(Self {
@@ -90,6 +119,10 @@ impl NotificationClient {
                 websocket,
                 config,
                 token,
+                #[cfg(feature = "rustls")]
+                websocket_tls: private_roots.map(|roots| roots.websocket),
+                #[cfg(not(feature = "rustls"))]
+                websocket_tls: None,
             }),
         })
     }
@@ -218,6 +251,11 @@ impl NotificationClient {
 
     pub(crate) fn websocket_url(&self) -> &Url {
         &self.inner.websocket
+    }
+
+    /// The WebSocket's TLS settings, when private CAs are trusted.
+    pub(crate) fn websocket_tls(&self) -> Option<WebSocketTls> {
+        self.inner.websocket_tls.clone()
     }
 
     pub(crate) fn token_changes(&self) -> watch::Receiver<String> {

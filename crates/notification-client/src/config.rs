@@ -39,6 +39,12 @@ pub struct ClientConfig {
     /// headers); `None` builds a private one. `request_timeout` applies to
     /// each request either way.
     pub http_client: Option<reqwest::Client>,
+    /// PEM certificates of private CAs (one or more, concatenated) trusted
+    /// beside the system's roots for `https://` and `wss://`: a server whose
+    /// certificate your own CA signed. Applies to the private HTTP client
+    /// and to the WebSocket; a caller's `http_client` keeps its own roots.
+    /// Needs the `rustls` feature (on by default).
+    pub ca_certificates_pem: Option<Vec<u8>>,
     /// Waits between the attempts of a publish (`create`) that failed in a
     /// way a retry can fix; a `Retry-After` answer is honoured up to `max`.
     pub publish_retry: Backoff,
@@ -61,6 +67,7 @@ impl ClientConfig {
             connect_timeout: Duration::from_secs(10),
             event_buffer: 64,
             http_client: None,
+            ca_certificates_pem: None,
             publish_retry: Backoff::new(Duration::from_millis(200), Duration::from_secs(5)),
             publish_attempts: 4,
         }
@@ -75,6 +82,13 @@ impl ClientConfig {
     /// Uses the caller's HTTP client for every REST call.
     pub fn with_http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
+        self
+    }
+
+    /// Trusts the private CAs of `pem` (PEM certificates) beside the system's
+    /// roots, for `https://` and `wss://`.
+    pub fn with_ca_certificates_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.ca_certificates_pem = Some(pem.into());
         self
     }
 
@@ -113,6 +127,10 @@ impl fmt::Debug for ClientConfig {
             .field(
                 "http_client",
                 &self.http_client.as_ref().map(|_| "<caller's>"),
+            )
+            .field(
+                "ca_certificates_pem",
+                &self.ca_certificates_pem.as_ref().map(Vec::len),
             )
             .field("publish_retry", &self.publish_retry)
             .field("publish_attempts", &self.publish_attempts)

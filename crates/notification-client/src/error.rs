@@ -9,6 +9,10 @@ pub enum ClientError {
     /// `ClientConfig::base_url` is not an `http://` or `https://` URL.
     #[error("invalid base URL {url:?}: {reason}")]
     InvalidBaseUrl { url: String, reason: String },
+    /// `ClientConfig::ca_certificates_pem` holds no usable certificate (or
+    /// the crate was built without its `rustls` feature).
+    #[error("invalid CA certificates: {reason}")]
+    InvalidCaCertificates { reason: String },
     /// The server answered with the contract's error body.
     #[error("{status} {code:?}: {message}")]
     Api {
@@ -50,7 +54,7 @@ impl ClientError {
         match self {
             Self::Api { status, .. } | Self::UnexpectedResponse { status, .. } => Some(*status),
             Self::Transport(error) => error.status().map(|s| s.as_u16()),
-            Self::InvalidBaseUrl { .. } => None,
+            Self::InvalidBaseUrl { .. } | Self::InvalidCaCertificates { .. } => None,
         }
     }
 

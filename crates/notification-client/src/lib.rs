@@ -50,6 +50,8 @@ pub mod error;
 pub mod pages;
 pub mod publish;
 pub mod subscription;
+#[cfg(feature = "rustls")]
+mod tls;
 pub mod token;
 
 pub use backoff::Backoff;

@@ -23,23 +23,20 @@ pub struct RequestFingerprint([u8; FINGERPRINT_LEN]);
 impl RequestFingerprint {
     /// The fingerprint of a create request.
     pub fn of(draft: &NotificationDraft) -> Self {
-        let mut fields = Map::new();
-        fields.insert("user_id".into(), Value::String(draft.user_id.to_string()));
-        fields.insert("title".into(), Value::String(draft.title.as_str().into()));
-        fields.insert(
-            "message".into(),
-            Value::String(draft.message.as_str().into()),
-        );
-        fields.insert(
-            "type".into(),
-            Value::String(draft.notification_type.as_str().into()),
-        );
-        fields.insert(
-            "metadata".into(),
-            Value::Object(draft.metadata.as_map().clone()),
-        );
+        Self::of_value(&draft_value(draft))
+    }
+
+    /// The fingerprint of a batch create request: the SHA-256 of the JSON
+    /// array of its drafts' canonical objects, in order. An array never reads
+    /// as an object, so a batch and a single create never share a fingerprint
+    /// (a key used for one is refused for the other).
+    pub fn of_batch(drafts: &[NotificationDraft]) -> Self {
+        Self::of_value(&Value::Array(drafts.iter().map(draft_value).collect()))
+    }
+
+    fn of_value(value: &Value) -> Self {
         let mut canonical = String::new();
-        write_canonical(&Value::Object(fields), &mut canonical);
+        write_canonical(value, &mut canonical);
         Self(Sha256::digest(canonical.as_bytes()).into())
     }
 
@@ -61,6 +58,26 @@ impl fmt::Debug for RequestFingerprint {
         }
         f.write_str("…)")
     }
+}
+
+/// The canonical object of one draft (see the module doc).
+fn draft_value(draft: &NotificationDraft) -> Value {
+    let mut fields = Map::new();
+    fields.insert("user_id".into(), Value::String(draft.user_id.to_string()));
+    fields.insert("title".into(), Value::String(draft.title.as_str().into()));
+    fields.insert(
+        "message".into(),
+        Value::String(draft.message.as_str().into()),
+    );
+    fields.insert(
+        "type".into(),
+        Value::String(draft.notification_type.as_str().into()),
+    );
+    fields.insert(
+        "metadata".into(),
+        Value::Object(draft.metadata.as_map().clone()),
+    );
+    Value::Object(fields)
 }
 
 /// Compact JSON with every object's keys in sorted order, whatever order the
@@ -170,6 +187,20 @@ mod tests {
         let mut for_another_user = draft("t", None, Some(json!({"a": 1})));
         for_another_user.user_id = UserId::from_uuid(uuid::Uuid::nil());
         assert_ne!(RequestFingerprint::of(&for_another_user), base);
+    }
+
+    #[test]
+    fn a_batch_fingerprint_depends_on_every_item_and_their_order_and_is_never_a_single_one() {
+        let (a, b) = (draft("a", None, None), draft("b", None, None));
+        let ab = RequestFingerprint::of_batch(&[a.clone(), b.clone()]);
+        assert_eq!(ab, RequestFingerprint::of_batch(&[a.clone(), b.clone()]));
+        assert_ne!(ab, RequestFingerprint::of_batch(&[b.clone(), a.clone()]));
+        assert_ne!(ab, RequestFingerprint::of_batch(&[a.clone()]));
+        assert_ne!(
+            RequestFingerprint::of_batch(&[a.clone()]),
+            RequestFingerprint::of(&a),
+            "a batch of one is not the single create"
+        );
     }
 
     #[test]

@@ -98,6 +98,36 @@ pub enum IdempotentInsert {
     AlreadyUsed(IdempotencyRecord),
 }
 
+/// A key a batch create used: what the batch was and the notifications it
+/// created, in its order. A key first used by a single create reads back as
+/// a record of that one notification (with the single create's fingerprint,
+/// which no batch has).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchIdempotencyRecord {
+    pub fingerprint: RequestFingerprint,
+    /// The notifications exactly as first created, in the batch's order.
+    pub notifications: Vec<Notification>,
+}
+
+impl BatchIdempotencyRecord {
+    /// Whether a batch with `fingerprint` is a repeat of the recorded one.
+    pub fn is_repeat_of(&self, fingerprint: &RequestFingerprint) -> bool {
+        self.fingerprint == *fingerprint
+    }
+}
+
+/// The result of [`NotificationRepository::insert_batch_idempotent`](crate::NotificationRepository::insert_batch_idempotent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotentBatchInsert {
+    /// The key was free: every notification and the key are stored, together.
+    Inserted {
+        /// Each create's position, in the batch's order.
+        positions: Vec<InboxPosition>,
+    },
+    /// The publisher already used the key: nothing was stored.
+    AlreadyUsed(BatchIdempotencyRecord),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

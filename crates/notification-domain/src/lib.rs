@@ -44,7 +44,8 @@ pub use error::{BoxError, PublishError, RepositoryError, ValidationError};
 pub use events::{DomainEvent, NotificationChange, NotificationCreated, NotificationUpdated};
 pub use fingerprint::RequestFingerprint;
 pub use idempotency::{
-    IdempotencyClaim, IdempotencyKey, IdempotencyRecord, IdempotentInsert, IDEMPOTENCY_KEY_TTL,
+    BatchIdempotencyRecord, IdempotencyClaim, IdempotencyKey, IdempotencyRecord,
+    IdempotentBatchInsert, IdempotentInsert, IDEMPOTENCY_KEY_TTL,
 };
 pub use ids::{NotificationId, UserId};
 pub use notification::{Notification, NotificationStatus, NotificationType, StoredNotification};

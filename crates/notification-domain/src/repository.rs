@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::error::RepositoryError;
-use crate::idempotency::{IdempotencyClaim, IdempotentInsert};
+use crate::idempotency::{IdempotencyClaim, IdempotentBatchInsert, IdempotentInsert};
 use crate::ids::{NotificationId, UserId};
 use crate::notification::{Notification, NotificationStatus};
 use crate::status_change::StatusChange;
@@ -94,6 +94,28 @@ pub trait NotificationRepository: Send + Sync {
         claim: &IdempotencyClaim,
         expired_before: OffsetDateTime,
     ) -> Result<IdempotentInsert, RepositoryError>;
+
+    /// Stores every notification of a batch in one transaction, all or
+    /// nothing, however many there are; returns each create's position in
+    /// the batch's order (several of one user take consecutive seqs in that
+    /// order).
+    async fn insert_batch(
+        &self,
+        notifications: &[Notification],
+    ) -> Result<Vec<InboxPosition>, RepositoryError>;
+
+    /// [`Self::insert_batch`] under an idempotency key, like
+    /// [`Self::insert_idempotent`]: the key is recorded with the whole list
+    /// (the key stands for the batch), in the batch's transaction. If the
+    /// publisher's key is already recorded (by a batch or a single create,
+    /// also concurrently: exactly one wins), nothing is stored and the
+    /// record comes back.
+    async fn insert_batch_idempotent(
+        &self,
+        notifications: &[Notification],
+        claim: &IdempotencyClaim,
+        expired_before: OffsetDateTime,
+    ) -> Result<IdempotentBatchInsert, RepositoryError>;
 
     /// Forgets up to `limit` idempotency keys recorded before `older_than`
     /// (the oldest first); returns how many. Never touches notifications.

@@ -34,6 +34,10 @@ pub enum ApiError {
     /// 422 with the offending `field`.
     #[error("{0}")]
     Validation(ValidationError),
+    /// 422 for one item of a batch: `field` names it, like
+    /// `notifications[3].title`.
+    #[error("{field}: {message}")]
+    InvalidBatchItem { field: String, message: String },
     /// 422 `idempotency_key_reused`, field `Idempotency-Key`: the publisher
     /// already used this key for a different request.
     #[error("this Idempotency-Key was already used with a different request; use a new key for a new request")]
@@ -73,7 +77,7 @@ impl ApiError {
             Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
-            Self::Validation(_) => ErrorCode::ValidationFailed,
+            Self::Validation(_) | Self::InvalidBatchItem { .. } => ErrorCode::ValidationFailed,
             Self::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
             Self::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
             Self::BadRequest(_) => ErrorCode::BadRequest,
@@ -89,6 +93,7 @@ impl ApiError {
         let body = ErrorResponse::new(self.code(), self.to_string());
         match self {
             Self::Validation(error) => body.with_field(error.field),
+            Self::InvalidBatchItem { field, .. } => body.with_field(field.as_str()),
             Self::IdempotencyKeyReused => body.with_field(IDEMPOTENCY_KEY_HEADER),
             _ => body,
         }
@@ -139,7 +144,9 @@ impl ResponseError for ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Validation(_) | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Validation(_) | Self::InvalidBatchItem { .. } | Self::IdempotencyKeyReused => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::ResyncRequired { .. } => StatusCode::GONE,

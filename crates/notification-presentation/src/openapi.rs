@@ -7,8 +7,9 @@ use std::sync::LazyLock;
 
 use actix_web::HttpResponse;
 use notification_protocol::{
-    ChangesPage, CreateNotificationRequest, ErrorBody, ErrorCode, ErrorResponse, NotificationPage,
-    NotificationResource, ReadAllResponse, UnreadCountResponse,
+    BatchResource, ChangesPage, CreateBatchRequest, CreateNotificationRequest, ErrorBody,
+    ErrorCode, ErrorResponse, NotificationPage, NotificationResource, ReadAllResponse,
+    UnreadCountResponse,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -29,6 +30,7 @@ pub const BEARER_SCHEME: &str = "bearer";
     ),
     paths(
         routes::create::create_notification,
+        routes::create_batch::create_batch,
         routes::list::list_notifications,
         routes::unread_count::unread_count,
         routes::read_all::read_all,
@@ -46,6 +48,8 @@ pub const BEARER_SCHEME: &str = "bearer";
     components(schemas(
         NotificationResource,
         CreateNotificationRequest,
+        CreateBatchRequest,
+        BatchResource,
         NotificationPage,
         UnreadCountResponse,
         ChangesPage,

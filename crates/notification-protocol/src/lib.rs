@@ -26,7 +26,8 @@ pub mod ws;
 pub use kinds::{NotificationStatus, NotificationType};
 pub use resource::NotificationResource;
 pub use rest::{
-    ChangesPage, CreateNotificationRequest, ErrorBody, ErrorCode, ErrorResponse, NotificationPage,
-    ReadAllResponse, UnreadCountResponse,
+    BatchResource, ChangesPage, CreateBatchRequest, CreateNotificationRequest, ErrorBody,
+    ErrorCode, ErrorResponse, NotificationPage, ReadAllResponse, UnreadCountResponse,
+    MAX_BATCH_ITEMS,
 };
 pub use ws::{ClientMessage, ServerMessage, UpdateData, UpdateType};

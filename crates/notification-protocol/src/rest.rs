@@ -27,6 +27,25 @@ pub struct CreateNotificationRequest {
     pub metadata: Option<Map<String, Value>>,
 }
 
+/// Most items one `POST /api/v1/notifications/batch` takes (at least 1).
+pub const MAX_BATCH_ITEMS: usize = 1000;
+
+/// Body of `POST /api/v1/notifications/batch`: 1–[`MAX_BATCH_ITEMS`] creates,
+/// stored all or nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateBatchRequest {
+    pub notifications: Vec<CreateNotificationRequest>,
+}
+
+/// Answer of `POST /api/v1/notifications/batch`: the created notifications,
+/// in the request's order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BatchResource {
+    pub notifications: Vec<NotificationResource>,
+}
+
 /// Body of `GET /api/v1/notifications`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

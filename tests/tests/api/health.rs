@@ -41,6 +41,7 @@ async fn the_openapi_document_lists_every_endpoint(backend: Backend) {
         .starts_with("3."));
     for path in [
         "/api/v1/notifications",
+        "/api/v1/notifications/batch",
         "/api/v1/notifications/unread-count",
         "/api/v1/notifications/read-all",
         "/api/v1/notifications/{id}",

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod auth;
+mod batch;
 mod changes_feed;
 mod create;
 mod health;

@@ -9,9 +9,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use notification_api::startup::Interceptors;
 use notification_domain::{
-    ChangesAfter, IdempotencyClaim, IdempotentInsert, InboxPosition, ListQuery, Notification,
-    NotificationId, NotificationRepository, ReadAllOutcome, RepositoryError, StatusChange,
-    StatusChangeOutcome, UserId,
+    ChangesAfter, IdempotencyClaim, IdempotentBatchInsert, IdempotentInsert, InboxPosition,
+    ListQuery, Notification, NotificationId, NotificationRepository, ReadAllOutcome,
+    RepositoryError, StatusChange, StatusChangeOutcome, UserId,
 };
 use notification_e2e::{on_both_backends, spawn_app_intercepted, Backend, TEST_SECRET};
 use time::OffsetDateTime;
@@ -48,6 +48,24 @@ impl NotificationRepository for HoldingRepository {
     ) -> Result<IdempotentInsert, RepositoryError> {
         self.inner
             .insert_idempotent(notification, claim, expired_before)
+            .await
+    }
+
+    async fn insert_batch(
+        &self,
+        notifications: &[Notification],
+    ) -> Result<Vec<InboxPosition>, RepositoryError> {
+        self.inner.insert_batch(notifications).await
+    }
+
+    async fn insert_batch_idempotent(
+        &self,
+        notifications: &[Notification],
+        claim: &IdempotencyClaim,
+        expired_before: OffsetDateTime,
+    ) -> Result<IdempotentBatchInsert, RepositoryError> {
+        self.inner
+            .insert_batch_idempotent(notifications, claim, expired_before)
             .await
     }
 

@@ -92,7 +92,9 @@ impl Driver {
                 (None, _) => ResumePoint::Seq(0),
             };
             let timeout = self.client.config().connect_timeout;
-            match socket::open(self.client.websocket_url(), &token, resume, timeout).await {
+            let tls = self.client.websocket_tls();
+            let url = self.client.websocket_url();
+            match socket::open(url, &token, resume, timeout, tls).await {
                 Ok(stream) => {
                     tracing::debug!(?resume, "notification socket open");
                     self.failures = 0;

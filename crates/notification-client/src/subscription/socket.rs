@@ -14,6 +14,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use uuid::Uuid;
 
 use super::events::DisconnectReason;
+use crate::client::WebSocketTls;
 
 pub(super) type WsStream = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -37,12 +38,14 @@ pub(super) enum ResumePoint {
     Notification(Uuid),
 }
 
-/// Opens the socket, resuming after `resume`.
+/// Opens the socket, resuming after `resume`; `tls`: the settings of a
+/// `wss://` URL (`None`: the system's roots).
 pub(super) async fn open(
     url: &Url,
     token: &str,
     resume: ResumePoint,
     timeout: Duration,
+    tls: Option<WebSocketTls>,
 ) -> Result<WsStream, Refusal> {
     let mut url = url.clone();
     match resume {
@@ -61,7 +64,19 @@ pub(super) async fn open(
     let bearer =
         HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| Refusal::Unauthorized)?;
     request.headers_mut().insert("authorization", bearer);
-    match tokio::time::timeout(timeout, tokio_tungstenite::connect_async(request)).await {
+    #[cfg(feature = "rustls")]
+    let connect = tokio_tungstenite::connect_async_tls_with_config(
+        request,
+        None,
+        false,
+        tls.map(tokio_tungstenite::Connector::Rustls),
+    );
+    #[cfg(not(feature = "rustls"))]
+    let connect = {
+        let _no_tls = tls;
+        tokio_tungstenite::connect_async(request)
+    };
+    match tokio::time::timeout(timeout, connect).await {
         Ok(Ok((stream, _))) => Ok(stream),
         Ok(Err(WsError::Http(response))) => {
             let status = response.status().as_u16();

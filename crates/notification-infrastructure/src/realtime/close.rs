@@ -25,7 +25,9 @@ pub enum CloseReason {
     SubjectMismatch,
     /// A client message larger than allowed: 1009.
     MessageTooBig,
-    /// The mailbox overflowed: 1013 "slow consumer".
+    /// The mailbox filled up before the connection knew the last `seq` it
+    /// sent, so it cannot read on from the log: 1013 "slow consumer". (A
+    /// connection that knows it reads on from the log instead.)
     SlowConsumer,
     /// The hub is shutting down: 1001 "server shutting down".
     ShuttingDown,

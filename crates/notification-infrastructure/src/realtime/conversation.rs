@@ -169,14 +169,16 @@ impl Connection<'_> {
         match event {
             MailboxEvent::Message(change) => self.on_change(change, mailbox).await,
             MailboxEvent::Lagged => match self.position {
-                // Filled up while a replay ran: read on from the log.
+                // Filled up (a burst, or while a replay ran): read on from
+                // the log at the socket's pace, instead of closing.
                 Some(after) => {
+                    metrics::counter!("ws_mailbox_lags_total").increment(1);
                     self.replay_after(after, mailbox);
                     Ok(())
                 }
+                // Nowhere to read on from: the client resumes instead.
                 None => Err(CloseReason::SlowConsumer),
             },
-            MailboxEvent::Overflowed => Err(CloseReason::SlowConsumer),
             MailboxEvent::ShutDown => Err(CloseReason::ShuttingDown),
             MailboxEvent::Resync => Err(CloseReason::Resync),
         }

@@ -442,7 +442,7 @@ async fn pushed_messages_are_written_in_order() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_mailbox_overflow_closes_with_1013() {
+async fn a_full_mailbox_closes_with_1013_when_the_connection_does_not_know_its_last_seq() {
     local(async {
         let settings = RealtimeSettings {
             send_buffer: 2,

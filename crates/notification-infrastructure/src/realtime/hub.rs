@@ -153,7 +153,7 @@ impl Hub {
     /// which queues it (and whatever waited behind it) for every connection
     /// of the user, in `seq` order, once; or holds it behind a gap and asks
     /// for a log read ([`Handed::read_after`]). Never waits: a connection
-    /// whose queue is full is marked overflowed (its loop closes it with 1013).
+    /// whose queue is full is marked lagged (its loop reads on from the log).
     pub fn deliver(&self, user_id: UserId, seq: u64, text: SharedText) -> Handed {
         self.with_user(user_id, |entry| {
             let next = entry.sequence.offer(seq, text);
@@ -568,7 +568,7 @@ mod tests {
     }
 
     #[test]
-    fn overflow_marks_only_the_slow_connection() {
+    fn a_full_queue_marks_only_the_slow_connection_lagged() {
         let hub = hub(16, 2);
         let (alice, bob) = (user(), user());
         let fast = hub.register(alice).unwrap();
@@ -592,7 +592,7 @@ mod tests {
         );
         assert_eq!(hub.send_to_user(bob, &"b".into()), 1);
 
-        assert_eq!(pending(&slow), Some(MailboxEvent::Overflowed));
+        assert_eq!(pending(&slow), Some(MailboxEvent::Lagged));
         assert_eq!(pending(&fast), Some(MailboxEvent::Message("2".into())));
         assert_eq!(pending(&other), Some(MailboxEvent::Message("b".into())));
     }

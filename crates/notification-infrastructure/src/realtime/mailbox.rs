@@ -3,16 +3,21 @@
 //! A `Mutex<VecDeque>` plus a `Notify` rather than a tokio mpsc: a tokio
 //! channel allocates a 32-slot block up front whatever its capacity, while an
 //! empty `VecDeque` allocates nothing, and idle sockets are the common case.
-//! Pushers never wait: a full mailbox is marked overflowed and its connection
-//! is closed by its own loop, so one slow client never slows anyone else.
-//! The hub marks mailboxes the same way to close their connections for
-//! shutdown (at once) or for a resync (after what was already queued).
+//! Pushers never wait, so one slow client never slows anyone else. The hub
+//! marks mailboxes to close their connections for shutdown (at once) or for
+//! a resync (after what was already queued).
+//!
+//! A mailbox that fills up does not close its connection: it drops what it
+//! held, says it lagged and refuses pushes until its loop has taken that,
+//! and the connection reads what it missed from the change log at its own
+//! pace (every change has its `seq`, so nothing is lost or repeated). A
+//! burst (a batch of 1000 notifications for one user) and a long replay are
+//! not slow clients. Memory stays bounded by the capacity whatever the
+//! client does; a client that stops reading is closed by the write timeout.
 //!
 //! While a connection replays from the change log its mailbox is held: what
-//! is pushed meanwhile waits, to follow the replay. A held mailbox that fills
-//! up does not close the connection (a long replay is not a slow client): it
-//! drops what it held and says it lagged, and the connection reads on from
-//! the log at its own pace.
+//! is pushed meanwhile waits, to follow the replay, and a held mailbox that
+//! fills up lags the same way.
 
 use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -42,12 +47,11 @@ impl From<&'static str> for Change {
 pub(crate) enum MailboxEvent {
     /// The hub is shutting down: close with 1001.
     ShutDown,
-    /// A push found the queue full: close with 1013.
-    Overflowed,
     /// The next message to write.
     Message(Change),
-    /// The mailbox filled up while held: what it held is gone; read the
-    /// changes after the last one sent from the log.
+    /// The mailbox filled up: what it held is gone; read the changes after
+    /// the last one sent from the log (or close with 1013 when the
+    /// connection does not know that one yet).
     Lagged,
     /// Events may have been missed and everything queued before was written:
     /// close with 1012 so the client resumes with `since`.
@@ -57,8 +61,7 @@ pub(crate) enum MailboxEvent {
 #[derive(Debug, Default)]
 struct State {
     queue: VecDeque<Change>,
-    overflowed: bool,
-    /// Filled up while held; the queue was dropped.
+    /// Filled up; the queue was dropped.
     lagged: bool,
     shut_down: bool,
     /// Takes no more messages; closes once the queue is written.
@@ -85,21 +88,16 @@ impl Mailbox {
     }
 
     /// Queues `change` without waiting. Returns whether it was accepted; a
-    /// full queue drops what it held and marks the mailbox overflowed (the
-    /// connection is about to close and the client resumes), or lagged while
-    /// held (the connection reads what it missed from the log).
+    /// full queue drops what it held and marks the mailbox lagged (the
+    /// connection reads what it missed from the log).
     pub(crate) fn push(&self, change: &Change) -> bool {
         let accepted = {
             let mut state = self.lock();
-            if state.overflowed || state.shut_down || state.resync || state.lagged {
+            if state.shut_down || state.resync || state.lagged {
                 return false;
             }
             if state.queue.len() >= self.capacity {
-                if state.held {
-                    state.lagged = true;
-                } else {
-                    state.overflowed = true;
-                }
+                state.lagged = true;
                 state.queue = VecDeque::new();
                 false
             } else {
@@ -126,7 +124,7 @@ impl Mailbox {
     pub(crate) fn resync(&self) -> bool {
         {
             let mut state = self.lock();
-            if state.shut_down || state.overflowed || state.resync {
+            if state.shut_down || state.resync {
                 return false;
             }
             state.resync = true;
@@ -143,12 +141,10 @@ impl Mailbox {
                 let mut state = self.lock();
                 if state.shut_down {
                     return MailboxEvent::ShutDown;
-                } else if state.overflowed {
-                    return MailboxEvent::Overflowed;
                 } else if !state.held {
                     if state.lagged {
-                        // Taken once: the connection holds the mailbox again
-                        // while it reads the log.
+                        // Taken once: the connection holds the mailbox while
+                        // it reads the log.
                         state.lagged = false;
                         return MailboxEvent::Lagged;
                     } else if let Some(change) = state.queue.pop_front() {
@@ -165,8 +161,7 @@ impl Mailbox {
     /// While held, `next` gives only what closes the connection at once
     /// (shutdown) and leaves messages (and a resync) queued: a replay holds
     /// its mailbox so that what is pushed meanwhile follows it. Pushes are
-    /// still accepted and counted against the capacity; a full held mailbox
-    /// lags instead of overflowing.
+    /// still accepted and counted against the capacity.
     pub(crate) fn hold(&self, held: bool) {
         self.lock().held = held;
         self.wakeup.notify_one();
@@ -206,14 +201,16 @@ mod tests {
     }
 
     #[test]
-    fn a_full_mailbox_overflows_drops_its_queue_and_refuses_more() {
+    fn a_full_mailbox_lags_drops_its_queue_and_refuses_more_until_told() {
         let mailbox = Mailbox::new(2);
         assert!(mailbox.push(&"a".into()));
         assert!(mailbox.push(&"b".into()));
         assert!(!mailbox.push(&"c".into()));
-        assert_eq!(mailbox.len(), 0);
+        assert_eq!(mailbox.len(), 0, "bounded: what it held is gone");
         assert!(!mailbox.push(&"d".into()));
-        assert_eq!(pending(&mailbox), Some(MailboxEvent::Overflowed));
+        assert_eq!(pending(&mailbox), Some(MailboxEvent::Lagged));
+        assert_eq!(pending(&mailbox), None, "said once");
+        assert!(mailbox.push(&"e".into()), "takes pushes again once told");
     }
 
     #[test]
@@ -247,12 +244,6 @@ mod tests {
         assert!(!shut.resync());
         assert_eq!(pending(&shut), Some(MailboxEvent::ShutDown));
 
-        let overflowed = Mailbox::new(1);
-        assert!(overflowed.push(&"a".into()));
-        assert!(!overflowed.push(&"b".into()));
-        assert!(!overflowed.resync());
-        assert_eq!(pending(&overflowed), Some(MailboxEvent::Overflowed));
-
         let resyncing = Mailbox::new(4);
         assert!(resyncing.resync());
         assert!(!resyncing.resync(), "counted once");
@@ -281,7 +272,7 @@ mod tests {
     }
 
     #[test]
-    fn a_held_mailbox_that_fills_up_lags_instead_of_overflowing() {
+    fn a_held_mailbox_that_fills_up_says_it_lagged_once_released() {
         let mailbox = Mailbox::new(1);
         mailbox.hold(true);
         assert!(mailbox.push(&"a".into()));

@@ -12,10 +12,10 @@
 //! - [`healer`]: [`Healer`] reads from the change log what a user's stream
 //!   on this node is missing (a gap, a lost publish found by its periodic
 //!   check, a gap of the event bus), once per user;
-//! - `mailbox`: each connection's bounded queue (overflow → 1013);
+//! - `mailbox`: each connection's bounded queue (full → read on from the log);
 //! - `conversation`: the connection's whole conversation, which writes it to
 //!   the socket (each `seq` once), replays from the change log, answers the
-//!   client, pings, and closes on silence, token expiry, overflow, shutdown
+//!   client, pings, and closes on silence, token expiry, shutdown
 //!   or resync (after the event bus lost events that the log could not heal,
 //!   [`Hub::resync_all`] → 1012).
 //!

@@ -263,6 +263,41 @@ async fn live_changes_overflowing_the_send_buffer_during_a_replay_are_read_from_
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_live_burst_larger_than_the_send_buffer_is_read_from_the_log_without_1013() {
+    local(async {
+        let user = new_user();
+        let log = Log::new(user, 1, 2);
+        let settings = RealtimeSettings {
+            send_buffer: 8,
+            ..RealtimeSettings::default()
+        };
+        let mut r = replay_with(user, log.repository(), settings, after_seq(2));
+        *log.latest.lock().unwrap() = 3;
+        r.push(3);
+        assert_eq!(r.next_seq().await, 3, "live after the (empty) replay");
+
+        // A batch of 100 for this user, stored and pushed at once: far more
+        // than the buffer holds, before the connection writes any.
+        let burst = 100;
+        *log.latest.lock().unwrap() = 3 + burst;
+        for seq in 4..=3 + burst {
+            r.push(seq);
+        }
+        for seq in 4..=3 + burst {
+            assert_eq!(
+                r.next_seq().await,
+                seq,
+                "in order, nothing missing, no 1013"
+            );
+        }
+        *log.latest.lock().unwrap() = 4 + burst;
+        r.push(4 + burst);
+        assert_eq!(r.next_seq().await, 4 + burst, "still open, live again");
+    })
+    .await;
+}
+
+#[tokio::test(start_paused = true)]
 async fn since_seq_beyond_the_log_gets_resync_first_then_live_ones() {
     local(async {
         let user = new_user();

@@ -1,13 +1,16 @@
 //! The one mapping between an `idempotency_keys` row and the domain's
-//! [`IdempotencyRecord`], for both databases (see the migrations for the
-//! table and why its time is an integer).
+//! [`IdempotencyRecord`] (a single create's key) or
+//! [`BatchIdempotencyRecord`] (a batch's key, whose list is the row's
+//! `batch_items`), for both databases (see the migrations for the table and
+//! why its time is an integer).
 
 use notification_domain::{
-    IdempotencyRecord, Notification, NotificationId, NotificationStatus, RepositoryError,
-    RequestFingerprint, StoredNotification, UserId,
+    BatchIdempotencyRecord, IdempotencyRecord, Notification, NotificationId, NotificationStatus,
+    RepositoryError, RequestFingerprint, StoredNotification, UserId,
 };
 use rusqlite::Row;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use sqlx::types::Json;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -17,7 +20,8 @@ use super::sqlite_values::{id_column, json_column};
 /// The columns [`IdempotencyRow`] reads, in its order.
 macro_rules! idempotency_columns {
     () => {
-        "fingerprint, notification_id, user_id, title, message, type, metadata, created_at_micros"
+        "fingerprint, notification_id, user_id, title, message, type, metadata, created_at_micros, \
+         batch_items"
     };
 }
 pub(crate) use idempotency_columns;
@@ -34,6 +38,8 @@ pub(crate) struct IdempotencyRow {
     notification_type: String,
     metadata: Json<Value>,
     created_at_micros: i64,
+    /// A batch's list (`BatchItem`s); `None` for a single create's key.
+    batch_items: Option<Json<Value>>,
 }
 
 impl IdempotencyRow {
@@ -49,11 +55,46 @@ impl IdempotencyRow {
             notification_type: row.get(5)?,
             metadata: Json(json_column(row, 6)?),
             created_at_micros: row.get(7)?,
+            batch_items: row
+                .get::<_, Option<String>>(8)?
+                .map(|_| json_column(row, 8))
+                .transpose()?
+                .map(Json),
+        })
+    }
+
+    /// The record as a batch sees it: a batch's list, or the one
+    /// notification of a single create's key.
+    pub(crate) fn into_batch_record(mut self) -> Result<BatchIdempotencyRecord, RepositoryError> {
+        let items = self.batch_items.take();
+        let record = self.into_record()?;
+        let notifications = match items {
+            None => vec![record.notification],
+            Some(Json(items)) => {
+                let id = record.notification.id();
+                let corrupt = |what: String| {
+                    RepositoryError::Corrupt(format!(
+                        "idempotency record of batch starting with {id}: {what}"
+                    ))
+                };
+                let items: Vec<BatchItem> =
+                    serde_json::from_value(items).map_err(|e| corrupt(e.to_string()))?;
+                items
+                    .into_iter()
+                    .map(|item| item.into_notification().map_err(&corrupt))
+                    .collect::<Result<_, _>>()?
+            }
+        };
+        Ok(BatchIdempotencyRecord {
+            fingerprint: record.fingerprint,
+            notifications,
         })
     }
 
     /// The record, or `Corrupt` when the stored row is not one (see
-    /// `Notification::restore`: structure only).
+    /// `Notification::restore`: structure only). For a batch's key: its first
+    /// notification, with the batch's fingerprint (which no single create
+    /// has, so a single create with that key is refused).
     pub(crate) fn into_record(self) -> Result<IdempotencyRecord, RepositoryError> {
         let id = self.notification_id;
         let corrupt = |what: String| {
@@ -82,6 +123,59 @@ impl IdempotencyRow {
             notification,
         })
     }
+}
+
+/// One notification of a batch's list in `batch_items`: what a new
+/// notification has (UNREAD, never read or archived, so no status or times
+/// but its creation).
+#[derive(Debug, Serialize, Deserialize)]
+struct BatchItem {
+    id: Uuid,
+    user_id: Uuid,
+    title: String,
+    message: String,
+    #[serde(rename = "type")]
+    notification_type: String,
+    metadata: Map<String, Value>,
+    created_at_micros: i64,
+}
+
+impl BatchItem {
+    fn of(notification: &Notification) -> Self {
+        Self {
+            id: notification.id().into_uuid(),
+            user_id: notification.user_id().into_uuid(),
+            title: notification.title().to_owned(),
+            message: notification.message().to_owned(),
+            notification_type: notification.notification_type().as_str().to_owned(),
+            metadata: notification.metadata().as_map().clone(),
+            created_at_micros: unix_micros(notification.created_at()),
+        }
+    }
+
+    fn into_notification(self) -> Result<Notification, String> {
+        let created_at = from_unix_micros(self.created_at_micros)
+            .ok_or_else(|| format!("time {} out of range", self.created_at_micros))?;
+        Notification::restore(StoredNotification {
+            id: NotificationId::from_uuid(self.id),
+            user_id: UserId::from_uuid(self.user_id),
+            title: self.title,
+            message: self.message,
+            notification_type: self.notification_type,
+            status: NotificationStatus::Unread.as_str().to_owned(),
+            metadata: Value::Object(self.metadata),
+            created_at,
+            read_at: None,
+            archived_at: None,
+        })
+        .map_err(|e| format!("notification {}: {e}", self.id))
+    }
+}
+
+/// The `batch_items` value of a batch's key: its notifications, in order.
+pub(crate) fn batch_items(notifications: &[Notification]) -> Result<Value, RepositoryError> {
+    let items: Vec<BatchItem> = notifications.iter().map(BatchItem::of).collect();
+    serde_json::to_value(items).map_err(|e| RepositoryError::Other(Box::new(e)))
 }
 
 /// `at` in whole microseconds since the Unix epoch (the domain keeps no finer
@@ -124,7 +218,32 @@ mod tests {
             notification_type: notification.notification_type().as_str().to_owned(),
             metadata: Json(Value::Object(notification.metadata().as_map().clone())),
             created_at_micros: unix_micros(notification.created_at()),
+            batch_items: None,
         }
+    }
+
+    #[test]
+    fn a_batch_row_reads_back_as_its_list_and_a_single_row_as_a_list_of_one() {
+        let (first, second) = (new_notification(), new_notification());
+        let batch = vec![first.clone(), second];
+        let mut row = row_of(&first, vec![7; 32]);
+        row.batch_items = Some(Json(batch_items(&batch).unwrap()));
+        let record = row.into_batch_record().unwrap();
+        assert_eq!(record.notifications, batch);
+
+        let single = row_of(&first, vec![7; 32]).into_batch_record().unwrap();
+        assert_eq!(single.notifications, vec![first]);
+    }
+
+    #[test]
+    fn a_batch_row_with_a_broken_list_is_corrupt() {
+        let notification = new_notification();
+        let mut row = row_of(&notification, vec![7; 32]);
+        row.batch_items = Some(Json(serde_json::json!([{"id": "nope"}])));
+        assert!(matches!(
+            row.into_batch_record(),
+            Err(RepositoryError::Corrupt(_))
+        ));
     }
 
     #[test]

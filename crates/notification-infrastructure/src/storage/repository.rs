@@ -7,9 +7,9 @@
 
 use async_trait::async_trait;
 use notification_domain::{
-    ChangesAfter, IdempotencyClaim, IdempotentInsert, InboxPosition, ListQuery, Notification,
-    NotificationId, NotificationRepository, ReadAllOutcome, RepositoryError, StatusChange,
-    StatusChangeOutcome, UserId, MAX_CHANGES_PER_READ,
+    ChangesAfter, IdempotencyClaim, IdempotentBatchInsert, IdempotentInsert, InboxPosition,
+    ListQuery, Notification, NotificationId, NotificationRepository, ReadAllOutcome,
+    RepositoryError, StatusChange, StatusChangeOutcome, UserId, MAX_CHANGES_PER_READ,
 };
 use sqlx::database::Database;
 use sqlx::{ColumnIndex, Decode, Encode, Executor, FromRow, IntoArguments, Pool, Type};
@@ -105,6 +105,29 @@ where
     ) -> Result<IdempotentInsert, RepositoryError> {
         self.writes
             .insert_idempotent(notification, claim, expired_before)
+            .await
+    }
+
+    async fn insert_batch(
+        &self,
+        notifications: &[Notification],
+    ) -> Result<Vec<InboxPosition>, RepositoryError> {
+        match self.writes.insert_batch(notifications, None).await? {
+            IdempotentBatchInsert::Inserted { positions } => Ok(positions),
+            IdempotentBatchInsert::AlreadyUsed(_) => Err(RepositoryError::Corrupt(
+                "the writer answered a batch without a key as already used".into(),
+            )),
+        }
+    }
+
+    async fn insert_batch_idempotent(
+        &self,
+        notifications: &[Notification],
+        claim: &IdempotencyClaim,
+        expired_before: OffsetDateTime,
+    ) -> Result<IdempotentBatchInsert, RepositoryError> {
+        self.writes
+            .insert_batch(notifications, Some((claim.clone(), expired_before)))
             .await
     }
 

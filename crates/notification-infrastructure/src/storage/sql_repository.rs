@@ -108,11 +108,12 @@ pub(crate) const FORGET_EXPIRED_KEY: &str = "\
 /// Records a key, unless the publisher already has it: then nothing happens
 /// (0 rows affected). On PostgreSQL a concurrent insert of the same key makes
 /// this wait until that transaction ends, so exactly one of them inserts.
+/// `$11`, a batch's list, is NULL for a single create.
 pub(crate) const CLAIM_KEY: &str = "\
     INSERT INTO idempotency_keys \
         (publisher_id, idempotency_key, fingerprint, notification_id, user_id, \
-         title, message, type, metadata, created_at_micros) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         title, message, type, metadata, created_at_micros, batch_items) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
     ON CONFLICT (publisher_id, idempotency_key) DO NOTHING";
 
 pub(crate) const GET_KEY: &str = concat!(

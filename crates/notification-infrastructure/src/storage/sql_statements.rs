@@ -5,7 +5,7 @@
 
 use async_trait::async_trait;
 use notification_domain::{
-    IdempotencyClaim, IdempotencyRecord, Notification, NotificationId, RepositoryError, UserId,
+    BatchIdempotencyRecord, IdempotencyClaim, Notification, NotificationId, RepositoryError, UserId,
 };
 use serde_json::{Map, Value};
 use sqlx::database::Database;
@@ -33,6 +33,7 @@ where
     for<'q> &'q str: Encode<'q, DB> + Type<DB>,
     for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
     for<'q> Json<&'q Map<String, Value>>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<Json<&'q Value>>: Encode<'q, DB> + Type<DB>,
     String: for<'r> Decode<'r, DB> + Type<DB>,
     NotificationRow: for<'r> FromRow<'r, DB::Row>,
     IdempotencyRow: for<'r> FromRow<'r, DB::Row>,
@@ -57,6 +58,7 @@ where
     async fn claim_key(
         &mut self,
         notification: &Notification,
+        batch_items: Option<&Value>,
         claim: &IdempotencyClaim,
     ) -> Result<bool, RepositoryError> {
         let inserted = sqlx::query(sql::CLAIM_KEY)
@@ -70,6 +72,7 @@ where
             .bind(notification.notification_type().as_str())
             .bind(metadata_column(notification))
             .bind(unix_micros(notification.created_at()))
+            .bind(batch_items.map(Json))
             .execute(&mut **self)
             .await
             .map_err(repository_error)?
@@ -80,14 +83,14 @@ where
     async fn get_key(
         &mut self,
         claim: &IdempotencyClaim,
-    ) -> Result<Option<IdempotencyRecord>, RepositoryError> {
+    ) -> Result<Option<BatchIdempotencyRecord>, RepositoryError> {
         sqlx::query_as::<_, IdempotencyRow>(sql::GET_KEY)
             .bind(claim.publisher.into_uuid())
             .bind(claim.key.as_str())
             .fetch_optional(&mut **self)
             .await
             .map_err(repository_error)?
-            .map(IdempotencyRow::into_record)
+            .map(IdempotencyRow::into_batch_record)
             .transpose()
     }
 

@@ -4,8 +4,9 @@
 
 use async_trait::async_trait;
 use notification_domain::{
-    IdempotencyClaim, IdempotencyRecord, Notification, NotificationId, RepositoryError, UserId,
+    BatchIdempotencyRecord, IdempotencyClaim, Notification, NotificationId, RepositoryError, UserId,
 };
+use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::idempotency_row::{unix_micros, IdempotencyRow};
@@ -36,6 +37,7 @@ impl RowStatements for SqliteTransaction<'_> {
     async fn claim_key(
         &mut self,
         notification: &Notification,
+        batch_items: Option<&Value>,
         claim: &IdempotencyClaim,
     ) -> Result<bool, RepositoryError> {
         let inserted = self.execute(
@@ -51,6 +53,7 @@ impl RowStatements for SqliteTransaction<'_> {
                 &notification.notification_type().as_str(),
                 &json_text(notification.metadata().as_map())?,
                 &unix_micros(notification.created_at()),
+                &batch_items.map(json_text).transpose()?,
             ],
         )?;
         Ok(inserted == 1)
@@ -59,7 +62,7 @@ impl RowStatements for SqliteTransaction<'_> {
     async fn get_key(
         &mut self,
         claim: &IdempotencyClaim,
-    ) -> Result<Option<IdempotencyRecord>, RepositoryError> {
+    ) -> Result<Option<BatchIdempotencyRecord>, RepositoryError> {
         let rows = self.query(
             sql::GET_KEY,
             &[&id_value(claim.publisher.into_uuid()), &claim.key.as_str()],
@@ -67,7 +70,7 @@ impl RowStatements for SqliteTransaction<'_> {
         )?;
         rows.into_iter()
             .next()
-            .map(IdempotencyRow::into_record)
+            .map(IdempotencyRow::into_batch_record)
             .transpose()
     }
 

@@ -6,8 +6,8 @@
 //! (`write_batch`). Nothing writes to the database any other way.
 
 use notification_domain::{
-    IdempotencyClaim, IdempotentInsert, InboxPosition, Notification, NotificationId,
-    ReadAllOutcome, RepositoryError, StatusChange, StatusChangeOutcome, UserId,
+    IdempotencyClaim, IdempotentBatchInsert, IdempotentInsert, InboxPosition, Notification,
+    NotificationId, ReadAllOutcome, RepositoryError, StatusChange, StatusChangeOutcome, UserId,
 };
 use time::OffsetDateTime;
 
@@ -19,6 +19,15 @@ pub(crate) enum Write {
         notification: Notification,
         claim: IdempotencyClaim,
         expired_before: OffsetDateTime,
+    },
+    /// A batch create: one write, however many notifications, so it is
+    /// stored all or nothing (the writer's row-by-row fallback re-runs it
+    /// whole, never item by item).
+    CreateBatch {
+        notifications: Vec<Notification>,
+        /// The key that stands for the whole list, and the time before
+        /// which its record has expired.
+        claim: Option<(IdempotencyClaim, OffsetDateTime)>,
     },
     ChangeStatus {
         user_id: UserId,
@@ -47,17 +56,20 @@ pub(crate) enum Write {
 }
 
 impl Write {
-    /// The user whose counter the write changes (and locks first), if any.
-    pub(crate) fn user(&self) -> Option<UserId> {
-        match self {
+    /// The users whose counters the write changes (and locks first).
+    pub(crate) fn users(&self) -> impl Iterator<Item = UserId> + '_ {
+        let (one, many): (Option<UserId>, &[Notification]) = match self {
             Self::Create(notification) | Self::CreateIdempotent { notification, .. } => {
-                Some(notification.user_id())
+                (Some(notification.user_id()), &[])
             }
+            Self::CreateBatch { notifications, .. } => (None, notifications),
             Self::ChangeStatus { user_id, .. }
             | Self::Delete { user_id, .. }
-            | Self::ReadAll { user_id, .. } => Some(*user_id),
-            Self::PurgeKeys { .. } | Self::PurgeChanges { .. } => None,
-        }
+            | Self::ReadAll { user_id, .. } => (Some(*user_id), &[]),
+            Self::PurgeKeys { .. } | Self::PurgeChanges { .. } => (None, &[]),
+        };
+        one.into_iter()
+            .chain(many.iter().map(Notification::user_id))
     }
 }
 
@@ -67,6 +79,8 @@ pub(crate) enum Written {
     /// The create's position (its seq, the unread count right after it).
     Created(InboxPosition),
     CreatedIdempotent(IdempotentInsert),
+    /// A batch's positions in its order (always `Inserted` without a key).
+    CreatedBatch(IdempotentBatchInsert),
     /// `None`: no such notification.
     StatusChanged(Option<StatusChangeOutcome>),
     /// The delete's position; `None`: no such notification.

@@ -28,14 +28,16 @@ use std::collections::{BTreeSet, HashMap};
 
 use async_trait::async_trait;
 use notification_domain::{
-    IdempotencyClaim, IdempotencyRecord, IdempotentInsert, InboxPosition, Notification,
-    NotificationId, NotificationStatus, ReadAllOutcome, RepositoryError, StatusChange,
-    StatusChangeOutcome, UserId,
+    BatchIdempotencyRecord, IdempotencyClaim, IdempotencyRecord, IdempotentBatchInsert,
+    IdempotentInsert, InboxPosition, Notification, NotificationId, NotificationStatus,
+    ReadAllOutcome, RepositoryError, StatusChange, StatusChangeOutcome, UserId,
 };
+use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::change_log::{ChangeKind, ChangeRow};
+use super::idempotency_row::batch_items;
 use super::sql_repository::{unread_count_value, unread_delta, unread_weight};
 use super::write::{Write, Written};
 
@@ -85,17 +87,22 @@ pub(crate) trait RowStatements: Send {
         claim: &IdempotencyClaim,
         expired_before: OffsetDateTime,
     ) -> Result<(), RepositoryError>;
-    /// Records the key with a snapshot of `notification`; false when the
-    /// publisher already has it.
+    /// Records the key with a snapshot of `notification` (a batch's first)
+    /// and, for a batch, `batch_items` (the whole list, see
+    /// `idempotency_row::batch_items`); false when the publisher already has
+    /// it.
     async fn claim_key(
         &mut self,
         notification: &Notification,
+        batch_items: Option<&Value>,
         claim: &IdempotencyClaim,
     ) -> Result<bool, RepositoryError>;
+    /// The key's record, in the general form of a list (a single create's
+    /// key lists its one notification).
     async fn get_key(
         &mut self,
         claim: &IdempotencyClaim,
-    ) -> Result<Option<IdempotencyRecord>, RepositoryError>;
+    ) -> Result<Option<BatchIdempotencyRecord>, RepositoryError>;
     async fn get_notification(
         &mut self,
         user_id: UserId,
@@ -130,7 +137,7 @@ where
 {
     let users: BTreeSet<Uuid> = batch
         .iter()
-        .filter_map(Write::user)
+        .flat_map(Write::users)
         .map(UserId::into_uuid)
         .collect();
     let users: Vec<Uuid> = users.into_iter().collect();
@@ -189,8 +196,9 @@ struct Run<'b> {
     new: Vec<&'b Notification>,
     /// Log rows not written yet (written with the notifications).
     changes: Vec<ChangeRow>,
-    /// The record of each idempotency key the batch has met.
-    claimed: HashMap<(UserId, String), IdempotencyRecord>,
+    /// The record of each idempotency key the batch has met, as a list
+    /// (a single create's key lists its one notification).
+    claimed: HashMap<(UserId, String), BatchIdempotencyRecord>,
 }
 
 impl<'b> Run<'b> {
@@ -208,6 +216,13 @@ impl<'b> Run<'b> {
                 .create_idempotent(tx, notification, claim, *expired_before)
                 .await
                 .map(Written::CreatedIdempotent),
+            Write::CreateBatch {
+                notifications,
+                claim,
+            } => self
+                .create_batch(tx, notifications, claim.as_ref())
+                .await
+                .map(Written::CreatedBatch),
             Write::ChangeStatus {
                 user_id,
                 id,
@@ -288,29 +303,83 @@ impl<'b> Run<'b> {
     where
         T: BatchStatements + RowStatements,
     {
+        let list = std::slice::from_ref(notification);
+        match self.claim(tx, list, None, claim, expired_before).await? {
+            None => Ok(IdempotentInsert::Inserted {
+                position: self.add_new(notification)?,
+            }),
+            Some(record) => Ok(IdempotentInsert::AlreadyUsed(single_record(record)?)),
+        }
+    }
+
+    /// Queues every notification of a batch, under its key if it has one
+    /// (or finds who has the key, and queues nothing).
+    async fn create_batch<T>(
+        &mut self,
+        tx: &mut T,
+        notifications: &'b [Notification],
+        claim: Option<&(IdempotencyClaim, OffsetDateTime)>,
+    ) -> Result<IdempotentBatchInsert, RepositoryError>
+    where
+        T: BatchStatements + RowStatements,
+    {
+        if let Some((claim, expired_before)) = claim {
+            let items = batch_items(notifications)?;
+            let record = self
+                .claim(tx, notifications, Some(&items), claim, *expired_before)
+                .await?;
+            if let Some(record) = record {
+                return Ok(IdempotentBatchInsert::AlreadyUsed(record));
+            }
+        }
+        let positions = notifications
+            .iter()
+            .map(|notification| self.add_new(notification))
+            .collect::<Result<_, _>>()?;
+        Ok(IdempotentBatchInsert::Inserted { positions })
+    }
+
+    /// Claims the key for `notifications` (the first in the key row, the
+    /// whole list as `items` for a batch); `None` when claimed, else the
+    /// record of whoever has it.
+    async fn claim<T>(
+        &mut self,
+        tx: &mut T,
+        notifications: &[Notification],
+        items: Option<&Value>,
+        claim: &IdempotencyClaim,
+        expired_before: OffsetDateTime,
+    ) -> Result<Option<BatchIdempotencyRecord>, RepositoryError>
+    where
+        T: BatchStatements + RowStatements,
+    {
         let key = (claim.publisher, claim.key.as_str().to_owned());
         if let Some(record) = self.claimed.get(&key) {
             // Claimed (or found taken) earlier in this batch.
-            return Ok(IdempotentInsert::AlreadyUsed(record.clone()));
+            return Ok(Some(record.clone()));
         }
+        let Some(first) = notifications.first() else {
+            return Err(RepositoryError::Corrupt(
+                "a batch create of no notification".into(),
+            ));
+        };
         tx.forget_expired_key(claim, expired_before).await?;
         for _ in 0..MAX_CLAIM_ATTEMPTS {
-            // The key row before the notification: a PostgreSQL transaction
+            // The key row before the notifications: a PostgreSQL transaction
             // of another node that claims the same key waits on it.
-            if tx.claim_key(notification, claim).await? {
-                let record = IdempotencyRecord {
+            if tx.claim_key(first, items, claim).await? {
+                let record = BatchIdempotencyRecord {
                     fingerprint: claim.fingerprint,
-                    notification: notification.clone(),
+                    notifications: notifications.to_vec(),
                 };
                 self.claimed.insert(key, record);
-                let position = self.add_new(notification)?;
-                return Ok(IdempotentInsert::Inserted { position });
+                return Ok(None);
             }
             // Taken by a transaction that has committed: a new statement
             // sees its row (PostgreSQL's READ COMMITTED).
             if let Some(record) = tx.get_key(claim).await? {
                 self.claimed.insert(key, record.clone());
-                return Ok(IdempotentInsert::AlreadyUsed(record));
+                return Ok(Some(record));
             }
             // Purged between the two statements: the key is free, claim again.
         }
@@ -381,6 +450,19 @@ impl<'b> Run<'b> {
         }
         Ok(())
     }
+}
+
+/// A key's record as a single create sees it: the first notification of the
+/// list (a batch's key has the batch's fingerprint, which no single create
+/// has, so the caller refuses it as reused).
+fn single_record(record: BatchIdempotencyRecord) -> Result<IdempotencyRecord, RepositoryError> {
+    let notification = record.notifications.into_iter().next().ok_or_else(|| {
+        RepositoryError::Corrupt("an idempotency record of no notification".into())
+    })?;
+    Ok(IdempotencyRecord {
+        fingerprint: record.fingerprint,
+        notification,
+    })
 }
 
 /// A stored seq and count as the port's [`InboxPosition`].

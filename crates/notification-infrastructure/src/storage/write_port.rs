@@ -2,8 +2,8 @@
 //! own type: the one implementation both repositories call.
 
 use notification_domain::{
-    IdempotencyClaim, IdempotentInsert, InboxPosition, Notification, NotificationId,
-    ReadAllOutcome, RepositoryError, StatusChange, StatusChangeOutcome, UserId,
+    IdempotencyClaim, IdempotentBatchInsert, IdempotentInsert, InboxPosition, Notification,
+    NotificationId, ReadAllOutcome, RepositoryError, StatusChange, StatusChangeOutcome, UserId,
 };
 use time::OffsetDateTime;
 
@@ -34,6 +34,29 @@ impl GroupCommit {
         };
         match self.submit(write).await? {
             Written::CreatedIdempotent(outcome) => Ok(outcome),
+            other => Err(mismatched(&other)),
+        }
+    }
+
+    /// A batch create, one [`Write`] (so one transaction), with or without
+    /// a key.
+    pub(crate) async fn insert_batch(
+        &self,
+        notifications: &[Notification],
+        claim: Option<(IdempotencyClaim, OffsetDateTime)>,
+    ) -> Result<IdempotentBatchInsert, RepositoryError> {
+        if notifications.is_empty() {
+            // Nothing to store; no key recorded for nothing.
+            return Ok(IdempotentBatchInsert::Inserted {
+                positions: Vec::new(),
+            });
+        }
+        let write = Write::CreateBatch {
+            notifications: notifications.to_vec(),
+            claim,
+        };
+        match self.submit(write).await? {
+            Written::CreatedBatch(outcome) => Ok(outcome),
             other => Err(mismatched(&other)),
         }
     }

@@ -91,6 +91,8 @@ macro_rules! conformance_tests {
 
 // The change sequence and the change log (contract §7), same harness.
 mod sync;
+// Batch creates (contract §9), same harness.
+mod batch;
 
 conformance_tests!(
     an_inserted_notification_reads_back_equal_after_every_change,

@@ -54,7 +54,7 @@ pub async fn create_notification(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let key = idempotency_key(req.headers())?;
-    let body = read_body(&req, payload).await?;
+    let body = read_body(&req, payload, CREATE_BODY_LIMIT).await?;
     let draft = parse_create_body(&body)?;
     let idempotency = key.map(|key| Idempotency::new(publisher.user().user_id(), key));
     let outcome = state.service.create(draft, idempotency).await?;
@@ -70,22 +70,24 @@ pub async fn create_notification(
     Ok(response.json(NotificationResource::from(notification)))
 }
 
-/// The whole body, up to [`CREATE_BODY_LIMIT`] bytes. Whatever the
+/// The whole body, up to `limit` bytes (413 beyond). Whatever the
 /// `Content-Type`: clients that forget it still get their JSON read.
-async fn read_body(req: &HttpRequest, payload: web::Payload) -> Result<web::Bytes, ApiError> {
-    let too_large = ApiError::PayloadTooLarge {
-        limit: CREATE_BODY_LIMIT,
-    };
+pub(super) async fn read_body(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<web::Bytes, ApiError> {
+    let too_large = ApiError::PayloadTooLarge { limit };
     // Refuse an announced oversize body before reading any of it.
     let announced = req
         .headers()
         .get(CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
-    if announced.is_some_and(|len| len > CREATE_BODY_LIMIT as u64) {
+    if announced.is_some_and(|len| len > limit as u64) {
         return Err(too_large);
     }
-    match payload.to_bytes_limited(CREATE_BODY_LIMIT).await {
+    match payload.to_bytes_limited(limit).await {
         Ok(Ok(body)) => Ok(body),
         Ok(Err(error)) => Err(ApiError::BadRequest(format!(
             "request body could not be read: {error}"

@@ -19,19 +19,19 @@ pub fn parse_create_body(body: &[u8]) -> Result<NotificationDraft, ApiError> {
     let Value::Object(fields) = value else {
         return Err(ValidationError::new("body", "must be a JSON object").into());
     };
-    let user_id = user_id(&fields)?;
-    let title = required_string(&fields, "title")?;
-    let message = required_string(&fields, "message")?;
-    let notification_type = notification_type(&fields)?;
+    Ok(draft_of(&fields)?)
+}
+
+/// The draft of one create's fields (a body, or an item of a batch); the
+/// error names the broken rule's field.
+pub fn draft_of(fields: &Map<String, Value>) -> Result<NotificationDraft, ValidationError> {
+    let user_id = user_id(fields)?;
+    let title = required_string(fields, "title")?;
+    let message = required_string(fields, "message")?;
+    let notification_type = notification_type(fields)?;
     // `null` counts as absent for the optional fields, as in most JSON APIs.
     let metadata = fields.get("metadata").filter(|v| !v.is_null()).cloned();
-    Ok(NotificationDraft::parse(
-        user_id,
-        title,
-        message,
-        notification_type,
-        metadata,
-    )?)
+    NotificationDraft::parse(user_id, title, message, notification_type, metadata)
 }
 
 fn user_id(fields: &Map<String, Value>) -> Result<UserId, ValidationError> {

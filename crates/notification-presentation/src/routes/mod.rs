@@ -3,6 +3,7 @@
 //! | route | file |
 //! | --- | --- |
 //! | `POST /notifications` | [`create`] (body rules in [`create_body`]) |
+//! | `POST /notifications/batch` | [`create_batch`] (body rules in [`create_batch_body`]) |
 //! | `GET /notifications` | [`list`] |
 //! | `GET /notifications/unread-count` | [`unread_count`] |
 //! | `POST /notifications/read-all` | [`read_all`] |
@@ -16,6 +17,8 @@
 
 pub mod changes;
 pub mod create;
+pub mod create_batch;
+pub mod create_batch_body;
 pub mod create_body;
 pub mod delete;
 pub mod fallback;
@@ -36,7 +39,7 @@ use fallback::resource;
 
 /// Registers every `/api/v1` route, behind CORS for `origins` (see [`cors`]).
 ///
-/// The fixed paths `read-all` and `unread-count` are separate resources
+/// The fixed paths `batch`, `read-all` and `unread-count` are separate resources
 /// registered before `/{id}`, so they are never taken for an id (a wrong
 /// method on them is a 405, not a 404 for a notification named "read-all").
 pub fn api_v1(cfg: &mut web::ServiceConfig, origins: AllowedOrigins) {
@@ -49,6 +52,10 @@ pub fn api_v1(cfg: &mut web::ServiceConfig, origins: AllowedOrigins) {
                 resource("/notifications", "GET, POST")
                     .route(web::get().to(list::list_notifications))
                     .route(web::post().to(create::create_notification)),
+            )
+            .service(
+                resource("/notifications/batch", "POST")
+                    .route(web::post().to(create_batch::create_batch)),
             )
             .service(
                 resource("/notifications/unread-count", "GET")

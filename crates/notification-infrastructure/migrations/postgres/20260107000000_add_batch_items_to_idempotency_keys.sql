@@ -1,0 +1,12 @@
+-- Idempotency keys of `POST /api/v1/notifications/batch` (PostgreSQL).
+--
+-- A batch's key stands for the whole list of notifications it created, so
+-- that a repeat answers the same list. The key row is the single create's
+-- (one table, so one primary key decides every race for a publisher's key,
+-- whichever endpoint sent it): its notification columns hold the batch's
+-- first notification, and `batch_items` the whole list, in the batch's order,
+-- as a JSON array of `{"id", "user_id", "title", "message", "type",
+-- "metadata", "created_at_micros"}`. NULL for a key of a single create. The
+-- row goes with its key (expiry, purge), nothing else to clean up. Adding a
+-- nullable column without a default rewrites nothing.
+ALTER TABLE idempotency_keys ADD COLUMN batch_items jsonb;
