@@ -1,11 +1,14 @@
-//! Publishing: `POST /api/v1/notifications` with a publisher token, made
-//! safe to retry by an `Idempotency-Key` that every attempt repeats.
+//! Publishing: `POST /api/v1/notifications` and `…/batch` with a publisher
+//! token, made safe to retry by an `Idempotency-Key` that every attempt
+//! repeats.
 
 use std::time::Duration;
 
-use notification_protocol::{CreateNotificationRequest, NotificationResource};
+use notification_protocol::{BatchResource, CreateNotificationRequest, NotificationResource};
 use reqwest::header::RETRY_AFTER;
 use reqwest::{Method, Response};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::client::{error_of, NotificationClient};
@@ -42,11 +45,54 @@ impl NotificationClient {
         draft: &CreateNotificationRequest,
         key: &str,
     ) -> Result<NotificationResource, ClientError> {
+        self.publish(NOTIFICATIONS, draft, key).await
+    }
+
+    /// `POST /api/v1/notifications/batch` (a publisher token): stores every
+    /// draft (1–[`MAX_BATCH_ITEMS`](notification_protocol::MAX_BATCH_ITEMS)),
+    /// all or nothing, and notifies each one's user; returns the created
+    /// notifications in the order of `drafts`. An invalid draft fails the
+    /// whole batch with a 422 whose `field` names it (`notifications[3].title`).
+    /// An `Idempotency-Key` (a UUIDv7) is generated for the call and covers
+    /// the whole batch, so retries never store it twice; see
+    /// [`create_batch_with_key`](Self::create_batch_with_key).
+    pub async fn create_batch(
+        &self,
+        drafts: &[CreateNotificationRequest],
+    ) -> Result<Vec<NotificationResource>, ClientError> {
+        self.create_batch_with_key(drafts, &Uuid::now_v7().to_string())
+            .await
+    }
+
+    /// [`create_batch`](Self::create_batch) with the caller's key, retried
+    /// like [`create_with_key`](Self::create_with_key). A repeat of the same
+    /// batch with the same key within 24 h returns the first list and
+    /// notifies nobody again; the key with another batch is a 422
+    /// `idempotency_key_reused`.
+    pub async fn create_batch_with_key(
+        &self,
+        drafts: &[CreateNotificationRequest],
+        key: &str,
+    ) -> Result<Vec<NotificationResource>, ClientError> {
+        let body = BatchBody {
+            notifications: drafts,
+        };
+        let created: BatchResource = self.publish(BATCH, &body, key).await?;
+        Ok(created.notifications)
+    }
+
+    /// Posts `body` to `path` under `key`, retrying as `create_with_key`
+    /// says; returns the answer's JSON.
+    async fn publish<B, R>(&self, path: &str, body: &B, key: &str) -> Result<R, ClientError>
+    where
+        B: Serialize + ?Sized + Sync,
+        R: DeserializeOwned,
+    {
         let config = self.config();
         let attempts = config.publish_attempts.max(1);
         let mut failures = 0;
         loop {
-            let outcome = self.create_once(draft, key).await;
+            let outcome = self.publish_once(path, body, key).await;
             failures += 1;
             let wait = match &outcome {
                 Ok(response) if response.status().is_success() => None,
@@ -77,16 +123,32 @@ impl NotificationClient {
         }
     }
 
-    async fn create_once(
+    async fn publish_once<B>(
         &self,
-        draft: &CreateNotificationRequest,
+        path: &str,
+        body: &B,
         key: &str,
-    ) -> Result<Response, ClientError> {
-        self.exchange(Method::POST, "notifications", |request| {
-            request.header(IDEMPOTENCY_KEY, key).json(draft)
+    ) -> Result<Response, ClientError>
+    where
+        B: Serialize + ?Sized + Sync,
+    {
+        self.exchange(Method::POST, path, |request| {
+            request.header(IDEMPOTENCY_KEY, key).json(body)
         })
         .await
     }
+}
+
+/// The single create's path (relative to `/api/v1/`).
+const NOTIFICATIONS: &str = "notifications";
+
+/// The batch create's path (relative to `/api/v1/`).
+const BATCH: &str = "notifications/batch";
+
+/// The body of a batch, borrowing the caller's drafts.
+#[derive(Serialize)]
+struct BatchBody<'a> {
+    notifications: &'a [CreateNotificationRequest],
 }
 
 /// A failure the same request may not meet again: the server's (5xx, which

@@ -1,11 +1,13 @@
 //! The default `rustls` feature: the SDK publishes and reads over `https://`
-//! (a TLS front, signed by a private CA, before the real server).
+//! and subscribes over `wss://` (a TLS front, signed by a private CA, before
+//! the real server), with the CA from the caller's HTTP client or from
+//! `ClientConfig::ca_certificates_pem`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use notification_client::protocol::CreateNotificationRequest;
-use notification_client::{ClientError, NotificationClient};
+use notification_client::{ClientError, DisconnectReason, Event, NotificationClient};
 use notification_e2e::{spawn_app, Backend};
 use notification_infrastructure::testing::TestCa;
 use rustls::pki_types::pem::PemObject;
@@ -13,7 +15,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 
-use crate::support::{addr, config};
+use crate::support::{addr, config, connected, next_event};
 
 /// Terminates TLS with `ca`'s server certificate and relays to `upstream`.
 async fn tls_front(ca: &TestCa, upstream: SocketAddr) -> SocketAddr {
@@ -87,4 +89,77 @@ async fn publishes_and_reads_over_https() {
         Err(ClientError::Transport(_))
     ));
     app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscribes_over_wss_and_calls_over_https_with_a_private_ca_from_the_config() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let ca = TestCa::new();
+    let front = tls_front(&ca, addr(&app)).await;
+    let root = std::fs::read(ca.ca_file()).unwrap();
+    let base_url = format!("https://localhost:{}", front.port());
+    let (user, token) = app.new_user();
+    let inbox =
+        NotificationClient::new(config(&base_url, &token).with_ca_certificates_pem(root.clone()))
+            .unwrap();
+    let mut subscription = inbox.subscribe();
+    connected(&mut subscription).await;
+
+    let publisher = NotificationClient::new(
+        config(&base_url, &app.publisher_token()).with_ca_certificates_pem(root),
+    )
+    .unwrap();
+    let created = publisher
+        .create_batch(&[CreateNotificationRequest {
+            user_id: user,
+            title: "over wss".to_owned(),
+            message: "m".to_owned(),
+            notification_type: None,
+            metadata: None,
+        }])
+        .await
+        .unwrap();
+
+    match next_event(&mut subscription).await {
+        Event::Notification {
+            notification, seq, ..
+        } => {
+            assert_eq!(notification, created[0]);
+            assert_eq!(seq, 1);
+        }
+        other => panic!("expected the notification, got {other:?}"),
+    }
+    assert_eq!(inbox.unread_count().await.unwrap(), 1);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wss_without_the_private_ca_is_refused_by_the_tls_handshake() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let ca = TestCa::new();
+    let front = tls_front(&ca, addr(&app)).await;
+    let base_url = format!("https://localhost:{}", front.port());
+    let (_, token) = app.new_user();
+    let untrusting = NotificationClient::new(config(&base_url, &token)).unwrap();
+    let mut subscription = untrusting.subscribe_after_seq(0);
+
+    match next_event(&mut subscription).await {
+        Event::Disconnected {
+            reason: DisconnectReason::Network(why),
+            ..
+        } => assert!(why.to_lowercase().contains("certificate"), "{why}"),
+        other => panic!("expected a refused handshake, got {other:?}"),
+    }
+    app.stop().await;
+}
+
+#[test]
+fn a_ca_option_without_a_certificate_is_refused_at_once() {
+    let outcome = NotificationClient::new(
+        config("https://localhost:1", "t").with_ca_certificates_pem(b"no pem here".to_vec()),
+    );
+    assert!(matches!(
+        outcome,
+        Err(ClientError::InvalidCaCertificates { .. })
+    ));
 }

@@ -1,11 +1,12 @@
-//! Publishing through the SDK: `create` against the real server, its
-//! idempotency key, a retry after a lost answer, and a caller's HTTP client.
+//! Publishing through the SDK: `create` and `create_batch` against the real
+//! server, their idempotency keys, a retry after a lost answer, and a
+//! caller's HTTP client.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use notification_client::protocol::CreateNotificationRequest;
-use notification_client::NotificationClient;
+use notification_client::{ClientError, NotificationClient};
 use notification_e2e::{on_both_backends, spawn_app, Backend};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -187,8 +188,80 @@ async fn a_callers_http_client_is_used(backend: Backend) {
     app.stop().await;
 }
 
+async fn create_batch_returns_the_notifications_in_order_and_a_repeated_key_stores_nothing(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let ((alice, _), (bob, _)) = (app.new_user(), app.new_user());
+    let publisher = client(&app.base_url, &app.publisher_token());
+    let drafts = [draft(alice, "a1"), draft(bob, "b1"), draft(alice, "a2")];
+
+    let created = publisher.create_batch(&drafts).await.unwrap();
+    let titles: Vec<&str> = created.iter().map(|n| n.title.as_str()).collect();
+    assert_eq!(titles, ["a1", "b1", "a2"]);
+    assert_eq!(created[1].user_id, bob);
+
+    let key = Uuid::now_v7().to_string();
+    let first = publisher
+        .create_batch_with_key(&drafts, &key)
+        .await
+        .unwrap();
+    let again = publisher
+        .create_batch_with_key(&drafts, &key)
+        .await
+        .unwrap();
+    assert_eq!(first, again, "the same list");
+    assert_eq!(app.stored_for(alice).await, 4, "the repeat stored nothing");
+
+    // One bad draft: nothing stored, the error names it.
+    let mut broken = drafts.to_vec();
+    broken[1].title = " ".to_owned();
+    match publisher.create_batch(&broken).await.unwrap_err() {
+        ClientError::Api { status, field, .. } => {
+            assert_eq!(
+                (status, field.as_deref()),
+                (422, Some("notifications[1].title"))
+            );
+        }
+        other => panic!("expected the 422, got {other:?}"),
+    }
+    assert_eq!(app.stored_for(bob).await, 2);
+    app.stop().await;
+}
+
+async fn a_batch_retried_after_a_lost_answer_stores_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (user, _) = app.new_user();
+    let proxy = LosingProxy::start(addr(&app)).await;
+    let publisher = client(&format!("http://{}", proxy.addr), &app.publisher_token());
+
+    let created = publisher
+        .create_batch(&[draft(user, "one"), draft(user, "two")])
+        .await
+        .unwrap();
+
+    let requests = proxy.requests();
+    assert_eq!(requests.len(), 2, "one lost attempt, one retry");
+    let keys: Vec<_> = requests.iter().map(|r| idempotency_key(r)).collect();
+    assert!(keys[0].is_some(), "a key was generated");
+    assert_eq!(keys[0], keys[1], "the retry repeats the key");
+    assert_eq!(app.stored_for(user).await, 2, "stored once");
+    let inbox = client(&app.base_url, &app.user_token(user));
+    let listed = inbox.list(&Default::default()).await.unwrap();
+    let mut listed: Vec<Uuid> = listed.items.iter().map(|n| n.notification_id).collect();
+    listed.reverse();
+    let created: Vec<Uuid> = created.iter().map(|n| n.notification_id).collect();
+    assert_eq!(
+        listed, created,
+        "what the retry answered is what was stored"
+    );
+    app.stop().await;
+}
+
 on_both_backends!(
     create_stores_with_a_generated_or_given_key,
     a_create_retried_after_a_lost_answer_stores_once,
+    create_batch_returns_the_notifications_in_order_and_a_repeated_key_stores_nothing,
+    a_batch_retried_after_a_lost_answer_stores_once,
     a_callers_http_client_is_used,
 );
