@@ -38,7 +38,7 @@ use notification_application::realtime::{
     SessionClaims, SocketError,
 };
 use notification_domain::UserId;
-use notification_protocol::{ErrorCode, ServerMessage};
+use notification_protocol::{ErrorCode, ServerMessage, MAX_BATCH_ITEMS};
 use tokio::time::{sleep_until, Instant};
 
 use crate::realtime::auth_budget::AuthBudget;
@@ -170,14 +170,16 @@ impl Connection<'_> {
             MailboxEvent::Message(change) => self.on_change(change, mailbox).await,
             MailboxEvent::Lagged => match self.position {
                 // Filled up (a burst, or while a replay ran): read on from
-                // the log at the socket's pace, instead of closing.
-                Some(after) => {
+                // the log at the socket's pace, instead of closing, unless
+                // the client is further behind than a full buffer and a
+                // whole batch: then it is not keeping up (1013, it resumes).
+                Some(after) if mailbox.newest_seq().saturating_sub(after) <= self.lag_limit() => {
                     metrics::counter!("ws_mailbox_lags_total").increment(1);
                     self.replay_after(after, mailbox);
                     Ok(())
                 }
-                // Nowhere to read on from: the client resumes instead.
-                None => Err(CloseReason::SlowConsumer),
+                // Too far behind, or nowhere to read on from.
+                _ => Err(CloseReason::SlowConsumer),
             },
             MailboxEvent::ShutDown => Err(CloseReason::ShuttingDown),
             MailboxEvent::Resync => Err(CloseReason::Resync),
@@ -205,6 +207,13 @@ impl Connection<'_> {
                 .await
             }
         }
+    }
+
+    /// How far behind the newest change a connection whose mailbox filled up
+    /// may be and still read on from the log: its buffer and one batch of
+    /// the largest size (so one batch for one user never closes a socket).
+    fn lag_limit(&self) -> u64 {
+        (self.settings.send_buffer + MAX_BATCH_ITEMS) as u64
     }
 
     fn replay_after(&mut self, after: u64, mailbox: &Mailbox) {

@@ -7,13 +7,14 @@
 //! marks mailboxes to close their connections for shutdown (at once) or for
 //! a resync (after what was already queued).
 //!
-//! A mailbox that fills up does not close its connection: it drops what it
-//! held, says it lagged and refuses pushes until its loop has taken that,
-//! and the connection reads what it missed from the change log at its own
-//! pace (every change has its `seq`, so nothing is lost or repeated). A
+//! A mailbox that fills up does not close its connection by itself: it
+//! drops what it held, says it lagged and refuses pushes until its loop has
+//! taken that, and the connection reads what it missed from the change log
+//! at its own pace (every change has its `seq`, so nothing is lost or
+//! repeated) unless it has fallen too far behind (see `conversation`). A
 //! burst (a batch of 1000 notifications for one user) and a long replay are
 //! not slow clients. Memory stays bounded by the capacity whatever the
-//! client does; a client that stops reading is closed by the write timeout.
+//! client does.
 //!
 //! While a connection replays from the change log its mailbox is held: what
 //! is pushed meanwhile waits, to follow the replay, and a held mailbox that
@@ -63,6 +64,9 @@ struct State {
     queue: VecDeque<Change>,
     /// Filled up; the queue was dropped.
     lagged: bool,
+    /// The highest `seq` pushed, taken or not: how far the user's changes
+    /// have gone, for a connection to tell how far behind it is.
+    newest: u64,
     shut_down: bool,
     /// Takes no more messages; closes once the queue is written.
     resync: bool,
@@ -93,6 +97,7 @@ impl Mailbox {
     pub(crate) fn push(&self, change: &Change) -> bool {
         let accepted = {
             let mut state = self.lock();
+            state.newest = state.newest.max(change.seq);
             if state.shut_down || state.resync || state.lagged {
                 return false;
             }
@@ -167,6 +172,11 @@ impl Mailbox {
         self.wakeup.notify_one();
     }
 
+    /// The highest `seq` ever pushed, whether it was taken or not.
+    pub(crate) fn newest_seq(&self) -> u64 {
+        self.lock().newest
+    }
+
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.lock().queue.len()
@@ -211,6 +221,20 @@ mod tests {
         assert_eq!(pending(&mailbox), Some(MailboxEvent::Lagged));
         assert_eq!(pending(&mailbox), None, "said once");
         assert!(mailbox.push(&"e".into()), "takes pushes again once told");
+    }
+
+    #[test]
+    fn the_newest_seq_counts_refused_pushes_too() {
+        let mailbox = Mailbox::new(1);
+        let change = |seq| Change {
+            seq,
+            text: "x".into(),
+        };
+        assert!(mailbox.push(&change(3)));
+        assert!(!mailbox.push(&change(4)));
+        assert!(!mailbox.push(&change(9)));
+        assert!(!mailbox.push(&change(5)));
+        assert_eq!(mailbox.newest_seq(), 9);
     }
 
     #[test]

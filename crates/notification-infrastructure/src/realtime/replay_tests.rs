@@ -298,6 +298,32 @@ async fn a_live_burst_larger_than_the_send_buffer_is_read_from_the_log_without_1
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_connection_further_behind_than_its_buffer_and_a_whole_batch_gets_1013() {
+    local(async {
+        let user = new_user();
+        let log = Log::new(user, 1, 2);
+        let settings = RealtimeSettings {
+            send_buffer: 8,
+            ..RealtimeSettings::default()
+        };
+        let mut r = replay_with(user, log.repository(), settings, after_seq(2));
+        *log.latest.lock().unwrap() = 3;
+        r.push(3);
+        assert_eq!(r.next_seq().await, 3);
+
+        // More than 8 + 1000 changes pushed before the connection writes any.
+        let behind = 8 + notification_protocol::MAX_BATCH_ITEMS as u64 + 1;
+        *log.latest.lock().unwrap() = 3 + behind;
+        for seq in 4..=3 + behind {
+            r.push(seq);
+        }
+        assert_eq!(r.client.next_close().await, (1013, "slow consumer".into()));
+        assert_eq!(r.conversation.await.unwrap(), CloseReason::SlowConsumer);
+    })
+    .await;
+}
+
+#[tokio::test(start_paused = true)]
 async fn since_seq_beyond_the_log_gets_resync_first_then_live_ones() {
     local(async {
         let user = new_user();
