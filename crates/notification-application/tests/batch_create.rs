@@ -3,36 +3,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
+mod support;
+
 use std::sync::{Arc, Mutex};
 
-use notification_application::{BatchOutcome, Idempotency, NotificationService, ServiceError};
+use notification_application::{BatchOutcome, Idempotency, ServiceError};
 use notification_domain::{
-    BatchIdempotencyRecord, DomainEvent, IdempotencyKey, IdempotentBatchInsert, InboxPosition,
-    MockEventPublisher, MockNotificationRepository, Notification, NotificationDraft,
-    NotificationId, RepositoryError, RequestFingerprint, UserId, IDEMPOTENCY_KEY_TTL,
+    BatchIdempotencyRecord, DomainEvent, IdempotentBatchInsert, InboxPosition, MockEventPublisher,
+    MockNotificationRepository, Notification, NotificationId, RepositoryError, RequestFingerprint,
+    IDEMPOTENCY_KEY_TTL,
 };
-
-fn user() -> UserId {
-    UserId::from_uuid(uuid::Uuid::now_v7())
-}
-
-fn draft(user_id: UserId, title: &str) -> NotificationDraft {
-    NotificationDraft::parse(user_id, title, "Corpo", None, None).unwrap()
-}
-
-fn key() -> IdempotencyKey {
-    IdempotencyKey::parse("campaign-7").unwrap()
-}
-
-fn service(repo: MockNotificationRepository, publisher: MockEventPublisher) -> NotificationService {
-    NotificationService::new(Arc::new(repo), Arc::new(publisher))
-}
-
-fn no_publish() -> MockEventPublisher {
-    let mut publisher = MockEventPublisher::new();
-    publisher.expect_publish().never();
-    publisher
-}
+use support::{draft, key, no_publish, service, user};
 
 /// Positions `1..=n` of one user, unread counts alike.
 fn positions(n: u64) -> Vec<InboxPosition> {
@@ -44,8 +25,11 @@ fn positions(n: u64) -> Vec<InboxPosition> {
         .collect()
 }
 
-/// A publisher that records the `(title, seq)` of every created event.
-fn recording_publisher() -> (MockEventPublisher, Arc<Mutex<Vec<(String, u64)>>>) {
+/// The `(title, seq)` of every created event published, in order.
+type Published = Arc<Mutex<Vec<(String, u64)>>>;
+
+/// A publisher that records what it publishes.
+fn recording_publisher() -> (MockEventPublisher, Published) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&seen);
     let mut publisher = MockEventPublisher::new();

@@ -3,36 +3,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
-use std::sync::Arc;
+mod support;
 
-use notification_application::{CreateOutcome, Idempotency, NotificationService, ServiceError};
+use notification_application::{CreateOutcome, Idempotency, ServiceError};
 use notification_domain::{
-    DomainEvent, IdempotencyKey, IdempotencyRecord, IdempotentInsert, InboxPosition,
-    MockEventPublisher, MockNotificationRepository, Notification, NotificationDraft,
-    NotificationId, PublishError, RepositoryError, RequestFingerprint, UserId, IDEMPOTENCY_KEY_TTL,
+    DomainEvent, IdempotencyRecord, IdempotentInsert, InboxPosition, MockEventPublisher,
+    MockNotificationRepository, Notification, NotificationId, PublishError, RepositoryError,
+    RequestFingerprint, IDEMPOTENCY_KEY_TTL,
 };
-
-fn user() -> UserId {
-    UserId::from_uuid(uuid::Uuid::now_v7())
-}
-
-fn draft(user_id: UserId, title: &str) -> NotificationDraft {
-    NotificationDraft::parse(user_id, title, "Uma nova transação foi criada", None, None).unwrap()
-}
-
-fn key() -> IdempotencyKey {
-    IdempotencyKey::parse("order-42-created").unwrap()
-}
-
-fn service(repo: MockNotificationRepository, publisher: MockEventPublisher) -> NotificationService {
-    NotificationService::new(Arc::new(repo), Arc::new(publisher))
-}
-
-fn no_publish() -> MockEventPublisher {
-    let mut publisher = MockEventPublisher::new();
-    publisher.expect_publish().never();
-    publisher
-}
+use support::{draft, key, no_publish, service, user};
 
 /// A repository whose `insert_idempotent` finds the key already used for
 /// `record`, and which must store nothing else.

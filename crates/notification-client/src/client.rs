@@ -254,6 +254,7 @@ impl NotificationClient {
     }
 
     /// The WebSocket's TLS settings, when private CAs are trusted.
+    #[cfg_attr(not(feature = "rustls"), allow(clippy::clone_on_copy))]
     pub(crate) fn websocket_tls(&self) -> Option<WebSocketTls> {
         self.inner.websocket_tls.clone()
     }

@@ -195,9 +195,9 @@ mod tests {
         let ab = RequestFingerprint::of_batch(&[a.clone(), b.clone()]);
         assert_eq!(ab, RequestFingerprint::of_batch(&[a.clone(), b.clone()]));
         assert_ne!(ab, RequestFingerprint::of_batch(&[b.clone(), a.clone()]));
-        assert_ne!(ab, RequestFingerprint::of_batch(&[a.clone()]));
+        assert_ne!(ab, RequestFingerprint::of_batch(std::slice::from_ref(&a)));
         assert_ne!(
-            RequestFingerprint::of_batch(&[a.clone()]),
+            RequestFingerprint::of_batch(std::slice::from_ref(&a)),
             RequestFingerprint::of(&a),
             "a batch of one is not the single create"
         );

@@ -262,19 +262,25 @@ async fn live_changes_overflowing_the_send_buffer_during_a_replay_are_read_from_
     .await;
 }
 
+/// A connection with a send buffer of 8, live after change 3 (sent).
+async fn live_at_3_with_a_buffer_of_8() -> (Log, Replaying) {
+    let user = new_user();
+    let log = Log::new(user, 1, 2);
+    let settings = RealtimeSettings {
+        send_buffer: 8,
+        ..RealtimeSettings::default()
+    };
+    let mut r = replay_with(user, log.repository(), settings, after_seq(2));
+    *log.latest.lock().unwrap() = 3;
+    r.push(3);
+    assert_eq!(r.next_seq().await, 3, "live after the (empty) replay");
+    (log, r)
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_live_burst_larger_than_the_send_buffer_is_read_from_the_log_without_1013() {
     local(async {
-        let user = new_user();
-        let log = Log::new(user, 1, 2);
-        let settings = RealtimeSettings {
-            send_buffer: 8,
-            ..RealtimeSettings::default()
-        };
-        let mut r = replay_with(user, log.repository(), settings, after_seq(2));
-        *log.latest.lock().unwrap() = 3;
-        r.push(3);
-        assert_eq!(r.next_seq().await, 3, "live after the (empty) replay");
+        let (log, mut r) = live_at_3_with_a_buffer_of_8().await;
 
         // A batch of 100 for this user, stored and pushed at once: far more
         // than the buffer holds, before the connection writes any.
@@ -300,16 +306,7 @@ async fn a_live_burst_larger_than_the_send_buffer_is_read_from_the_log_without_1
 #[tokio::test(start_paused = true)]
 async fn a_connection_further_behind_than_its_buffer_and_a_whole_batch_gets_1013() {
     local(async {
-        let user = new_user();
-        let log = Log::new(user, 1, 2);
-        let settings = RealtimeSettings {
-            send_buffer: 8,
-            ..RealtimeSettings::default()
-        };
-        let mut r = replay_with(user, log.repository(), settings, after_seq(2));
-        *log.latest.lock().unwrap() = 3;
-        r.push(3);
-        assert_eq!(r.next_seq().await, 3);
+        let (log, mut r) = live_at_3_with_a_buffer_of_8().await;
 
         // More than 8 + 1000 changes pushed before the connection writes any.
         let behind = 8 + notification_protocol::MAX_BATCH_ITEMS as u64 + 1;

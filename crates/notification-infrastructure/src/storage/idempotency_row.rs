@@ -10,7 +10,7 @@ use notification_domain::{
 };
 use rusqlite::Row;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sqlx::types::Json;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -38,7 +38,7 @@ pub(crate) struct IdempotencyRow {
     notification_type: String,
     metadata: Json<Value>,
     created_at_micros: i64,
-    /// A batch's list (`BatchItem`s); `None` for a single create's key.
+    /// A batch's list (`Snapshot`s); `None` for a single create's key.
     batch_items: Option<Json<Value>>,
 }
 
@@ -77,7 +77,7 @@ impl IdempotencyRow {
                         "idempotency record of batch starting with {id}: {what}"
                     ))
                 };
-                let items: Vec<BatchItem> =
+                let items: Vec<Snapshot> =
                     serde_json::from_value(items).map_err(|e| corrupt(e.to_string()))?;
                 items
                     .into_iter()
@@ -102,22 +102,17 @@ impl IdempotencyRow {
         };
         let fingerprint = RequestFingerprint::from_slice(&self.fingerprint)
             .ok_or_else(|| corrupt(format!("fingerprint of {} bytes", self.fingerprint.len())))?;
-        let created_at = from_unix_micros(self.created_at_micros)
-            .ok_or_else(|| corrupt(format!("time {} out of range", self.created_at_micros)))?;
-        // The snapshot is of a new notification: UNREAD, never read or archived.
-        let notification = Notification::restore(StoredNotification {
-            id: NotificationId::from_uuid(self.notification_id),
-            user_id: UserId::from_uuid(self.user_id),
+        let notification = Snapshot {
+            id: self.notification_id,
+            user_id: self.user_id,
             title: self.title,
             message: self.message,
             notification_type: self.notification_type,
-            status: NotificationStatus::Unread.as_str().to_owned(),
             metadata: self.metadata.0,
-            created_at,
-            read_at: None,
-            archived_at: None,
-        })
-        .map_err(|e| corrupt(e.to_string()))?;
+            created_at_micros: self.created_at_micros,
+        }
+        .into_notification()
+        .map_err(corrupt)?;
         Ok(IdempotencyRecord {
             fingerprint,
             notification,
@@ -125,22 +120,22 @@ impl IdempotencyRow {
     }
 }
 
-/// One notification of a batch's list in `batch_items`: what a new
-/// notification has (UNREAD, never read or archived, so no status or times
-/// but its creation).
+/// A notification as a key keeps it (a row's columns, or one element of a
+/// batch's `batch_items`): what a new notification has, UNREAD and never
+/// read or archived, so no status or times but its creation.
 #[derive(Debug, Serialize, Deserialize)]
-struct BatchItem {
+struct Snapshot {
     id: Uuid,
     user_id: Uuid,
     title: String,
     message: String,
     #[serde(rename = "type")]
     notification_type: String,
-    metadata: Map<String, Value>,
+    metadata: Value,
     created_at_micros: i64,
 }
 
-impl BatchItem {
+impl Snapshot {
     fn of(notification: &Notification) -> Self {
         Self {
             id: notification.id().into_uuid(),
@@ -148,11 +143,13 @@ impl BatchItem {
             title: notification.title().to_owned(),
             message: notification.message().to_owned(),
             notification_type: notification.notification_type().as_str().to_owned(),
-            metadata: notification.metadata().as_map().clone(),
+            metadata: Value::Object(notification.metadata().as_map().clone()),
             created_at_micros: unix_micros(notification.created_at()),
         }
     }
 
+    /// The notification, or what is wrong with the snapshot (structure
+    /// only, see `Notification::restore`).
     fn into_notification(self) -> Result<Notification, String> {
         let created_at = from_unix_micros(self.created_at_micros)
             .ok_or_else(|| format!("time {} out of range", self.created_at_micros))?;
@@ -163,7 +160,7 @@ impl BatchItem {
             message: self.message,
             notification_type: self.notification_type,
             status: NotificationStatus::Unread.as_str().to_owned(),
-            metadata: Value::Object(self.metadata),
+            metadata: self.metadata,
             created_at,
             read_at: None,
             archived_at: None,
@@ -174,7 +171,7 @@ impl BatchItem {
 
 /// The `batch_items` value of a batch's key: its notifications, in order.
 pub(crate) fn batch_items(notifications: &[Notification]) -> Result<Value, RepositoryError> {
-    let items: Vec<BatchItem> = notifications.iter().map(BatchItem::of).collect();
+    let items: Vec<Snapshot> = notifications.iter().map(Snapshot::of).collect();
     serde_json::to_value(items).map_err(|e| RepositoryError::Other(Box::new(e)))
 }
 
