@@ -33,7 +33,8 @@
 //!
 //! One bad write must not fail the others: when a batch of several fails for
 //! a reason other than the database being unavailable, each of its writes is
-//! written again on its own and gets its own answer. A [`BatchWrite`] is all
+//! written again on its own and gets its own answer (a batch create is one
+//! write, so it is written again whole, never split into its items). A [`BatchWrite`] is all
 //! or nothing (one transaction, committed last), so nothing of a failed batch
 //! is stored and writing it again cannot meet its own duplicates.
 //!

@@ -23,6 +23,9 @@
 //!
 //! Idempotency keys repeated inside one batch are resolved here: the first
 //! claims the key, the others get its record, as they would a moment later.
+//! A batch create ([`Write::CreateBatch`]) is one write among the others: its
+//! key (one row standing for the whole list) is claimed first, then all its
+//! notifications are queued like single creates, in its order.
 
 use std::collections::{BTreeSet, HashMap};
 
