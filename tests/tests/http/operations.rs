@@ -47,6 +47,7 @@ async fn the_openapi_document_lists_every_route() {
         ("/api/v1/notifications/{id}/read", "post"),
         ("/api/v1/notifications/{id}/unread", "post"),
         ("/api/v1/notifications/{id}/archive", "post"),
+        ("/api/v1/notifications/batch", "post"),
         ("/api/v1/changes", "get"),
         ("/healthz", "get"),
         ("/readyz", "get"),
@@ -80,6 +81,10 @@ async fn the_openapi_document_lists_every_route() {
     for status in ["201", "400", "403", "413", "422"] {
         assert!(create[status].is_object(), "create documents {status}");
     }
+    let batch = &doc["paths"]["/api/v1/notifications/batch"]["post"]["responses"];
+    for status in ["201", "400", "403", "413", "422", "503"] {
+        assert!(batch[status].is_object(), "batch documents {status}");
+    }
     assert_eq!(
         doc["components"]["securitySchemes"]["bearer"],
         json!({"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
@@ -87,6 +92,8 @@ async fn the_openapi_document_lists_every_route() {
     for schema in [
         "NotificationResource",
         "CreateNotificationRequest",
+        "CreateBatchRequest",
+        "BatchResource",
         "ErrorResponse",
     ] {
         assert!(
