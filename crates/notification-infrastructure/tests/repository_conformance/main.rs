@@ -91,6 +91,8 @@ macro_rules! conformance_tests {
 
 // The change sequence and the change log (contract §7), same harness.
 mod sync;
+// Read-all as a read watermark, and its materializer, same harness.
+mod read_all;
 
 conformance_tests!(
     an_inserted_notification_reads_back_equal_after_every_change,
