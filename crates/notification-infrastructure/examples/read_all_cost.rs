@@ -126,7 +126,10 @@ async fn materialize(storage: &Storage) -> Option<(Duration, usize)> {
 async fn analyze(url: &str) {
     if url.starts_with("postgres") {
         let mut connection = PgConnection::connect(url).await.unwrap();
-        sqlx::query("ANALYZE").execute(&mut connection).await.unwrap();
+        sqlx::query("ANALYZE")
+            .execute(&mut connection)
+            .await
+            .unwrap();
     }
 }
 
@@ -191,7 +194,10 @@ async fn create_until_stopped(
 
 async fn print_pages(repository: &Arc<dyn NotificationRepository>, user: UserId, when: &str) {
     for (name, filter) in [
-        ("status=unread", StatusFilter::Only(NotificationStatus::Unread)),
+        (
+            "status=unread",
+            StatusFilter::Only(NotificationStatus::Unread),
+        ),
         ("status=read", StatusFilter::Only(NotificationStatus::Read)),
         ("inbox", StatusFilter::Inbox),
     ] {

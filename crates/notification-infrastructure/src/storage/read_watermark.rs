@@ -90,7 +90,9 @@ mod tests {
             .effective_status("READ", Some(earlier), Some(2))
             .unwrap();
         assert_eq!((read.0.as_str(), read.1), ("READ", Some(earlier)));
-        let archived = watermark.effective_status("ARCHIVED", None, Some(1)).unwrap();
+        let archived = watermark
+            .effective_status("ARCHIVED", None, Some(1))
+            .unwrap();
         assert_eq!(archived.0, "ARCHIVED");
         assert!(!watermark.is_unread("ARCHIVED", Some(9)));
     }

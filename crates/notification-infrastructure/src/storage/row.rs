@@ -153,7 +153,9 @@ mod tests {
 
     #[test]
     fn a_valid_row_becomes_its_notification() {
-        let notification = row("Paid", "UNREAD").into_notification(&NO_READ_ALL).unwrap();
+        let notification = row("Paid", "UNREAD")
+            .into_notification(&NO_READ_ALL)
+            .unwrap();
         assert_eq!(notification.title(), "Paid");
         assert_eq!(notification.status(), NotificationStatus::Unread);
         assert_eq!(notification.metadata().as_map()["order"], 42);
@@ -181,7 +183,9 @@ mod tests {
     fn a_row_written_under_older_rules_reads_back_as_stored() {
         // Longer than today's limit: a limit tightened after it was written.
         let title = "t".repeat(notification_domain::content::TITLE_MAX_CHARS + 1);
-        let notification = row(&title, "UNREAD").into_notification(&NO_READ_ALL).unwrap();
+        let notification = row(&title, "UNREAD")
+            .into_notification(&NO_READ_ALL)
+            .unwrap();
         assert_eq!(notification.title(), title);
     }
 

@@ -192,9 +192,9 @@ pub(crate) fn list_text(list_inbox: &str, query: &ListQuery, pending: bool) -> S
         (_, Some(NotificationStatus::Read)) => {
             format!("{list_inbox}$1 AND (status = 'READ' OR coalesce(changed_seq, 0) < $2)")
         }
-        (_, Some(_)) => format!(
-            "{LIST_WITH_STATUS}$1 AND user_id = $2 AND coalesce(changed_seq, 0) >= $3"
-        ),
+        (_, Some(_)) => {
+            format!("{LIST_WITH_STATUS}$1 AND user_id = $2 AND coalesce(changed_seq, 0) >= $3")
+        }
         (StatusFilter::Only(_), None) => format!("{LIST_WITH_STATUS}$1 AND user_id = $2"),
     };
     let mut next = text.matches('$').count() + 1;
@@ -312,7 +312,10 @@ mod tests {
              AND id < $3 ORDER BY id DESC LIMIT $4"
         ));
         let parameters = ListParameters::of(Uuid::nil(), &page(StatusFilter::Only(Read)), Some(7));
-        assert_eq!((parameters.status, parameters.read_all_seq), (None, Some(7)));
+        assert_eq!(
+            (parameters.status, parameters.read_all_seq),
+            (None, Some(7))
+        );
         let unread = list_text("", &page(StatusFilter::Only(Unread)), true);
         assert!(unread.ends_with(
             "status = $1 AND user_id = $2 AND coalesce(changed_seq, 0) >= $3 \
@@ -324,7 +327,8 @@ mod tests {
             (parameters.status, parameters.read_all_seq),
             (Some("UNREAD"), Some(7))
         );
-        let archived = ListParameters::of(Uuid::nil(), &page(StatusFilter::Only(Archived)), Some(7));
+        let archived =
+            ListParameters::of(Uuid::nil(), &page(StatusFilter::Only(Archived)), Some(7));
         assert_eq!(
             (archived.status, archived.read_all_seq),
             (Some("ARCHIVED"), None)

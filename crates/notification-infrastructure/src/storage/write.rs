@@ -47,7 +47,10 @@ pub(crate) enum Write {
     /// Rewrites up to `limit` rows that the user's latest read-all covers
     /// as stored READ (see `read_watermark`): no seq, no log row, nothing
     /// any reader sees change.
-    MaterializeReadAll { user_id: UserId, limit: u32 },
+    MaterializeReadAll {
+        user_id: UserId,
+        limit: u32,
+    },
 }
 
 impl Write {

@@ -34,8 +34,7 @@ use std::collections::{BTreeSet, HashMap};
 use async_trait::async_trait;
 use notification_domain::{
     IdempotencyClaim, IdempotencyRecord, IdempotentInsert, InboxPosition, Notification,
-    NotificationId, ReadAllOutcome, RepositoryError, StatusChange,
-    StatusChangeOutcome, UserId,
+    NotificationId, ReadAllOutcome, RepositoryError, StatusChange, StatusChangeOutcome, UserId,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -274,7 +273,8 @@ impl<'b> Run<'b> {
                 };
                 // As the user sees it: read by a read-all it is older than
                 // (a mark-read of it is then a repeat).
-                let mut notification = stored.into_notification(&self.counter(*user_id).read_all)?;
+                let mut notification =
+                    stored.into_notification(&self.counter(*user_id).read_all)?;
                 let before = notification.status();
                 let changed = change.apply_to(&mut notification, *at);
                 let position = if changed {

@@ -17,7 +17,12 @@ conformance_tests!(
 
 /// Every notification of `filter`, newest first, through keyset pages of
 /// `page` rows.
-async fn every_page(store: &Store, user: UserId, filter: StatusFilter, page: u32) -> Vec<Notification> {
+async fn every_page(
+    store: &Store,
+    user: UserId,
+    filter: StatusFilter,
+    page: u32,
+) -> Vec<Notification> {
     let mut all = Vec::new();
     let mut before = None;
     loop {
@@ -40,7 +45,10 @@ async fn everything_seen(store: &Store, user: UserId) -> Vec<String> {
         StatusFilter::Only(Read),
         StatusFilter::Only(Archived),
     ] {
-        seen.push(format!("{filter:?}: {:?}", every_page(store, user, filter, 400).await));
+        seen.push(format!(
+            "{filter:?}: {:?}",
+            every_page(store, user, filter, 400).await
+        ));
     }
     let position = store.repository.unread_count(user).await.unwrap();
     seen.push(format!("{position:?}"));
@@ -111,7 +119,11 @@ async fn a_read_all_is_one_change_however_many_it_reads_and_every_read_sees_it(s
             updated: MANY as u64
         }
     );
-    for n in [&unread_ones[0], &unread_ones[MANY / 2], &unread_ones[MANY - 1]] {
+    for n in [
+        &unread_ones[0],
+        &unread_ones[MANY / 2],
+        &unread_ones[MANY - 1],
+    ] {
         let seen = get(&store, n).await;
         assert_eq!((seen.status(), seen.read_at()), (Read, Some(read_at)));
     }
@@ -122,11 +134,22 @@ async fn a_read_all_is_one_change_however_many_it_reads_and_every_read_sees_it(s
     let mut expected: Vec<_> = newest_first(unread_ones.iter());
     expected.sort_unstable_by(|a, b| b.cmp(a));
     expected.push(was_read.id());
-    assert_eq!(ids(&now_read), expected, "every read one, newest first, once");
-    assert!(now_read[..MANY].iter().all(|n| n.read_at() == Some(read_at)));
-    assert_eq!(now_read[MANY], was_read, "an already read one keeps its time");
     assert_eq!(
-        every_page(&store, user, StatusFilter::Inbox, 70).await.len(),
+        ids(&now_read),
+        expected,
+        "every read one, newest first, once"
+    );
+    assert!(now_read[..MANY]
+        .iter()
+        .all(|n| n.read_at() == Some(read_at)));
+    assert_eq!(
+        now_read[MANY], was_read,
+        "an already read one keeps its time"
+    );
+    assert_eq!(
+        every_page(&store, user, StatusFilter::Inbox, 70)
+            .await
+            .len(),
         MANY + 1
     );
     assert_eq!(
@@ -134,7 +157,12 @@ async fn a_read_all_is_one_change_however_many_it_reads_and_every_read_sees_it(s
         [archived]
     );
     assert_eq!(
-        store.repository.unread_count(other).await.unwrap().unread_count,
+        store
+            .repository
+            .unread_count(other)
+            .await
+            .unwrap()
+            .unread_count,
         1,
         "other users untouched"
     );
@@ -165,7 +193,11 @@ async fn after_a_read_all_older_rows_change_as_read_ones_and_new_ones_are_unread
     assert_eq!((repeat.seq, repeat.unread_count), (all.seq, 0), "no number");
     assert_eq!(repeat.notification.read_at(), Some(read_at));
     assert_eq!(
-        store.repository.changes_after(user, all.seq, 10).await.unwrap(),
+        store
+            .repository
+            .changes_after(user, all.seq, 10)
+            .await
+            .unwrap(),
         ChangesAfter::Kept {
             changes: Vec::new(),
             latest: InboxPosition {
@@ -182,7 +214,7 @@ async fn after_a_read_all_older_rows_change_as_read_ones_and_new_ones_are_unread
     assert_eq!(get(&store, &b).await, b_unread);
     assert_eq!(
         list(&store, user, StatusFilter::Only(Unread), None, 10).await,
-        [b_unread.clone()]
+        std::slice::from_ref(&b_unread)
     );
     assert_eq!(
         ids(&list(&store, user, StatusFilter::Only(Read), None, 10).await),
@@ -205,7 +237,7 @@ async fn after_a_read_all_older_rows_change_as_read_ones_and_new_ones_are_unread
     assert_eq!(get(&store, &f).await, f, "a new one is unread");
     assert_eq!(
         list(&store, user, StatusFilter::Only(Unread), None, 10).await,
-        [f.clone()]
+        std::slice::from_ref(&f)
     );
     let (f_read, count) = read(&store, &f).await;
     assert_eq!(count, 0);
@@ -239,9 +271,7 @@ async fn a_second_read_all_keeps_the_read_time_of_the_first_for_the_rows_it_read
         .is_empty());
 }
 
-async fn the_materializer_rewrites_in_bounded_chunks_and_changes_nothing_anyone_sees(
-    store: Store,
-) {
+async fn the_materializer_rewrites_in_bounded_chunks_and_changes_nothing_anyone_sees(store: Store) {
     const ROWS: usize = 1_100;
     const CHUNK: u32 = 500;
     let user = new_user();
@@ -261,7 +291,10 @@ async fn the_materializer_rewrites_in_bounded_chunks_and_changes_nothing_anyone_
     );
     // Other tests' users may share a PostgreSQL database: at least this
     // user's 1,098 rows, in at least three chunks.
-    assert!(chunks.iter().sum::<u64>() >= (ROWS - 2) as u64, "{chunks:?}");
+    assert!(
+        chunks.iter().sum::<u64>() >= (ROWS - 2) as u64,
+        "{chunks:?}"
+    );
     assert!(chunks.len() >= 3, "{chunks:?}");
     assert_eq!(everything_seen(&store, user).await, seen_before);
     // Done: a new read-all reads only what is unread now.
