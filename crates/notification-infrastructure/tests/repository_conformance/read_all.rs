@@ -13,6 +13,7 @@ conformance_tests!(
     after_a_read_all_older_rows_change_as_read_ones_and_new_ones_are_unread,
     a_second_read_all_keeps_the_read_time_of_the_first_for_the_rows_it_read,
     the_materializer_rewrites_in_bounded_chunks_and_changes_nothing_anyone_sees,
+    concurrent_read_alls_and_changes_of_older_rows_keep_count_and_listings_agreeing,
 );
 
 /// Every notification of `filter`, newest first, through keyset pages of
@@ -303,4 +304,82 @@ async fn the_materializer_rewrites_in_bounded_chunks_and_changes_nothing_anyone_
     assert!(list(&store, user, StatusFilter::Only(Unread), None, 10)
         .await
         .is_empty());
+}
+
+/// Read-alls racing creates, reads, unreads, archives and deletes of the
+/// rows they cover and the materializer (often in one batch): after each
+/// round the count is the number of rows listed unread, and every listing
+/// and `get` agree.
+async fn concurrent_read_alls_and_changes_of_older_rows_keep_count_and_listings_agreeing(
+    store: Store,
+) {
+    const ROUNDS: usize = 8;
+    let user = new_user();
+    let mut rows = insert_batched(&store, user, 30).await;
+    for round in 0..ROUNDS {
+        let pick = |k: usize| rows[(round * 7 + k * 5) % rows.len()].id();
+        let mut tasks = Vec::new();
+        for k in 0..10 {
+            let (repository, id) = (store.repository.clone(), pick(k));
+            let change = [
+                StatusChange::Unread,
+                StatusChange::Read,
+                StatusChange::Archive,
+            ][k % 3];
+            tasks.push(tokio::spawn(async move {
+                repository
+                    .change_status(user, id, change, now())
+                    .await
+                    .unwrap();
+            }));
+        }
+        for _ in 0..2 {
+            let repository = store.repository.clone();
+            tasks.push(tokio::spawn(async move {
+                repository.mark_all_read(user, now()).await.unwrap();
+            }));
+        }
+        // The materializer too, in small chunks, in the same batches.
+        let storage = store.storage.clone();
+        tasks.push(tokio::spawn(async move {
+            storage.materialize_read_alls(7).await.unwrap();
+        }));
+        let gone = pick(11);
+        let repository = store.repository.clone();
+        tasks.push(tokio::spawn(async move {
+            repository.delete(user, gone, now()).await.unwrap();
+        }));
+        let new: Vec<_> = (0..3)
+            .map(|i| notification_for(user, &format!("{round}.{i}")))
+            .collect();
+        for n in new.iter().cloned() {
+            let repository = store.repository.clone();
+            tasks.push(tokio::spawn(async move {
+                repository.insert(&n).await.unwrap();
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        rows.retain(|n| n.id() != gone);
+        rows.extend(new);
+
+        let unread = every_page(&store, user, StatusFilter::Only(Unread), 500).await;
+        let read = every_page(&store, user, StatusFilter::Only(Read), 500).await;
+        let archived = every_page(&store, user, StatusFilter::Only(Archived), 500).await;
+        let position = store.repository.unread_count(user).await.unwrap();
+        assert_eq!(position.unread_count, unread.len() as u64, "round {round}");
+        assert_eq!(
+            unread.len() + read.len() + archived.len(),
+            rows.len(),
+            "round {round}: every row in exactly one listing"
+        );
+        for (listed, status) in [(&unread, Unread), (&read, Read), (&archived, Archived)] {
+            for n in listed.iter() {
+                assert_eq!(n.status(), status, "round {round}");
+                assert_eq!(&get(&store, n).await, n, "round {round}");
+            }
+        }
+        assert!(read.iter().all(|n| n.read_at().is_some()), "round {round}");
+    }
 }
