@@ -290,13 +290,18 @@ async fn the_materializer_rewrites_in_bounded_chunks_and_changes_nothing_anyone_
         chunks.iter().all(|rows| *rows <= u64::from(CHUNK)),
         "{chunks:?}"
     );
-    // Other tests' users may share a PostgreSQL database: at least this
-    // user's 1,098 rows, in at least three chunks.
-    assert!(
-        chunks.iter().sum::<u64>() >= (ROWS - 2) as u64,
-        "{chunks:?}"
-    );
-    assert!(chunks.len() >= 3, "{chunks:?}");
+    if store.url.to_string().starts_with("sqlite") {
+        // A database of its own: this user's 1,098 covered rows (not the
+        // one unread again nor the archived one), and the short chunk that
+        // ends the pass. PostgreSQL's is shared with other tests, whose
+        // passes may take some of these rows and add others.
+        assert_eq!(chunks, [500, 500, 98]);
+        assert_eq!(
+            store.storage.materialize_read_alls(CHUNK).await.unwrap(),
+            Vec::<u64>::new(),
+            "nothing left pending"
+        );
+    }
     assert_eq!(everything_seen(&store, user).await, seen_before);
     // Done: a new read-all reads only what is unread now.
     let again = store.repository.mark_all_read(user, now()).await.unwrap();
@@ -352,8 +357,8 @@ async fn concurrent_read_alls_and_changes_of_older_rows_keep_count_and_listings_
         let new: Vec<_> = (0..3)
             .map(|i| notification_for(user, &format!("{round}.{i}")))
             .collect();
-        for n in new.iter().cloned() {
-            let repository = store.repository.clone();
+        for n in &new {
+            let (repository, n) = (store.repository.clone(), n.clone());
             tasks.push(tokio::spawn(async move {
                 repository.insert(&n).await.unwrap();
             }));
