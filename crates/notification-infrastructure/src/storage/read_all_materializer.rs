@@ -129,3 +129,63 @@ where
 /// What wakes the materializer: notified after each read-all that read
 /// something (a permit is kept while no pass is waiting).
 pub(crate) type ReadAllSignal = Arc<Notify>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::{connect, DatabaseUrl};
+    use crate::testing::fresh_sqlite_url;
+    use notification_domain::{now, Notification, NotificationDraft, NotificationId};
+    use sqlx::{Connection, SqliteConnection};
+
+    /// Rows stored UNREAD, read beside the storage on a connection of its own.
+    async fn stored_unread(url: &str) -> i64 {
+        let mut connection = SqliteConnection::connect(url).await.unwrap();
+        sqlx::query_scalar("SELECT count(*) FROM notifications WHERE status = 'UNREAD'")
+            .fetch_one(&mut connection)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_task_materializes_a_read_all_after_it_and_stops_at_shutdown() {
+        let url = fresh_sqlite_url();
+        let tasks = BackgroundTasks::new();
+        let storage = connect(&DatabaseUrl::parse(&url).unwrap(), &tasks)
+            .await
+            .unwrap();
+        spawn_read_all_materializer(&storage, &tasks);
+        let repository = storage.repository();
+        let user = UserId::from_uuid(Uuid::new_v4());
+        let rows = MATERIALIZE_CHUNK as usize + 20;
+        let inserts: Vec<_> = (0..rows)
+            .map(|_| {
+                let repository = repository.clone();
+                let draft = NotificationDraft::parse(user, "t", "m", None, None).unwrap();
+                let notification = Notification::new(draft, NotificationId::new(), now());
+                tokio::spawn(async move { repository.insert(&notification).await.unwrap() })
+            })
+            .collect();
+        for insert in inserts {
+            insert.await.unwrap();
+        }
+        assert_eq!(stored_unread(&url).await, rows as i64);
+
+        let outcome = repository.mark_all_read(user, now()).await.unwrap();
+        assert_eq!(outcome.updated, rows as u64);
+
+        // Woken by the read-all; nothing reports the end of a pass, so
+        // look at the rows until none is stored UNREAD (bounded).
+        let rewritten = tokio::time::timeout(Duration::from_secs(20), async {
+            while stored_unread(&url).await > 0 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await;
+        assert!(rewritten.is_ok(), "the read-all's rows were not rewritten");
+        assert_eq!(repository.unread_count(user).await.unwrap().unread_count, 0);
+        // Returns only once the task has ended.
+        tasks.shutdown().await;
+        storage.close().await;
+    }
+}
