@@ -362,6 +362,70 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_materializing_chunk_after_a_read_all_in_one_batch_covers_the_creates_before_them() {
+        use crate::storage::group_commit::BatchWrite;
+        use crate::storage::write::{Write, Written};
+        use notification_domain::{
+            now, Notification, NotificationDraft, NotificationRepository, UserId,
+        };
+        let url = crate::testing::fresh_sqlite_url();
+        let tasks = BackgroundTasks::new();
+        let storage = crate::storage::connect(&DatabaseUrl::parse(&url).unwrap(), &tasks)
+            .await
+            .unwrap();
+        // A writer of the test's own on the same file, to write exactly
+        // this batch, as the writer thread would when these writes queue
+        // together.
+        let path = std::path::Path::new(url.trim_start_matches("sqlite://"));
+        let writer = SqliteBatchWriter::new(sqlite_writer::open(path, WRITE_WAIT).unwrap());
+        let user = UserId::from_uuid(Uuid::now_v7());
+        let draft = NotificationDraft::parse(user, "t", "m", None, None).unwrap();
+        let created = Notification::new(draft, NotificationId::new(), now());
+        let read_at = now();
+
+        let written = writer
+            .write_batch(&[
+                Write::Create(created.clone()),
+                Write::ReadAll {
+                    user_id: user,
+                    read_at,
+                },
+                Write::MaterializeReadAll {
+                    user_id: user,
+                    limit: 10,
+                },
+            ])
+            .await
+            .unwrap();
+
+        assert!(
+            matches!(written[2], Written::Materialized(1)),
+            "the create queued before it is rewritten: {written:?}"
+        );
+        let repository = storage.repository();
+        let page = |status| ListQuery {
+            filter: StatusFilter::Only(status),
+            before: None,
+            limit: 10,
+        };
+        let (unread, _) = repository
+            .list(user, page(NotificationStatus::Unread))
+            .await
+            .unwrap();
+        assert!(unread.is_empty(), "{unread:?}");
+        let (read, _) = repository
+            .list(user, page(NotificationStatus::Read))
+            .await
+            .unwrap();
+        assert_eq!(read.len(), 1);
+        assert_eq!(read[0].id(), created.id());
+        assert_eq!(read[0].read_at(), Some(read_at));
+        drop(writer);
+        tasks.shutdown().await;
+        storage.close().await;
+    }
+
+    #[tokio::test]
     async fn idempotency_keys_are_found_by_their_primary_key_and_purged_by_their_age() {
         let repository = memory_database().await;
         let by_key = "idempotency_keys USING INDEX sqlite_autoindex_idempotency_keys_1 \

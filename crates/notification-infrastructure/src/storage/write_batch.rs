@@ -322,7 +322,8 @@ impl<'b> Run<'b> {
                         // materializer has not reached yet keep that
                         // read-all's read_at: write them before the
                         // watermark moves (all of them, in this change's
-                        // transaction).
+                        // transaction, with the rows this batch queued).
+                        self.flush(tx, &[]).await?;
                         tx.materialize_read_all(*user_id, &counter.read_all, u32::MAX)
                             .await?;
                     }
@@ -350,8 +351,10 @@ impl<'b> Run<'b> {
                 if !counter.pending {
                     return Ok(Written::Materialized(0));
                 }
-                // Rows queued by this batch are newer than the watermark:
-                // nothing to write first.
+                // Rows this batch queued before a read-all of it are
+                // covered too: insert them first, or the chunk would miss
+                // them and clear `pending` while they are stored UNREAD.
+                self.flush(tx, &[]).await?;
                 let rewritten = tx
                     .materialize_read_all(*user_id, &counter.read_all, *limit)
                     .await?;
