@@ -365,9 +365,7 @@ mod tests {
     async fn a_materializing_chunk_after_a_read_all_in_one_batch_covers_the_creates_before_them() {
         use crate::storage::group_commit::BatchWrite;
         use crate::storage::write::{Write, Written};
-        use notification_domain::{
-            now, Notification, NotificationDraft, NotificationRepository, UserId,
-        };
+        use notification_domain::{now, Notification, NotificationDraft, UserId};
         let url = crate::testing::fresh_sqlite_url();
         let tasks = BackgroundTasks::new();
         let storage = crate::storage::connect(&DatabaseUrl::parse(&url).unwrap(), &tasks)
