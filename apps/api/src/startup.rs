@@ -167,6 +167,8 @@ impl Application {
             settings.sync_log_retention,
             &tasks,
         );
+        // Rewrites what each read-all covers as stored READ, in chunks.
+        storage::spawn_read_all_materializer(&storage, &tasks);
         if let Some(wrap) = interceptors.repository {
             repository = wrap(repository);
         }

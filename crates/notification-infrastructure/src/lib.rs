@@ -10,7 +10,8 @@
 //!   default) and PostgreSQL, with [`storage::DatabaseUrl`] to pick one,
 //!   [`storage::connect`] to open it (a [`storage::Storage`]: the port and its
 //!   `close`) and [`storage::migrate`] to prepare its schema;
-//!   [`storage::spawn_purger`] forgets expired idempotency keys and change log rows.
+//!   [`storage::spawn_purger`] forgets expired idempotency keys and change log rows;
+//!   [`storage::spawn_read_all_materializer`] rewrites what each read-all covers.
 //! - [`events`]: event buses implementing `EventPublisher`; the
 //!   [`events::InProcessEventBus`] hands each event to this process's subscribers.
 //! - [`realtime`]: WebSocket delivery: the hub of live connections, its

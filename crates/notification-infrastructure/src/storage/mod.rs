@@ -26,6 +26,9 @@
 //! - `row`: the one mapping from a stored row to a `Notification`.
 //! - `idempotency_row`: the same for a recorded idempotency key.
 //! - `purger`: the background task that forgets expired keys and log rows.
+//! - `read_watermark`: how a read-all marks every unread notification read
+//!   without touching their rows; `read_all_materializer`: the background
+//!   task that later rewrites those rows, in bounded chunks.
 //! - `change_log`: the change log's rows, written and read back as events.
 //! - `error`: start-up errors and the one mapping of sqlx errors onto the port.
 //!
@@ -40,6 +43,8 @@ mod kept_connections;
 mod postgres;
 mod postgres_batch;
 mod purger;
+mod read_all_materializer;
+mod read_watermark;
 mod repository;
 mod row;
 mod sql_repository;
@@ -65,6 +70,7 @@ pub use database_url::{DatabaseUrl, InvalidDatabaseUrl};
 pub use error::StorageError;
 pub use postgres::PostgresNotificationRepository;
 pub use purger::spawn_purger;
+pub use read_all_materializer::{spawn_read_all_materializer, MATERIALIZE_CHUNK};
 pub use repository::SqlRepository;
 pub use sqlite::SqliteNotificationRepository;
 pub use write_limits::WriteLimits;
@@ -105,6 +111,33 @@ impl Storage {
         match &self.backend {
             Backend::Sqlite(repository) => repository.queued_writes(),
             Backend::Postgres(repository) => repository.queued_writes(),
+        }
+    }
+
+    /// One pass of the read-all materializer (what
+    /// [`spawn_read_all_materializer`]'s task runs): rewrites the rows every
+    /// pending read-all covers as stored READ, `chunk` rows per write;
+    /// returns the rows each chunk rewrote, in order. Nothing any reader
+    /// sees changes.
+    pub async fn materialize_read_alls(
+        &self,
+        chunk: u32,
+    ) -> Result<Vec<u64>, notification_domain::RepositoryError> {
+        match &self.backend {
+            Backend::Sqlite(repository) => {
+                read_all_materializer::materialize_pending(&*repository.port(), chunk).await
+            }
+            Backend::Postgres(repository) => {
+                read_all_materializer::materialize_pending(&*repository.port(), chunk).await
+            }
+        }
+    }
+
+    /// Notified after each read-all that read something.
+    fn read_alls(&self) -> read_all_materializer::ReadAllSignal {
+        match &self.backend {
+            Backend::Sqlite(repository) => repository.port().read_alls(),
+            Backend::Postgres(repository) => repository.port().read_alls(),
         }
     }
 

@@ -25,19 +25,21 @@ use super::kept_connections::KeptConnections;
 use super::row::metadata_column;
 use super::sql_statements::purge;
 use super::write::{Write, Written};
-use super::write_batch::{apply, BatchStatements, CounterRow};
+use super::write_batch::{apply, BatchStatements, CounterRow, NewRow};
 
 /// The new notifications, the change log's rows and the counters, in one
 /// statement (one round trip): a create's log row takes its content from
 /// the row the first part inserts (`RETURNING`), so the content travels once.
-/// Every counter exists and is held (see [`LOCK_COUNTERS`]).
+/// Every counter exists and is held (see [`LOCK_COUNTERS`]). A new row's
+/// `changed_seq` (its create's seq) is the last parameter, `$25`.
 const WRITE_ROWS: &str = "\
     WITH new AS ( \
         INSERT INTO notifications \
             (id, user_id, title, message, type, status, metadata, created_at, read_at, \
-             archived_at) \
+             archived_at, changed_seq) \
         SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], \
-            $6::text[], $7::jsonb[], $8::timestamptz[], $9::timestamptz[], $10::timestamptz[]) \
+            $6::text[], $7::jsonb[], $8::timestamptz[], $9::timestamptz[], $10::timestamptz[], \
+            $25::int8[]) \
         RETURNING id, title, message, type, metadata, created_at \
     ), logged AS ( \
         INSERT INTO notification_changes \
@@ -52,8 +54,12 @@ const WRITE_ROWS: &str = "\
                   changed_at, updated) \
         LEFT JOIN new ON c.kind = 'created' AND new.id = c.notification_id \
     ) \
-    UPDATE unread_counters SET unread_count = batch.unread_count, seq = batch.seq \
-    FROM UNNEST($19::uuid[], $20::int8[], $21::int8[]) AS batch (user_id, unread_count, seq) \
+    UPDATE unread_counters SET unread_count = batch.unread_count, seq = batch.seq, \
+        read_all_seq = batch.read_all_seq, read_all_at = batch.read_all_at, \
+        read_all_pending = batch.read_all_pending \
+    FROM UNNEST($19::uuid[], $20::int8[], $21::int8[], $22::int8[], $23::timestamptz[], \
+        $24::bool[]) \
+        AS batch (user_id, unread_count, seq, read_all_seq, read_all_at, read_all_pending) \
     WHERE unread_counters.user_id = batch.user_id";
 
 /// Takes every counter of the batch, in ascending user order (the order of
@@ -65,7 +71,7 @@ const LOCK_COUNTERS: &str = "\
     INSERT INTO unread_counters (user_id, unread_count) \
     SELECT user_id, 0 FROM UNNEST($1::uuid[]) AS batch (user_id) ORDER BY user_id \
     ON CONFLICT (user_id) DO UPDATE SET unread_count = unread_counters.unread_count \
-    RETURNING user_id, unread_count, seq";
+    RETURNING user_id, unread_count, seq, read_all_seq, read_all_at, read_all_pending";
 
 /// Deletes up to `$2` log rows of changes made before `$1`, the oldest first
 /// (a bounded chunk, chosen like `PURGE_KEYS`'s, on the age index: several
@@ -139,25 +145,16 @@ impl BatchStatements for Transaction<'_, Postgres> {
 
     async fn write_rows(
         &mut self,
-        new: &[&Notification],
+        new: &[NewRow<'_>],
         changes: &[ChangeRow],
         counters: &[CounterRow],
     ) -> Result<(), RepositoryError> {
         let notifications = Columns::of(new);
         let changes = ChangeColumns::of(changes);
-        let mut counter_users = Vec::with_capacity(counters.len());
-        let mut counts = Vec::with_capacity(counters.len());
-        let mut seqs = Vec::with_capacity(counters.len());
-        for (user, count, seq) in counters {
-            counter_users.push(*user);
-            counts.push(*count);
-            seqs.push(*seq);
-        }
-        changes
-            .bind_to(notifications.bind_to(sqlx::query(WRITE_ROWS)))
-            .bind(counter_users)
-            .bind(counts)
-            .bind(seqs)
+        let counters = CounterColumns::of(counters);
+        counters
+            .bind_to(changes.bind_to(notifications.bind_to(sqlx::query(WRITE_ROWS))))
+            .bind(&notifications.changed_seqs)
             .execute(&mut **self)
             .await
             .map_err(repository_error)?;
@@ -215,6 +212,42 @@ impl ChangeColumns {
     }
 }
 
+/// The counters as one array per column, in ascending user order.
+struct CounterColumns {
+    user_ids: Vec<Uuid>,
+    unread_counts: Vec<i64>,
+    seqs: Vec<i64>,
+    read_all_seqs: Vec<i64>,
+    read_all_at: Vec<Option<OffsetDateTime>>,
+    read_all_pending: Vec<bool>,
+}
+
+impl CounterColumns {
+    fn of(counters: &[CounterRow]) -> Self {
+        Self {
+            user_ids: counters.iter().map(|c| c.user_id).collect(),
+            unread_counts: counters.iter().map(|c| c.unread_count).collect(),
+            seqs: counters.iter().map(|c| c.seq).collect(),
+            read_all_seqs: counters.iter().map(|c| c.read_all_seq).collect(),
+            read_all_at: counters.iter().map(|c| c.read_all_at).collect(),
+            read_all_pending: counters.iter().map(|c| c.read_all_pending).collect(),
+        }
+    }
+
+    fn bind_to<'q>(
+        &'q self,
+        query: Query<'q, Postgres, PgArguments>,
+    ) -> Query<'q, Postgres, PgArguments> {
+        query
+            .bind(&self.user_ids)
+            .bind(&self.unread_counts)
+            .bind(&self.seqs)
+            .bind(&self.read_all_seqs)
+            .bind(&self.read_all_at)
+            .bind(&self.read_all_pending)
+    }
+}
+
 /// The batch as one array per column, in batch order.
 struct Columns<'a> {
     ids: Vec<Uuid>,
@@ -227,10 +260,13 @@ struct Columns<'a> {
     created_at: Vec<OffsetDateTime>,
     read_at: Vec<Option<OffsetDateTime>>,
     archived_at: Vec<Option<OffsetDateTime>>,
+    /// Bound last (`$25`), after the counters.
+    changed_seqs: Vec<i64>,
 }
 
 impl<'a> Columns<'a> {
-    fn of(batch: &[&'a Notification]) -> Self {
+    fn of(new: &[NewRow<'a>]) -> Self {
+        let batch: Vec<&'a Notification> = new.iter().map(|(n, _)| *n).collect();
         Self {
             ids: batch.iter().map(|n| n.id().into_uuid()).collect(),
             user_ids: batch.iter().map(|n| n.user_id().into_uuid()).collect(),
@@ -245,6 +281,7 @@ impl<'a> Columns<'a> {
             created_at: batch.iter().map(|n| n.created_at()).collect(),
             read_at: batch.iter().map(|n| n.read_at()).collect(),
             archived_at: batch.iter().map(|n| n.archived_at()).collect(),
+            changed_seqs: new.iter().map(|(_, seq)| *seq).collect(),
         }
     }
 

@@ -5,6 +5,8 @@
 //! (`group_commit`), which the database's own module sets up with its batch
 //! writer.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use notification_domain::{
     ChangesAfter, IdempotencyClaim, IdempotentBatchInsert, IdempotentInsert, InboxPosition,
@@ -19,9 +21,10 @@ use uuid::Uuid;
 use super::change_log::ChangeLogRow;
 use super::error::repository_error;
 use super::group_commit::GroupCommit;
-use super::row::{into_notifications, NotificationRow};
+use super::read_all_materializer::ReadAllSignal;
+use super::read_watermark::ReadWatermark;
+use super::row::{into_notifications, NotificationRow, WatermarkedRow};
 use super::sql_repository as sql;
-use super::sql_statements::get_notification;
 use super::write_batch::position_of;
 
 /// The port on one database: the reads' pool and the writes' queue.
@@ -29,6 +32,8 @@ pub struct SqlRepository<DB: Database> {
     reader: Pool<DB>,
     writes: GroupCommit,
     dialect: ReadDialect,
+    /// Told of each read-all that read something (the materializer waits on it).
+    read_alls: ReadAllSignal,
 }
 
 /// The read statements each database words its own way.
@@ -47,12 +52,25 @@ impl<DB: Database> SqlRepository<DB> {
             reader,
             writes,
             dialect,
+            read_alls: ReadAllSignal::default(),
         }
     }
 
     /// How many writes wait for a batch (see `WriteLimits`).
     pub(crate) fn queued_writes(&self) -> usize {
         self.writes.queued_writes()
+    }
+
+    pub(crate) fn reader(&self) -> &Pool<DB> {
+        &self.reader
+    }
+
+    pub(crate) fn writes(&self) -> &GroupCommit {
+        &self.writes
+    }
+
+    pub(crate) fn read_alls(&self) -> ReadAllSignal {
+        Arc::clone(&self.read_alls)
     }
 }
 
@@ -87,6 +105,8 @@ where
     for<'q> String: Encode<'q, DB>,
     String: Type<DB>,
     NotificationRow: for<'r> FromRow<'r, DB::Row>,
+    WatermarkedRow: for<'r> FromRow<'r, DB::Row>,
+    (i64, i64, Option<OffsetDateTime>, bool): for<'r> FromRow<'r, DB::Row>,
     ChangeLogRow: for<'r> FromRow<'r, DB::Row>,
     (i64, i64): for<'r> FromRow<'r, DB::Row>,
     (Uuid, i64, i64): for<'r> FromRow<'r, DB::Row>,
@@ -144,11 +164,13 @@ where
         user_id: UserId,
         id: NotificationId,
     ) -> Result<Option<Notification>, RepositoryError> {
-        let row = get_notification(user_id, id)
+        let row = sqlx::query_as::<_, WatermarkedRow>(sql::GET_WATERMARKED_NOTIFICATION)
+            .bind(id.into_uuid())
+            .bind(user_id.into_uuid())
             .fetch_optional(&self.reader)
             .await
             .map_err(repository_error)?;
-        row.map(NotificationRow::into_notification).transpose()
+        row.map(WatermarkedRow::into_notification).transpose()
     }
 
     async fn list(
@@ -156,31 +178,44 @@ where
         user_id: UserId,
         query: ListQuery,
     ) -> Result<(Vec<Notification>, u64), RepositoryError> {
-        let text = sql::list_text(self.dialect.list_inbox, &query);
-        let values = sql::ListParameters::of(user_id.into_uuid(), &query);
-        let mut statement = sqlx::query_as::<_, NotificationRow>(&text);
-        if let Some(status) = values.status {
-            statement = statement.bind(status);
-        }
-        statement = statement.bind(values.user_id);
-        if let Some(before) = values.before {
-            statement = statement.bind(before);
-        }
-        // The page and the seq from one snapshot: a change committed
-        // between two separate reads would be in neither or in both.
+        // The counter (seq and read watermark) and the page from one
+        // snapshot: a change committed between two separate reads would be
+        // in neither or in both, and the watermark must be the page's.
         let mut snapshot = self
             .reader
             .begin_with(self.dialect.begin_snapshot)
             .await
             .map_err(repository_error)?;
+        let counter: Option<(i64, i64, Option<OffsetDateTime>, bool)> =
+            sqlx::query_as(sql::GET_COUNTER)
+                .bind(user_id.into_uuid())
+                .fetch_optional(&mut *snapshot)
+                .await
+                .map_err(repository_error)?;
+        let (seq, read_all_seq, read_all_at, pending) = counter.unwrap_or((0, 0, None, false));
+        let watermark = ReadWatermark::of(Some(read_all_seq), read_all_at);
+        let pending = pending.then_some(read_all_seq);
+        let text = sql::list_text(self.dialect.list_inbox, &query, pending.is_some());
+        let values = sql::ListParameters::of(user_id.into_uuid(), &query, pending);
+        let mut statement = sqlx::query_as::<_, NotificationRow>(&text);
+        if let Some(status) = values.status {
+            statement = statement.bind(status);
+        }
+        statement = statement.bind(values.user_id);
+        if let Some(read_all_seq) = values.read_all_seq {
+            statement = statement.bind(read_all_seq);
+        }
+        if let Some(before) = values.before {
+            statement = statement.bind(before);
+        }
         let rows = statement
             .bind(values.limit)
             .fetch_all(&mut *snapshot)
             .await
             .map_err(repository_error)?;
-        let position = position(&mut *snapshot, user_id).await?;
         snapshot.commit().await.map_err(repository_error)?;
-        Ok((into_notifications(rows)?, position.seq))
+        let seq = position_of(seq, 0)?.seq;
+        Ok((into_notifications(rows, &watermark)?, seq))
     }
 
     async fn unread_count(&self, user_id: UserId) -> Result<InboxPosition, RepositoryError> {
@@ -203,7 +238,11 @@ where
         user_id: UserId,
         read_at: OffsetDateTime,
     ) -> Result<ReadAllOutcome, RepositoryError> {
-        self.writes.mark_all_read(user_id, read_at).await
+        let outcome = self.writes.mark_all_read(user_id, read_at).await?;
+        if outcome.updated > 0 {
+            self.read_alls.notify_one();
+        }
+        Ok(outcome)
     }
 
     async fn delete(

@@ -15,10 +15,22 @@ use super::change_log::change_columns;
 use super::idempotency_row::idempotency_columns;
 use super::row::notification_columns;
 
+/// The row as stored, for the writer (which knows the user's watermark as
+/// of its batch, see `write_batch`).
 pub(crate) const GET_NOTIFICATION: &str = concat!(
     "SELECT ",
     notification_columns!(),
     " FROM notifications WHERE id = $1 AND user_id = $2"
+);
+
+/// The row and its user's read watermark in one statement (two primary-key
+/// lookups), for reads: see `row::WatermarkedRow`.
+pub(crate) const GET_WATERMARKED_NOTIFICATION: &str = concat!(
+    "SELECT ",
+    notification_columns!(),
+    ", read_all_seq, read_all_at FROM notifications LEFT JOIN (",
+    "SELECT read_all_seq, read_all_at FROM unread_counters WHERE user_id = $2",
+    ") AS watermark ON true WHERE id = $1 AND user_id = $2"
 );
 
 /// The start of an inbox page; [`list_text`] appends the user, the
@@ -67,17 +79,38 @@ pub(crate) const LIST_WITH_STATUS: &str = concat!(
 );
 
 /// The row cannot have changed since it was read: the writer holds the
-/// user's counter, which every write of the user takes first.
+/// user's counter, which every write of the user takes first. The whole
+/// row is written with the change's seq (`changed_seq`), so a later
+/// read-all covers it again and an earlier one no longer does.
 pub(crate) const UPDATE_STATUS: &str = "\
-    UPDATE notifications SET status = $1, read_at = $2, archived_at = $3 \
+    UPDATE notifications SET status = $1, read_at = $2, archived_at = $3, changed_seq = $6 \
     WHERE id = $4 AND user_id = $5";
 
-pub(crate) const MARK_ALL_READ: &str = "\
+/// Rewrites up to `$4` rows that the read-all of seq `$3` covers as stored
+/// READ at its time `$1` (the materializer; see `read_watermark`). What the
+/// user sees does not change. A range of `notifications_by_user_status`.
+pub(crate) const MATERIALIZE_READ_ALL: &str = "\
     UPDATE notifications SET status = 'READ', read_at = $1 \
-    WHERE user_id = $2 AND status = 'UNREAD'";
+    WHERE id IN (SELECT id FROM notifications \
+        WHERE user_id = $2 AND status = 'UNREAD' AND coalesce(changed_seq, 0) < $3 LIMIT $4)";
 
-pub(crate) const DELETE_NOTIFICATION: &str =
-    "DELETE FROM notifications WHERE id = $1 AND user_id = $2 RETURNING status";
+/// Deletes the row; returns what the delete needs to judge its effect on
+/// the unread count (see `read_watermark`).
+pub(crate) const DELETE_NOTIFICATION: &str = "\
+    DELETE FROM notifications WHERE id = $1 AND user_id = $2 RETURNING status, changed_seq";
+
+/// Up to `$2` users from `$1` on whose latest read-all may still cover rows
+/// stored UNREAD, in user order (a range of the partial index
+/// `unread_counters_read_all_pending`).
+pub(crate) const PENDING_READ_ALLS: &str = "\
+    SELECT user_id FROM unread_counters WHERE read_all_pending AND user_id >= $1 \
+    ORDER BY user_id LIMIT $2";
+
+/// The user's counter row as a page needs it: the seq, and the read
+/// watermark with whether rows it covers may still be stored UNREAD.
+pub(crate) const GET_COUNTER: &str = "\
+    SELECT seq, read_all_seq, read_all_at, read_all_pending FROM unread_counters \
+    WHERE user_id = $1";
 
 /// The user's count and latest seq, one row read at once (no row: no change
 /// yet, count 0).
@@ -148,17 +181,24 @@ pub(crate) const PING: &str = "SELECT 1";
 
 /// The text of one page of a user's notifications, newest first, with its
 /// parameters numbered in the order [`ListParameters`] gives them.
-/// `list_inbox` is the database's form of [`LIST_INBOX`].
-pub(crate) fn list_text(list_inbox: &str, query: &ListQuery) -> String {
-    let mut text = match query.filter {
-        StatusFilter::Inbox => format!("{list_inbox}$1"),
-        StatusFilter::Only(_) => format!("{LIST_WITH_STATUS}$1 AND user_id = $2"),
+/// `list_inbox` is the database's form of [`LIST_INBOX`]. `pending` says
+/// that the user's read-all may still cover rows stored UNREAD: then the
+/// READ and UNREAD filters apply the watermark's rule (`read_watermark`) to
+/// the stored status; otherwise the stored status is the one users see.
+pub(crate) fn list_text(list_inbox: &str, query: &ListQuery, pending: bool) -> String {
+    let mut text = match (query.filter, covered_filter(query, pending)) {
+        (StatusFilter::Inbox, _) => format!("{list_inbox}$1"),
+        // Stored READ and covered UNREAD rows: the inbox's index, newest
+        // first, passing over the rows still unread.
+        (_, Some(NotificationStatus::Read)) => {
+            format!("{list_inbox}$1 AND (status = 'READ' OR coalesce(changed_seq, 0) < $2)")
+        }
+        (_, Some(_)) => {
+            format!("{LIST_WITH_STATUS}$1 AND user_id = $2 AND coalesce(changed_seq, 0) >= $3")
+        }
+        (StatusFilter::Only(_), None) => format!("{LIST_WITH_STATUS}$1 AND user_id = $2"),
     };
-    let mut next = if query.filter == StatusFilter::Inbox {
-        2
-    } else {
-        3
-    };
+    let mut next = text.matches('$').count() + 1;
     if query.before.is_some() {
         text.push_str(&format!(" AND id < ${next}"));
         next += 1;
@@ -167,22 +207,41 @@ pub(crate) fn list_text(list_inbox: &str, query: &ListQuery) -> String {
     text
 }
 
+/// The filter (READ or UNREAD) whose rows a pending read-all changes, if
+/// the page has one.
+fn covered_filter(query: &ListQuery, pending: bool) -> Option<NotificationStatus> {
+    match query.filter {
+        StatusFilter::Only(status @ (NotificationStatus::Read | NotificationStatus::Unread))
+            if pending =>
+        {
+            Some(status)
+        }
+        _ => None,
+    }
+}
+
 /// The values of [`list_text`]'s parameters, in its order.
 pub(crate) struct ListParameters {
     pub(crate) status: Option<&'static str>,
     pub(crate) user_id: Uuid,
+    /// The read-all's seq, when a filter applies the watermark.
+    pub(crate) read_all_seq: Option<i64>,
     pub(crate) before: Option<Uuid>,
     pub(crate) limit: i64,
 }
 
 impl ListParameters {
-    pub(crate) fn of(user_id: Uuid, query: &ListQuery) -> Self {
+    /// `pending`: the user's read-all seq, when it may still cover rows
+    /// stored UNREAD (the `pending` of [`list_text`]).
+    pub(crate) fn of(user_id: Uuid, query: &ListQuery, pending: Option<i64>) -> Self {
+        let covered = covered_filter(query, pending.is_some());
         Self {
-            status: match query.filter {
-                StatusFilter::Inbox => None,
-                StatusFilter::Only(status) => Some(status.as_str()),
+            status: match (query.filter, covered) {
+                (StatusFilter::Inbox, _) | (_, Some(NotificationStatus::Read)) => None,
+                (StatusFilter::Only(status), _) => Some(status.as_str()),
             },
             user_id,
+            read_all_seq: covered.and(pending),
             before: query.before.map(|id| id.into_uuid()),
             limit: i64::from(query.limit),
         }
@@ -230,13 +289,51 @@ mod tests {
             limit: 20,
         };
         let only_read = StatusFilter::Only(Read);
-        let inbox = list_text("… user_id = ", &page(StatusFilter::Inbox, cursor));
+        let inbox = list_text("… user_id = ", &page(StatusFilter::Inbox, cursor), true);
         assert!(inbox.ends_with("user_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"));
-        let status = list_text("", &page(only_read, None));
+        let status = list_text("", &page(only_read, None), false);
         assert!(status.ends_with("status = $1 AND user_id = $2 ORDER BY id DESC LIMIT $3"));
-        let parameters = ListParameters::of(Uuid::nil(), &page(only_read, cursor));
+        let parameters = ListParameters::of(Uuid::nil(), &page(only_read, cursor), None);
         assert_eq!(parameters.status, Some("READ"));
+        assert_eq!(parameters.read_all_seq, None);
         assert_eq!(parameters.before, cursor.map(|id| id.into_uuid()));
+    }
+
+    #[test]
+    fn a_pending_read_all_puts_its_seq_after_the_user_in_the_read_and_unread_filters() {
+        let cursor = Some(notification_domain::NotificationId::new());
+        let page = |filter| ListQuery {
+            filter,
+            before: cursor,
+            limit: 20,
+        };
+        let read = list_text("… user_id = ", &page(StatusFilter::Only(Read)), true);
+        assert!(read.ends_with(
+            "user_id = $1 AND (status = 'READ' OR coalesce(changed_seq, 0) < $2) \
+             AND id < $3 ORDER BY id DESC LIMIT $4"
+        ));
+        let parameters = ListParameters::of(Uuid::nil(), &page(StatusFilter::Only(Read)), Some(7));
+        assert_eq!(
+            (parameters.status, parameters.read_all_seq),
+            (None, Some(7))
+        );
+        let unread = list_text("", &page(StatusFilter::Only(Unread)), true);
+        assert!(unread.ends_with(
+            "status = $1 AND user_id = $2 AND coalesce(changed_seq, 0) >= $3 \
+             AND id < $4 ORDER BY id DESC LIMIT $5"
+        ));
+        let parameters =
+            ListParameters::of(Uuid::nil(), &page(StatusFilter::Only(Unread)), Some(7));
+        assert_eq!(
+            (parameters.status, parameters.read_all_seq),
+            (Some("UNREAD"), Some(7))
+        );
+        let archived =
+            ListParameters::of(Uuid::nil(), &page(StatusFilter::Only(Archived)), Some(7));
+        assert_eq!(
+            (archived.status, archived.read_all_seq),
+            (Some("ARCHIVED"), None)
+        );
     }
 
     #[test]

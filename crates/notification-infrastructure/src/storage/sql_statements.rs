@@ -9,14 +9,14 @@ use notification_domain::{
 };
 use serde_json::{Map, Value};
 use sqlx::database::Database;
-use sqlx::query::QueryAs;
 use sqlx::types::Json;
-use sqlx::{ColumnIndex, Decode, Encode, Executor, FromRow, IntoArguments, Transaction, Type};
+use sqlx::{ColumnIndex, Encode, Executor, FromRow, IntoArguments, Transaction, Type};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::error::repository_error;
 use super::idempotency_row::{unix_micros, IdempotencyRow};
+use super::read_watermark::ReadWatermark;
 use super::row::{metadata_column, NotificationRow};
 use super::sql_repository as sql;
 use super::write_batch::RowStatements;
@@ -34,8 +34,8 @@ where
     for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
     for<'q> Json<&'q Map<String, Value>>: Encode<'q, DB> + Type<DB>,
     for<'q> Option<Json<&'q Value>>: Encode<'q, DB> + Type<DB>,
-    String: for<'r> Decode<'r, DB> + Type<DB>,
     NotificationRow: for<'r> FromRow<'r, DB::Row>,
+    (String, Option<i64>): for<'r> FromRow<'r, DB::Row>,
     IdempotencyRow: for<'r> FromRow<'r, DB::Row>,
     usize: ColumnIndex<DB::Row>,
     DB::QueryResult: RowsAffected,
@@ -98,21 +98,27 @@ where
         &mut self,
         user_id: UserId,
         id: NotificationId,
-    ) -> Result<Option<Notification>, RepositoryError> {
-        let row = get_notification(user_id, id)
+    ) -> Result<Option<NotificationRow>, RepositoryError> {
+        sqlx::query_as(sql::GET_NOTIFICATION)
+            .bind(id.into_uuid())
+            .bind(user_id.into_uuid())
             .fetch_optional(&mut **self)
             .await
-            .map_err(repository_error)?;
-        row.map(NotificationRow::into_notification).transpose()
+            .map_err(repository_error)
     }
 
-    async fn store_status(&mut self, notification: &Notification) -> Result<(), RepositoryError> {
+    async fn store_status(
+        &mut self,
+        notification: &Notification,
+        changed_seq: i64,
+    ) -> Result<(), RepositoryError> {
         sqlx::query(sql::UPDATE_STATUS)
             .bind(notification.status().as_str())
             .bind(notification.read_at())
             .bind(notification.archived_at())
             .bind(notification.id().into_uuid())
             .bind(notification.user_id().into_uuid())
+            .bind(changed_seq)
             .execute(&mut **self)
             .await
             .map_err(repository_error)?;
@@ -123,8 +129,8 @@ where
         &mut self,
         user_id: UserId,
         id: NotificationId,
-    ) -> Result<Option<String>, RepositoryError> {
-        sqlx::query_scalar::<_, String>(sql::DELETE_NOTIFICATION)
+    ) -> Result<Option<(String, Option<i64>)>, RepositoryError> {
+        sqlx::query_as(sql::DELETE_NOTIFICATION)
             .bind(id.into_uuid())
             .bind(user_id.into_uuid())
             .fetch_optional(&mut **self)
@@ -132,14 +138,17 @@ where
             .map_err(repository_error)
     }
 
-    async fn mark_all_read(
+    async fn materialize_read_all(
         &mut self,
         user_id: UserId,
-        read_at: OffsetDateTime,
+        watermark: &ReadWatermark,
+        limit: u32,
     ) -> Result<u64, RepositoryError> {
-        Ok(sqlx::query(sql::MARK_ALL_READ)
-            .bind(Some(read_at))
+        Ok(sqlx::query(sql::MATERIALIZE_READ_ALL)
+            .bind(watermark.at)
             .bind(user_id.into_uuid())
+            .bind(watermark.seq)
+            .bind(i64::from(limit))
             .execute(&mut **self)
             .await
             .map_err(repository_error)?
@@ -177,22 +186,6 @@ where
         .await
         .map_err(repository_error)?
         .rows_changed())
-}
-
-/// The query of the user's notification with this id, for reads and for
-/// the writer alike.
-pub(crate) fn get_notification<'q, DB>(
-    user_id: UserId,
-    id: NotificationId,
-) -> QueryAs<'q, DB, NotificationRow, DB::Arguments<'q>>
-where
-    DB: Database,
-    Uuid: Encode<'q, DB> + Type<DB>,
-    NotificationRow: for<'r> FromRow<'r, DB::Row>,
-{
-    sqlx::query_as(sql::GET_NOTIFICATION)
-        .bind(id.into_uuid())
-        .bind(user_id.into_uuid())
 }
 
 /// How many rows a statement changed: each database's result type has the

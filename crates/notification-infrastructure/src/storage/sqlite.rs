@@ -229,12 +229,17 @@ mod tests {
     }
 
     fn page(filter: StatusFilter, before: Option<NotificationId>) -> String {
+        pending_page(filter, before, false)
+    }
+
+    /// A page while the user's read-all may still cover rows stored UNREAD.
+    fn pending_page(filter: StatusFilter, before: Option<NotificationId>, pending: bool) -> String {
         let query = ListQuery {
             filter,
             before,
             limit: 20,
         };
-        list_text(LIST_INBOX_SQLITE, &query)
+        list_text(LIST_INBOX_SQLITE, &query, pending)
     }
 
     #[tokio::test]
@@ -260,12 +265,35 @@ mod tests {
                 "notifications_by_user_status (user_id=? AND status=? AND id<?)",
             ),
             (
-                sql::MARK_ALL_READ.to_owned(),
+                pending_page(unread, cursor, true),
+                "notifications_by_user_status (user_id=? AND status=? AND id<?)",
+            ),
+            (
+                pending_page(StatusFilter::Only(NotificationStatus::Read), cursor, true),
+                "notifications_inbox_by_user (user_id=? AND id<?)",
+            ),
+            (
+                sql::MATERIALIZE_READ_ALL.to_owned(),
                 "notifications_by_user_status (user_id=? AND status=?)",
             ),
             (
                 sql::GET_NOTIFICATION.to_owned(),
                 "sqlite_autoindex_notifications_1 (id=?)",
+            ),
+            (
+                // One row by equality on both columns: as good as the
+                // primary key, and the planner's pick once the join is there.
+                sql::GET_WATERMARKED_NOTIFICATION.to_owned(),
+                "notifications_by_user (user_id=? AND id=?)",
+            ),
+            (
+                sql::GET_WATERMARKED_NOTIFICATION.to_owned(),
+                "PRIMARY KEY (user_id=?)",
+            ),
+            (sql::GET_COUNTER.to_owned(), "PRIMARY KEY (user_id=?)"),
+            (
+                sql::PENDING_READ_ALLS.to_owned(),
+                "INDEX unread_counters_read_all_pending (user_id>?)",
             ),
             (
                 sql::UPDATE_STATUS.to_owned(),
@@ -331,6 +359,68 @@ mod tests {
             None,
             "a failed create stores nothing, so a retry cannot duplicate it"
         );
+    }
+
+    #[tokio::test]
+    async fn a_materializing_chunk_after_a_read_all_in_one_batch_covers_the_creates_before_them() {
+        use crate::storage::group_commit::BatchWrite;
+        use crate::storage::write::{Write, Written};
+        use notification_domain::{now, Notification, NotificationDraft, UserId};
+        let url = crate::testing::fresh_sqlite_url();
+        let tasks = BackgroundTasks::new();
+        let storage = crate::storage::connect(&DatabaseUrl::parse(&url).unwrap(), &tasks)
+            .await
+            .unwrap();
+        // A writer of the test's own on the same file, to write exactly
+        // this batch, as the writer thread would when these writes queue
+        // together.
+        let path = std::path::Path::new(url.trim_start_matches("sqlite://"));
+        let writer = SqliteBatchWriter::new(sqlite_writer::open(path, WRITE_WAIT).unwrap());
+        let user = UserId::from_uuid(Uuid::now_v7());
+        let draft = NotificationDraft::parse(user, "t", "m", None, None).unwrap();
+        let created = Notification::new(draft, NotificationId::new(), now());
+        let read_at = now();
+
+        let written = writer
+            .write_batch(&[
+                Write::Create(created.clone()),
+                Write::ReadAll {
+                    user_id: user,
+                    read_at,
+                },
+                Write::MaterializeReadAll {
+                    user_id: user,
+                    limit: 10,
+                },
+            ])
+            .await
+            .unwrap();
+
+        assert!(
+            matches!(written[2], Written::Materialized(1)),
+            "the create queued before it is rewritten: {written:?}"
+        );
+        let repository = storage.repository();
+        let page = |status| ListQuery {
+            filter: StatusFilter::Only(status),
+            before: None,
+            limit: 10,
+        };
+        let (unread, _) = repository
+            .list(user, page(NotificationStatus::Unread))
+            .await
+            .unwrap();
+        assert!(unread.is_empty(), "{unread:?}");
+        let (read, _) = repository
+            .list(user, page(NotificationStatus::Read))
+            .await
+            .unwrap();
+        assert_eq!(read.len(), 1);
+        assert_eq!(read[0].id(), created.id());
+        assert_eq!(read[0].read_at(), Some(read_at));
+        drop(writer);
+        tasks.shutdown().await;
+        storage.close().await;
     }
 
     #[tokio::test]

@@ -18,16 +18,18 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::change_log::ChangeRow;
-use super::sqlite_values::{hex, id_column, json_text, time_value};
+use super::sqlite_values::{hex, id_column, json_text, optional_time_column, time_value};
 use super::sqlite_writer::SqliteTransaction;
-use super::write_batch::{BatchStatements, CounterRow};
+use super::write_batch::{BatchStatements, CounterRow, NewRow};
 
 const INSERT_NOTIFICATIONS: &str = "\
     INSERT INTO notifications \
-        (id, user_id, title, message, type, status, metadata, created_at, read_at, archived_at) \
+        (id, user_id, title, message, type, status, metadata, created_at, read_at, archived_at, \
+         changed_seq) \
     SELECT unhex(value ->> 'id'), unhex(value ->> 'user_id'), value ->> 'title', \
         value ->> 'message', value ->> 'type', value ->> 'status', value ->> 'metadata', \
-        value ->> 'created_at', value ->> 'read_at', value ->> 'archived_at' \
+        value ->> 'created_at', value ->> 'read_at', value ->> 'archived_at', \
+        value ->> 'changed_seq' \
     FROM json_each($1)";
 
 /// The change log's rows; a create's content is copied from the
@@ -56,36 +58,47 @@ const PURGE_CHANGES: &str = "\
 
 /// SQLite has one writer connection: reading the counters is taking them.
 const UNREAD_COUNTS: &str = "\
-    SELECT user_id, unread_count, seq FROM unread_counters \
-    WHERE user_id IN (SELECT unhex(value) FROM json_each($1))";
+    SELECT user_id, unread_count, seq, read_all_seq, read_all_at, read_all_pending \
+    FROM unread_counters WHERE user_id IN (SELECT unhex(value) FROM json_each($1))";
 
 /// `WHERE true` tells SQLite's parser that `ON CONFLICT` belongs to the
 /// INSERT, not to a join of the SELECT.
 const SET_UNREAD_COUNTS: &str = "\
-    INSERT INTO unread_counters (user_id, unread_count, seq) \
-    SELECT unhex(value ->> 0), value ->> 1, value ->> 2 FROM json_each($1) WHERE true \
+    INSERT INTO unread_counters \
+        (user_id, unread_count, seq, read_all_seq, read_all_at, read_all_pending) \
+    SELECT unhex(value ->> 0), value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 \
+    FROM json_each($1) WHERE true \
     ON CONFLICT (user_id) DO UPDATE \
-    SET unread_count = excluded.unread_count, seq = excluded.seq";
+    SET unread_count = excluded.unread_count, seq = excluded.seq, \
+        read_all_seq = excluded.read_all_seq, read_all_at = excluded.read_all_at, \
+        read_all_pending = excluded.read_all_pending";
 
 #[async_trait]
 impl BatchStatements for SqliteTransaction<'_> {
     async fn lock_counters(&mut self, users: &[Uuid]) -> Result<Vec<CounterRow>, RepositoryError> {
         let users = json_text(&users.iter().map(|u| hex(*u)).collect::<Vec<_>>())?;
         self.query(UNREAD_COUNTS, &[&users], |row| {
-            Ok((id_column(row, 0)?, row.get(1)?, row.get(2)?))
+            Ok(CounterRow {
+                user_id: id_column(row, 0)?,
+                unread_count: row.get(1)?,
+                seq: row.get(2)?,
+                read_all_seq: row.get(3)?,
+                read_all_at: optional_time_column(row, 4)?,
+                read_all_pending: row.get(5)?,
+            })
         })
     }
 
     async fn write_rows(
         &mut self,
-        new: &[&Notification],
+        new: &[NewRow<'_>],
         changes: &[ChangeRow],
         counters: &[CounterRow],
     ) -> Result<(), RepositoryError> {
         if !new.is_empty() {
             let rows = new
                 .iter()
-                .map(|n| JsonRow::of(n))
+                .map(|(n, seq)| JsonRow::of(n, *seq))
                 .collect::<Result<Vec<_>, _>>()?;
             self.execute(INSERT_NOTIFICATIONS, &[&json_text(&rows)?])?;
         }
@@ -97,10 +110,19 @@ impl BatchStatements for SqliteTransaction<'_> {
             self.execute(INSERT_CHANGES, &[&json_text(&rows)?])?;
         }
         if !counters.is_empty() {
-            let counters: Vec<(String, i64, i64)> = counters
+            let counters = counters
                 .iter()
-                .map(|(user, count, seq)| (hex(*user), *count, *seq))
-                .collect();
+                .map(|c| {
+                    Ok((
+                        hex(c.user_id),
+                        c.unread_count,
+                        c.seq,
+                        c.read_all_seq,
+                        c.read_all_at.map(time_value).transpose()?,
+                        i64::from(c.read_all_pending),
+                    ))
+                })
+                .collect::<Result<Vec<_>, RepositoryError>>()?;
             self.execute(SET_UNREAD_COUNTS, &[&json_text(&counters)?])?;
         }
         Ok(())
@@ -157,10 +179,11 @@ struct JsonRow<'a> {
     created_at: String,
     read_at: Option<String>,
     archived_at: Option<String>,
+    changed_seq: i64,
 }
 
 impl<'a> JsonRow<'a> {
-    fn of(notification: &'a Notification) -> Result<Self, RepositoryError> {
+    fn of(notification: &'a Notification, changed_seq: i64) -> Result<Self, RepositoryError> {
         Ok(Self {
             id: hex(notification.id().into_uuid()),
             user_id: hex(notification.user_id().into_uuid()),
@@ -172,6 +195,7 @@ impl<'a> JsonRow<'a> {
             created_at: time_value(notification.created_at())?,
             read_at: notification.read_at().map(time_value).transpose()?,
             archived_at: notification.archived_at().map(time_value).transpose()?,
+            changed_seq,
         })
     }
 }

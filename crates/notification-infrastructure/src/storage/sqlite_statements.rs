@@ -10,6 +10,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::idempotency_row::{unix_micros, IdempotencyRow};
+use super::read_watermark::ReadWatermark;
 use super::row::NotificationRow;
 use super::sql_repository as sql;
 use super::sqlite_values::{id_value, json_text, time_value};
@@ -78,19 +79,20 @@ impl RowStatements for SqliteTransaction<'_> {
         &mut self,
         user_id: UserId,
         id: NotificationId,
-    ) -> Result<Option<Notification>, RepositoryError> {
+    ) -> Result<Option<NotificationRow>, RepositoryError> {
         let rows = self.query(
             sql::GET_NOTIFICATION,
             &[&id_value(id.into_uuid()), &id_value(user_id.into_uuid())],
             NotificationRow::from_sqlite,
         )?;
-        rows.into_iter()
-            .next()
-            .map(NotificationRow::into_notification)
-            .transpose()
+        Ok(rows.into_iter().next())
     }
 
-    async fn store_status(&mut self, notification: &Notification) -> Result<(), RepositoryError> {
+    async fn store_status(
+        &mut self,
+        notification: &Notification,
+        changed_seq: i64,
+    ) -> Result<(), RepositoryError> {
         self.execute(
             sql::UPDATE_STATUS,
             &[
@@ -99,6 +101,7 @@ impl RowStatements for SqliteTransaction<'_> {
                 &notification.archived_at().map(time_value).transpose()?,
                 &id_value(notification.id().into_uuid()),
                 &id_value(notification.user_id().into_uuid()),
+                &changed_seq,
             ],
         )?;
         Ok(())
@@ -108,23 +111,29 @@ impl RowStatements for SqliteTransaction<'_> {
         &mut self,
         user_id: UserId,
         id: NotificationId,
-    ) -> Result<Option<String>, RepositoryError> {
-        let statuses = self.query(
+    ) -> Result<Option<(String, Option<i64>)>, RepositoryError> {
+        let deleted = self.query(
             sql::DELETE_NOTIFICATION,
             &[&id_value(id.into_uuid()), &id_value(user_id.into_uuid())],
-            |row| row.get(0),
+            |row| Ok((row.get(0)?, row.get(1)?)),
         )?;
-        Ok(statuses.into_iter().next())
+        Ok(deleted.into_iter().next())
     }
 
-    async fn mark_all_read(
+    async fn materialize_read_all(
         &mut self,
         user_id: UserId,
-        read_at: OffsetDateTime,
+        watermark: &ReadWatermark,
+        limit: u32,
     ) -> Result<u64, RepositoryError> {
         let updated = self.execute(
-            sql::MARK_ALL_READ,
-            &[&time_value(read_at)?, &id_value(user_id.into_uuid())],
+            sql::MATERIALIZE_READ_ALL,
+            &[
+                &watermark.at.map(time_value).transpose()?,
+                &id_value(user_id.into_uuid()),
+                &watermark.seq,
+                &i64::from(limit),
+            ],
         )?;
         Ok(updated as u64)
     }

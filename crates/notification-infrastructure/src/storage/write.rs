@@ -53,6 +53,13 @@ pub(crate) enum Write {
         older_than: OffsetDateTime,
         limit: u32,
     },
+    /// Rewrites up to `limit` rows that the user's latest read-all covers
+    /// as stored READ (see `read_watermark`): no seq, no log row, nothing
+    /// any reader sees change.
+    MaterializeReadAll {
+        user_id: UserId,
+        limit: u32,
+    },
 }
 
 impl Write {
@@ -65,7 +72,8 @@ impl Write {
             Self::CreateBatch { notifications, .. } => (None, notifications),
             Self::ChangeStatus { user_id, .. }
             | Self::Delete { user_id, .. }
-            | Self::ReadAll { user_id, .. } => (Some(*user_id), &[]),
+            | Self::ReadAll { user_id, .. }
+            | Self::MaterializeReadAll { user_id, .. } => (Some(*user_id), &[]),
             Self::PurgeKeys { .. } | Self::PurgeChanges { .. } => (None, &[]),
         };
         one.into_iter()
@@ -88,6 +96,8 @@ pub(crate) enum Written {
     ReadAll(ReadAllOutcome),
     /// How many keys (or log rows) were forgotten.
     Purged(u64),
+    /// How many rows a read-all's materialization rewrote.
+    Materialized(u64),
 }
 
 /// The answer of another kind of write than the one asked for: a writer bug.

@@ -9,17 +9,22 @@
 //!    counts read. From then on no other transaction changes those users.
 //! 2. The writes run in batch order. Each one's effect on its user's count is
 //!    known from what its statement changed (an insert, a row's old and new
-//!    status, the rows a read-all changed), so each caller's count is computed
-//!    here, exactly as if the writes had run one by one. New notifications
+//!    status) or from the counter itself (a read-all reads every unread one),
+//!    so each caller's count is computed here, exactly as if the writes had
+//!    run one by one. New notifications
 //!    are gathered and inserted with one statement per run of them.
 //!    Every change also takes its user's next number of the change sequence
 //!    (contract §7) from the same counter: several changes of one user get
 //!    consecutive numbers in batch order, a repeat that changes nothing takes
 //!    none. Each change's log row is queued with its number.
+//!    A read-all touches no notification row: it moves the user's read
+//!    watermark (`read_watermark`) to its own seq, kept with the counter;
+//!    every row read from then on is judged by the watermark as of the
+//!    writes run so far (the counter rows are written only in step 3).
 //! 3. The new notifications, the log rows and the counters that changed are
 //!    written together ([`BatchStatements::write_rows`]; before a status
-//!    change, delete or read-all, the notifications and rows queued so far
-//!    are written first, since that statement may touch them).
+//!    change or delete, the notifications and rows queued so far are
+//!    written first, since that statement may touch them).
 //!
 //! Idempotency keys repeated inside one batch are resolved here: the first
 //! claims the key, the others get its record, as they would a moment later.
@@ -32,8 +37,8 @@ use std::collections::{BTreeSet, HashMap};
 use async_trait::async_trait;
 use notification_domain::{
     BatchIdempotencyRecord, IdempotencyClaim, IdempotencyRecord, IdempotentBatchInsert,
-    IdempotentInsert, InboxPosition, Notification, NotificationId, NotificationStatus,
-    ReadAllOutcome, RepositoryError, StatusChange, StatusChangeOutcome, UserId,
+    IdempotentInsert, InboxPosition, Notification, NotificationId, ReadAllOutcome, RepositoryError,
+    StatusChange, StatusChangeOutcome, UserId,
 };
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -41,6 +46,8 @@ use uuid::Uuid;
 
 use super::change_log::{ChangeKind, ChangeRow};
 use super::idempotency_row::batch_items;
+use super::read_watermark::ReadWatermark;
+use super::row::NotificationRow;
 use super::sql_repository::{unread_count_value, unread_delta, unread_weight};
 use super::write::{Write, Written};
 
@@ -48,9 +55,22 @@ use super::write::{Write, Written};
 /// collided with was gone by the time it was read.
 const MAX_CLAIM_ATTEMPTS: usize = 3;
 
-/// A user's counter row: the unread count and the number of the latest
-/// change, as `(user, unread_count, seq)`.
-pub(crate) type CounterRow = (Uuid, i64, i64);
+/// A user's counter row: the unread count, the number of the latest change
+/// and the read watermark (see `read_watermark`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub(crate) struct CounterRow {
+    pub(crate) user_id: Uuid,
+    pub(crate) unread_count: i64,
+    pub(crate) seq: i64,
+    /// The seq of the latest read-all (0: none).
+    pub(crate) read_all_seq: i64,
+    pub(crate) read_all_at: Option<OffsetDateTime>,
+    /// Whether rows the latest read-all covers may still be stored UNREAD.
+    pub(crate) read_all_pending: bool,
+}
+
+/// A new notification and the seq of its create (its `changed_seq`).
+pub(crate) type NewRow<'a> = (&'a Notification, i64);
 
 /// The statements whose SQL differs between the databases: those that take
 /// a whole batch at once.
@@ -68,7 +88,7 @@ pub(crate) trait BatchStatements: Send {
     /// commit.
     async fn write_rows(
         &mut self,
-        new: &[&Notification],
+        new: &[NewRow<'_>],
         changes: &[ChangeRow],
         counters: &[CounterRow],
     ) -> Result<(), RepositoryError>;
@@ -106,24 +126,34 @@ pub(crate) trait RowStatements: Send {
         &mut self,
         claim: &IdempotencyClaim,
     ) -> Result<Option<BatchIdempotencyRecord>, RepositoryError>;
+    /// The row as stored (the caller applies the watermark).
     async fn get_notification(
         &mut self,
         user_id: UserId,
         id: NotificationId,
-    ) -> Result<Option<Notification>, RepositoryError>;
-    /// Stores the status and times of `notification`, which exists.
-    async fn store_status(&mut self, notification: &Notification) -> Result<(), RepositoryError>;
-    /// Deletes the notification; returns the status it had, if it existed.
+    ) -> Result<Option<NotificationRow>, RepositoryError>;
+    /// Stores the status and times of `notification`, which exists, as
+    /// changed by the change of seq `changed_seq`.
+    async fn store_status(
+        &mut self,
+        notification: &Notification,
+        changed_seq: i64,
+    ) -> Result<(), RepositoryError>;
+    /// Deletes the notification; returns the status and `changed_seq` it
+    /// had as stored, if it existed.
     async fn delete(
         &mut self,
         user_id: UserId,
         id: NotificationId,
-    ) -> Result<Option<String>, RepositoryError>;
-    /// Marks the user's UNREAD notifications READ; returns how many.
-    async fn mark_all_read(
+    ) -> Result<Option<(String, Option<i64>)>, RepositoryError>;
+    /// Rewrites up to `limit` of the user's rows that `watermark` covers
+    /// and that are stored UNREAD as stored READ at its time; returns how
+    /// many.
+    async fn materialize_read_all(
         &mut self,
         user_id: UserId,
-        read_at: OffsetDateTime,
+        watermark: &ReadWatermark,
+        limit: u32,
     ) -> Result<u64, RepositoryError>;
     async fn purge_keys(
         &mut self,
@@ -154,7 +184,7 @@ where
             tx.lock_counters(&users)
                 .await?
                 .into_iter()
-                .map(|(user, unread_count, seq)| (user, Counter { unread_count, seq })),
+                .map(|row| (row.user_id, Counter::from(row))),
         );
     }
     let mut run = Run {
@@ -172,11 +202,7 @@ where
         .iter()
         .filter_map(|user| {
             let counter = run.counters.get(user).copied().unwrap_or_default();
-            (before.get(user) != Some(&counter)).then_some((
-                *user,
-                counter.unread_count,
-                counter.seq,
-            ))
+            (before.get(user) != Some(&counter)).then_some(counter.row(*user))
         })
         .collect();
     run.flush(tx, &changed).await?;
@@ -189,6 +215,34 @@ struct Counter {
     unread_count: i64,
     /// The number of the user's latest change.
     seq: i64,
+    /// The latest read-all.
+    read_all: ReadWatermark,
+    /// Whether rows it covers may still be stored UNREAD.
+    pending: bool,
+}
+
+impl From<CounterRow> for Counter {
+    fn from(row: CounterRow) -> Self {
+        Self {
+            unread_count: row.unread_count,
+            seq: row.seq,
+            read_all: ReadWatermark::of(Some(row.read_all_seq), row.read_all_at),
+            pending: row.read_all_pending,
+        }
+    }
+}
+
+impl Counter {
+    fn row(self, user_id: Uuid) -> CounterRow {
+        CounterRow {
+            user_id,
+            unread_count: self.unread_count,
+            seq: self.seq,
+            read_all_seq: self.read_all.seq,
+            read_all_at: self.read_all.at,
+            read_all_pending: self.pending,
+        }
+    }
 }
 
 /// The state of a batch as it runs.
@@ -196,7 +250,7 @@ struct Run<'b> {
     /// Every user's counter as of the writes run so far.
     counters: HashMap<Uuid, Counter>,
     /// New notifications not inserted yet (inserted together).
-    new: Vec<&'b Notification>,
+    new: Vec<NewRow<'b>>,
     /// Log rows not written yet (written with the notifications).
     changes: Vec<ChangeRow>,
     /// The record of each idempotency key the batch has met, as a list
@@ -233,13 +287,16 @@ impl<'b> Run<'b> {
                 at,
             } => {
                 self.flush(tx, &[]).await?;
-                let Some(mut notification) = tx.get_notification(*user_id, *id).await? else {
+                let Some(stored) = tx.get_notification(*user_id, *id).await? else {
                     return Ok(Written::StatusChanged(None));
                 };
+                // As the user sees it: read by a read-all it is older than
+                // (a mark-read of it is then a repeat).
+                let mut notification =
+                    stored.into_notification(&self.counter(*user_id).read_all)?;
                 let before = notification.status();
                 let changed = change.apply_to(&mut notification, *at);
                 let position = if changed {
-                    tx.store_status(&notification).await?;
                     let changed_at = match change {
                         StatusChange::Read => notification.read_at(),
                         StatusChange::Archive => notification.archived_at(),
@@ -247,6 +304,9 @@ impl<'b> Run<'b> {
                     };
                     let delta = unread_delta(before, notification.status());
                     let row = self.change(*user_id, delta, ChangeKind::from(*change), *at);
+                    // The whole row, with this change's seq: from now on no
+                    // earlier read-all covers it.
+                    tx.store_status(&notification, row.seq).await?;
                     self.record(row.of(*id).at(changed_at))?
                 } else {
                     // A repeat takes no number.
@@ -261,30 +321,69 @@ impl<'b> Run<'b> {
             }
             Write::Delete { user_id, id, at } => {
                 self.flush(tx, &[]).await?;
-                let Some(status) = tx.delete(*user_id, *id).await? else {
+                let Some((status, changed_seq)) = tx.delete(*user_id, *id).await? else {
                     return Ok(Written::Deleted(None));
                 };
-                let was_unread = status == NotificationStatus::Unread.as_str();
+                let was_unread = self
+                    .counter(*user_id)
+                    .read_all
+                    .is_unread(&status, changed_seq);
                 let row = self.change(*user_id, -i64::from(was_unread), ChangeKind::Delete, *at);
                 Ok(Written::Deleted(Some(self.record(row.of(*id))?)))
             }
             Write::ReadAll { user_id, read_at } => {
-                self.flush(tx, &[]).await?;
-                let updated = tx.mark_all_read(*user_id, *read_at).await?;
+                let counter = self.counter(*user_id);
+                // Every unread notification, as the counter keeps them.
+                let updated = counter.unread_count;
                 let position = if updated > 0 {
-                    let delta =
-                        i64::try_from(updated).map_err(|e| RepositoryError::Other(Box::new(e)))?;
-                    let row = self.change(*user_id, -delta, ChangeKind::ReadAll, *read_at);
-                    // One change, one number, however many rows it read.
-                    self.record(row.at(Some(*read_at)).updated(delta))?
+                    if counter.pending {
+                        // Rows an earlier read-all covers and the
+                        // materializer has not reached yet keep that
+                        // read-all's read_at: write them before the
+                        // watermark moves (all of them, in this change's
+                        // transaction, with the rows this batch queued).
+                        self.flush(tx, &[]).await?;
+                        tx.materialize_read_all(*user_id, &counter.read_all, u32::MAX)
+                            .await?;
+                    }
+                    let row = self.change(*user_id, -updated, ChangeKind::ReadAll, *read_at);
+                    let counter = self.counters.entry(user_id.into_uuid()).or_default();
+                    counter.read_all = ReadWatermark {
+                        seq: row.seq,
+                        at: Some(*read_at),
+                    };
+                    counter.pending = true;
+                    // One change, one number, one counter row, however many
+                    // notifications it read.
+                    self.record(row.at(Some(*read_at)).updated(updated))?
                 } else {
                     self.latest(*user_id)?
                 };
                 Ok(Written::ReadAll(ReadAllOutcome {
-                    updated,
+                    updated: unread_count_value(updated)?,
                     unread_count: position.unread_count,
                     seq: position.seq,
                 }))
+            }
+            Write::MaterializeReadAll { user_id, limit } => {
+                let counter = self.counter(*user_id);
+                if !counter.pending {
+                    return Ok(Written::Materialized(0));
+                }
+                // Rows this batch queued before a read-all of it are
+                // covered too: insert them first, or the chunk would miss
+                // them and clear `pending` while they are stored UNREAD.
+                self.flush(tx, &[]).await?;
+                let rewritten = tx
+                    .materialize_read_all(*user_id, &counter.read_all, *limit)
+                    .await?;
+                if rewritten < u64::from(*limit) {
+                    // None left: every row it covers is stored READ now.
+                    if let Some(counter) = self.counters.get_mut(&user_id.into_uuid()) {
+                        counter.pending = false;
+                    }
+                }
+                Ok(Written::Materialized(rewritten))
             }
             Write::PurgeKeys { older_than, limit } => {
                 Ok(Written::Purged(tx.purge_keys(*older_than, *limit).await?))
@@ -402,7 +501,7 @@ impl<'b> Run<'b> {
             ChangeKind::Created,
             notification.created_at(),
         );
-        self.new.push(notification);
+        self.new.push((notification, row.seq));
         self.record(row.of(notification.id()))
     }
 
@@ -429,13 +528,17 @@ impl<'b> Run<'b> {
         Ok(position)
     }
 
-    /// The user's position as of the writes run so far.
-    fn latest(&self, user_id: UserId) -> Result<InboxPosition, RepositoryError> {
-        let counter = self
-            .counters
+    /// The user's counter as of the writes run so far.
+    fn counter(&self, user_id: UserId) -> Counter {
+        self.counters
             .get(&user_id.into_uuid())
             .copied()
-            .unwrap_or_default();
+            .unwrap_or_default()
+    }
+
+    /// The user's position as of the writes run so far.
+    fn latest(&self, user_id: UserId) -> Result<InboxPosition, RepositoryError> {
+        let counter = self.counter(user_id);
         position_of(counter.seq, counter.unread_count)
     }
 

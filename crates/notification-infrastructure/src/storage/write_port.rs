@@ -127,4 +127,20 @@ impl GroupCommit {
             other => Err(mismatched(&other)),
         }
     }
+
+    /// One chunk of the materialization of the user's latest read-all;
+    /// returns how many rows it rewrote (fewer than `limit`: it is done).
+    pub(crate) async fn materialize_read_all(
+        &self,
+        user_id: UserId,
+        limit: u32,
+    ) -> Result<u64, RepositoryError> {
+        match self
+            .submit(Write::MaterializeReadAll { user_id, limit })
+            .await?
+        {
+            Written::Materialized(rows) => Ok(rows),
+            other => Err(mismatched(&other)),
+        }
+    }
 }

@@ -15,6 +15,7 @@ conformance_tests!(
     a_batch_key_answers_the_whole_list_and_stores_nothing_more,
     concurrent_batches_with_one_key_store_exactly_one,
     a_key_is_shared_by_single_creates_and_batches_and_never_confused,
+    a_read_all_reads_the_batch_rows_created_before_it_and_not_those_after,
 );
 
 /// More items than the writer puts in one transaction (`MAX_BATCH`, 256).
@@ -251,4 +252,69 @@ async fn a_key_is_shared_by_single_creates_and_batches_and_never_confused(store:
         other => panic!("expected the batch's record, got {other:?}"),
     }
     assert_eq!(count_of(&store, user).await.unread_count, 3);
+}
+
+/// Readall's watermark covers a batch's rows like single creates: a row of a
+/// batch created before the read-all (a lower seq) reads as READ at its time,
+/// one created after as UNREAD, whether the writes came one after the other
+/// or at once (then the writer may put them in one transaction, where the
+/// batch's queued rows must be inserted before the read-all's catch-up).
+async fn a_read_all_reads_the_batch_rows_created_before_it_and_not_those_after(store: Store) {
+    let user = new_user();
+    let before = batch_for(&[user], 20);
+    store.repository.insert_batch(&before).await.unwrap();
+    let read_at = now();
+    let all = store.repository.mark_all_read(user, read_at).await.unwrap();
+    assert_eq!((all.updated, all.unread_count), (20, 0));
+    let after = batch_for(&[user], 5);
+    store.repository.insert_batch(&after).await.unwrap();
+
+    for n in &before {
+        let seen = store.repository.get(user, n.id()).await.unwrap().unwrap();
+        assert_eq!((seen.status(), seen.read_at()), (Read, Some(read_at)));
+    }
+    for n in &after {
+        let seen = store.repository.get(user, n.id()).await.unwrap().unwrap();
+        assert_eq!((seen.status(), seen.read_at()), (Unread, None));
+    }
+    assert_eq!(count_of(&store, user).await.unread_count, 5);
+    let unread = list(&store, user, StatusFilter::Only(Unread), None, 100).await;
+    assert_eq!(unread.len(), 5);
+    assert!(unread.iter().all(|n| after.contains(n)));
+
+    // All at once: a second read-all (over the five) between two batches,
+    // in whichever order the writer runs them; each row is READ exactly when
+    // its create's seq is below the read-all's.
+    let (first, second) = (batch_for(&[user], 30), batch_for(&[user], 30));
+    let read_at = now();
+    let (one, read_all, two) = tokio::join!(
+        store.repository.insert_batch(&first),
+        store.repository.mark_all_read(user, read_at),
+        store.repository.insert_batch(&second),
+    );
+    let read_all = read_all.unwrap();
+    let created: Vec<(Notification, u64)> = first
+        .iter()
+        .zip(one.unwrap())
+        .chain(second.iter().zip(two.unwrap()))
+        .map(|(n, position)| (n.clone(), position.seq))
+        .collect();
+    let covered = created
+        .iter()
+        .filter(|(_, seq)| *seq < read_all.seq)
+        .count();
+    assert_eq!(read_all.updated, (5 + covered) as u64);
+    for (n, seq) in &created {
+        assert_ne!(*seq, read_all.seq);
+        let seen = store.repository.get(user, n.id()).await.unwrap().unwrap();
+        if *seq < read_all.seq {
+            assert_eq!((seen.status(), seen.read_at()), (Read, Some(read_at)));
+        } else {
+            assert_eq!((seen.status(), seen.read_at()), (Unread, None));
+        }
+    }
+    let unread_left = (60 - covered) as u64;
+    assert_eq!(count_of(&store, user).await.unread_count, unread_left);
+    let unread = list(&store, user, StatusFilter::Only(Unread), None, 100).await;
+    assert_eq!(unread.len() as u64, unread_left);
 }

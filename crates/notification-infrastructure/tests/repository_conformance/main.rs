@@ -93,6 +93,8 @@ macro_rules! conformance_tests {
 mod sync;
 // Batch creates (contract §9), same harness.
 mod batch;
+// Read-all as a read watermark, and its materializer, same harness.
+mod read_all;
 
 conformance_tests!(
     an_inserted_notification_reads_back_equal_after_every_change,
