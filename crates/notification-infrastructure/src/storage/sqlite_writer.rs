@@ -30,13 +30,6 @@ use super::write_batch::apply;
 /// writer runs, with room to spare (each is prepared once, then reused).
 const CACHED_STATEMENTS: usize = 64;
 
-/// The writer connection's page cache, in KiB (SQLite's default is 2 MiB).
-/// Creates for many users touch pages all over the indexes and the counters;
-/// a page that fell out of the cache is read again (a system call and a
-/// lookup in the write-ahead log's index) by the next write that needs it.
-/// Memory is only taken as pages are used, up to this bound.
-const WRITER_CACHE_KIB: i64 = 32 * 1024;
-
 /// Opens the writer connection to `path` (a file path, or a `file:` URI)
 /// with the settings every connection of the database gets (see
 /// `sqlite::connect_options`), and the writer's own checkpoint backstop.
@@ -51,8 +44,6 @@ pub(crate) fn open(path: &Path, busy_timeout: Duration) -> rusqlite::Result<Conn
     connection.pragma_update(None, "foreign_keys", "ON")?;
     connection.pragma_update(None, "temp_store", "MEMORY")?;
     connection.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)?;
-    // Negative: a size in KiB, not in pages.
-    connection.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
     connection.set_prepared_statement_cache_capacity(CACHED_STATEMENTS);
     Ok(connection)
 }
