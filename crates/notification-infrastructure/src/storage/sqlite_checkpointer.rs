@@ -23,14 +23,10 @@ use tokio::task::JoinHandle;
 
 use crate::background::BackgroundTasks;
 
-/// How often the background checkpoint runs. A checkpoint copies each page
-/// changed since the last one once, however often it changed, and syncs the
-/// file: under a steady stream of creates the same index and counter pages
-/// change again and again, so a longer interval copies and syncs far less
-/// per create, while the log stays well below the writer's backstop (the
-/// interval was 50 ms; both are measured in
-/// `docs/benchmarks/halve-the-cost.md`).
-pub(crate) const INTERVAL: Duration = Duration::from_millis(500);
+/// How often the background checkpoint runs. Often, so that little is left
+/// for the writer's backstop (measured against longer intervals and a smaller
+/// backstop in `docs/benchmarks/optimisations.md`).
+pub(crate) const INTERVAL: Duration = Duration::from_millis(50);
 
 /// Log size (pages of 4 KiB) at which the writer checkpoints by itself.
 pub(crate) const WRITER_CHECKPOINT_PAGES: u32 = 16_384;
