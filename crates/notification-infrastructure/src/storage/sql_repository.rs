@@ -44,8 +44,9 @@ pub(crate) const LIST_INBOX: &str = concat!(
 );
 
 /// [`LIST_INBOX`] for SQLite, which names the index: without statistics
-/// (ANALYZE) SQLite's planner rates `notifications_by_user` as good as the
-/// partial index and may pick it, then walks the user's archived rows too.
+/// (ANALYZE) SQLite's planner may rate another index of the user's rows as
+/// good as the partial index (it picked `notifications_by_user`, dropped
+/// since), then walk the user's archived rows too.
 /// `INDEXED BY` pins the plan, and turns a dropped index into an error instead
 /// of a slow query.
 pub(crate) const LIST_INBOX_SQLITE: &str = concat!(
