@@ -281,10 +281,8 @@ mod tests {
                 "sqlite_autoindex_notifications_1 (id=?)",
             ),
             (
-                // One row by equality on both columns: as good as the
-                // primary key, and the planner's pick once the join is there.
                 sql::GET_WATERMARKED_NOTIFICATION.to_owned(),
-                "notifications_by_user (user_id=? AND id=?)",
+                "sqlite_autoindex_notifications_1 (id=?)",
             ),
             (
                 sql::GET_WATERMARKED_NOTIFICATION.to_owned(),
