@@ -18,7 +18,9 @@
 //!   runs one batch in one transaction (counters first, ascending), over
 //!   the shared SQL (`sql_statements` on sqlx for PostgreSQL,
 //!   `sqlite_statements` on SQLite's writer connection) and `sqlite_batch` /
-//!   `postgres_batch` (the statements each database writes its own way);
+//!   `postgres_batch` (the statements each database writes its own way;
+//!   `postgres_creates`: a PostgreSQL batch of plain creates as one
+//!   statement, without a transaction around it);
 //!   `sqlite_writer` is SQLite's writer (a rusqlite connection on a thread of
 //!   its own, `sqlite_values` the values it binds and reads);
 //!   `kept_connections` are the PostgreSQL writers' connections, kept between
@@ -42,6 +44,7 @@ mod idempotency_row;
 mod kept_connections;
 mod postgres;
 mod postgres_batch;
+mod postgres_creates;
 mod purger;
 mod read_all_materializer;
 mod read_watermark;

@@ -22,6 +22,7 @@ use super::change_log::ChangeRow;
 use super::error::{is_unavailable, repository_error};
 use super::group_commit::BatchWrite;
 use super::kept_connections::KeptConnections;
+use super::postgres_creates::{plain_creates, write_creates};
 use super::row::metadata_column;
 use super::sql_statements::purge;
 use super::write::{Write, Written};
@@ -30,7 +31,11 @@ use super::write_batch::{apply, BatchStatements, CounterRow, NewRow};
 /// The new notifications, the change log's rows and the counters, in one
 /// statement (one round trip): a create's log row takes its content from
 /// the row the first part inserts (`RETURNING`), so the content travels once.
-/// Every counter exists and is held (see [`LOCK_COUNTERS`]). A new row's
+/// Every counter exists and is held (see [`LOCK_COUNTERS`]), so the upsert
+/// always updates; it is an upsert because PostgreSQL's cached generic plan
+/// of `UPDATE … FROM UNNEST` joined the arrays against every counter (a
+/// sequential scan per batch, measured: docs/benchmarks/halve-the-cost-postgres.md),
+/// while the conflict check looks each user up by its key. A new row's
 /// `changed_seq` (its create's seq) is the last parameter, `$25`.
 const WRITE_ROWS: &str = "\
     WITH new AS ( \
@@ -54,13 +59,13 @@ const WRITE_ROWS: &str = "\
                   changed_at, updated) \
         LEFT JOIN new ON c.kind = 'created' AND new.id = c.notification_id \
     ) \
-    UPDATE unread_counters SET unread_count = batch.unread_count, seq = batch.seq, \
-        read_all_seq = batch.read_all_seq, read_all_at = batch.read_all_at, \
-        read_all_pending = batch.read_all_pending \
-    FROM UNNEST($19::uuid[], $20::int8[], $21::int8[], $22::int8[], $23::timestamptz[], \
-        $24::bool[]) \
-        AS batch (user_id, unread_count, seq, read_all_seq, read_all_at, read_all_pending) \
-    WHERE unread_counters.user_id = batch.user_id";
+    INSERT INTO unread_counters \
+        (user_id, unread_count, seq, read_all_seq, read_all_at, read_all_pending) \
+    SELECT * FROM UNNEST($19::uuid[], $20::int8[], $21::int8[], $22::int8[], \
+        $23::timestamptz[], $24::bool[]) \
+    ON CONFLICT (user_id) DO UPDATE SET unread_count = EXCLUDED.unread_count, \
+        seq = EXCLUDED.seq, read_all_seq = EXCLUDED.read_all_seq, \
+        read_all_at = EXCLUDED.read_all_at, read_all_pending = EXCLUDED.read_all_pending";
 
 /// Takes every counter of the batch, in ascending user order (the order of
 /// `$1`: an INSERT … SELECT handles rows in the order the SELECT yields
@@ -114,12 +119,24 @@ impl BatchWrite for PostgresBatchWriter {
     }
 }
 
-/// The batch in one transaction on `connection`. The outer error is the
-/// connection failing to begin one: then nothing was sent.
+/// The batch on `connection`: plain creates in one statement
+/// (`postgres_creates`), anything else in one transaction. The outer error
+/// is the connection failing before anything was written.
 async fn write_on(
     connection: &mut PgConnection,
     batch: &[Write],
 ) -> Result<Result<Vec<Written>, RepositoryError>, sqlx::Error> {
+    if let Some(notifications) = plain_creates(batch) {
+        return match write_creates(connection, batch, &notifications).await {
+            // A kept connection that died while idle fails here too; the
+            // caller then writes the batch once more on a checked one. Had
+            // the statement committed before the connection died, the retry
+            // would fail on the notifications' ids: never stored twice.
+            Err(error) if is_unavailable(&error) => Err(error),
+            Err(error) => Ok(Err(repository_error(error))),
+            Ok(written) => Ok(written),
+        };
+    }
     let mut tx = connection.begin().await?;
     let written = match apply(&mut tx, batch).await {
         Ok(written) => written,
@@ -149,12 +166,14 @@ impl BatchStatements for Transaction<'_, Postgres> {
         changes: &[ChangeRow],
         counters: &[CounterRow],
     ) -> Result<(), RepositoryError> {
-        let notifications = Columns::of(new);
+        let notifications: Vec<&Notification> = new.iter().map(|(n, _)| *n).collect();
+        let notifications = Columns::of(&notifications);
+        let changed_seqs: Vec<i64> = new.iter().map(|(_, seq)| *seq).collect();
         let changes = ChangeColumns::of(changes);
         let counters = CounterColumns::of(counters);
         counters
             .bind_to(changes.bind_to(notifications.bind_to(sqlx::query(WRITE_ROWS))))
-            .bind(&notifications.changed_seqs)
+            .bind(&changed_seqs)
             .execute(&mut **self)
             .await
             .map_err(repository_error)?;
@@ -248,8 +267,9 @@ impl CounterColumns {
     }
 }
 
-/// The batch as one array per column, in batch order.
-struct Columns<'a> {
+/// New notifications as one array per column, in batch order: `$1`–`$10`
+/// of both statements that insert them.
+pub(crate) struct Columns<'a> {
     ids: Vec<Uuid>,
     user_ids: Vec<Uuid>,
     titles: Vec<&'a str>,
@@ -260,13 +280,10 @@ struct Columns<'a> {
     created_at: Vec<OffsetDateTime>,
     read_at: Vec<Option<OffsetDateTime>>,
     archived_at: Vec<Option<OffsetDateTime>>,
-    /// Bound last (`$25`), after the counters.
-    changed_seqs: Vec<i64>,
 }
 
 impl<'a> Columns<'a> {
-    fn of(new: &[NewRow<'a>]) -> Self {
-        let batch: Vec<&'a Notification> = new.iter().map(|(n, _)| *n).collect();
+    pub(crate) fn of(batch: &[&'a Notification]) -> Self {
         Self {
             ids: batch.iter().map(|n| n.id().into_uuid()).collect(),
             user_ids: batch.iter().map(|n| n.user_id().into_uuid()).collect(),
@@ -281,11 +298,10 @@ impl<'a> Columns<'a> {
             created_at: batch.iter().map(|n| n.created_at()).collect(),
             read_at: batch.iter().map(|n| n.read_at()).collect(),
             archived_at: batch.iter().map(|n| n.archived_at()).collect(),
-            changed_seqs: new.iter().map(|(_, seq)| *seq).collect(),
         }
     }
 
-    fn bind_to<'q>(
+    pub(crate) fn bind_to<'q>(
         &'q self,
         query: Query<'q, Postgres, PgArguments>,
     ) -> Query<'q, Postgres, PgArguments> {

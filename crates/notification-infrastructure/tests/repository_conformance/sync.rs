@@ -17,6 +17,7 @@ use super::*;
 conformance_tests!(
     every_change_takes_the_users_next_seq_and_a_repeat_takes_none,
     concurrent_creates_of_several_users_take_consecutive_seqs_in_order,
+    two_nodes_writing_to_the_same_users_keep_one_exact_sequence_each,
     the_log_gives_back_exactly_the_events_that_were_published,
     the_log_pages_exactly,
     after_beyond_the_latest_is_gone_and_the_latest_itself_an_empty_page,
@@ -154,6 +155,70 @@ async fn concurrent_creates_of_several_users_take_consecutive_seqs_in_order(stor
             seqs(&changes(&store, user, 0).await),
             (1..=EACH as u64).collect::<Vec<_>>()
         );
+    }
+}
+
+/// Two nodes on one database: one writes plain creates (on PostgreSQL a
+/// batch of those is one statement without a transaction), the other lists
+/// and read-alls (transactions) for the same users at the same time. Each
+/// user's log must still be one gap-free sequence whose counts add up.
+async fn two_nodes_writing_to_the_same_users_keep_one_exact_sequence_each(store: Store) {
+    const EACH: usize = 20;
+    let other_node = connect(&store.url, &BackgroundTasks::new())
+        .await
+        .unwrap()
+        .repository();
+    let users = [new_user(), new_user()];
+    let mut tasks = Vec::new();
+    for i in 0..EACH {
+        for user in users {
+            let creates = store.repository.clone();
+            let single = notification_for(user, &format!("a{i}"));
+            tasks.push(tokio::spawn(async move {
+                creates.insert(&single).await.map(|_| ())
+            }));
+            let mixed = other_node.clone();
+            let list = vec![
+                notification_for(user, &format!("b{i}")),
+                notification_for(user, &format!("c{i}")),
+            ];
+            tasks.push(tokio::spawn(async move {
+                mixed.insert_batch(&list).await?;
+                if i % 5 == 4 {
+                    mixed.mark_all_read(user, now()).await?;
+                }
+                Ok(())
+            }));
+        }
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    for user in users {
+        let log = changes(&store, user, 0).await;
+        let ChangesAfter::Kept {
+            changes: events, ..
+        } = &log
+        else {
+            panic!("expected kept changes, got {log:?}");
+        };
+        let read_alls = events.len() - 3 * EACH;
+        assert_eq!(
+            seqs(&log),
+            (1..=(3 * EACH + read_alls) as u64).collect::<Vec<_>>(),
+            "one gap-free sequence across both nodes"
+        );
+        // Each change's count follows from the one before it.
+        let mut count = 0;
+        for event in events {
+            count = match event {
+                DomainEvent::NotificationCreated(_) => count + 1,
+                _ => 0,
+            };
+            assert_eq!(event.unread_count(), count, "at seq {}", event.seq());
+        }
+        let stored = store.repository.unread_count(user).await.unwrap();
+        assert_eq!(stored, position((3 * EACH + read_alls) as u64, count));
     }
 }
 
