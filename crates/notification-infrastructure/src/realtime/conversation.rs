@@ -11,7 +11,11 @@
 //! The connection knows the last `seq` it sent: a pushed change at or below
 //! it is dropped (it was replayed), one that skips ahead starts a replay of
 //! what lies between from the log (the pushed one is read with it).
-//! Every write goes through `outbound` (one encoding, one bounded write). A
+//! Every write goes through `outbound` (one encoding, one bounded write).
+//! Handlers decide without waiting and return the frame to write; the loop
+//! writes it. Every idle socket holds its conversation's future, whose size
+//! is that of its largest state: one write in the loop keeps it small, where
+//! an `await` in each handler would add each handler's state to it. A
 //! step that ends the connection returns the [`CloseReason`]; the
 //! conversation then leaves the hub (so nothing more is queued for it), sends
 //! the close frame, and only then stops counting as live (so a shutdown's
@@ -51,8 +55,9 @@ use crate::realtime::mailbox::{Change, Mailbox, MailboxEvent};
 use crate::realtime::outbound;
 use crate::realtime::replay::{Replay, ReplayStep, Start};
 
-/// The outcome of one step of the conversation: `Err` ends it.
-type Step = Result<(), CloseReason>;
+/// The outcome of one step of the conversation: the frame to write, if any;
+/// `Err` ends it. Steps decide without waiting; the loop does the one write.
+type Step = Result<Option<OutboundFrame>, CloseReason>;
 
 /// An admitted connection, ready for its socket.
 pub(crate) struct Conversation {
@@ -76,11 +81,15 @@ pub(crate) struct Conversation {
 /// Runs the conversation until it ends, and returns why it ended. The
 /// connection leaves the hub before the close frame is written, and counts as
 /// live until after it, on every path.
-pub(crate) async fn converse(
-    mut socket: Box<dyn ClientSocket>,
+///
+/// Not an `async fn`: the connection's state is built here and the future
+/// owns it once. (An `async fn` keeps its arguments and the locals made from
+/// them side by side in its future, and every idle socket holds that future;
+/// see docs/benchmarks/memory-per-socket.md.)
+pub(crate) fn converse(
+    socket: Box<dyn ClientSocket>,
     conversation: Conversation,
-) -> CloseReason {
-    let _open = OpenConnection::count();
+) -> impl std::future::Future<Output = CloseReason> {
     let Conversation {
         registration,
         claims,
@@ -91,9 +100,9 @@ pub(crate) async fn converse(
         position,
     } = conversation;
     let user_id = registration.user_id();
-    let replay = start.map(|start| Replay::new(healer.clone(), user_id, start));
-    let mut connection = Connection {
-        socket: socket.as_mut(),
+    let replay = start.map(|start| Box::new(Replay::new(healer.clone(), user_id, start)));
+    let connection = Connection {
+        socket,
         settings,
         authenticator,
         user_id,
@@ -107,23 +116,11 @@ pub(crate) async fn converse(
         healer,
         replay,
     };
-    tracing::debug!(%user_id, "websocket opened");
-    let reason = if claims.user_id == user_id {
-        // Pushes wait behind the replay: they follow it in order.
-        registration.mailbox().hold(connection.replay.is_some());
-        connection.serve(registration.mailbox()).await
-    } else {
-        CloseReason::SubjectMismatch
-    };
-    let departure = registration.leave();
-    outbound::close(connection.socket, reason, settings.write_timeout).await;
-    drop(departure);
-    record_close(user_id, reason);
-    reason
+    connection.run(registration, claims.user_id)
 }
 
-struct Connection<'s> {
-    socket: &'s mut dyn ClientSocket,
+struct Connection {
+    socket: Box<dyn ClientSocket>,
     settings: RealtimeSettings,
     authenticator: Arc<dyn SessionAuthenticator>,
     user_id: UserId,
@@ -132,11 +129,31 @@ struct Connection<'s> {
     /// The last `seq` sent (`None`: not known yet; the next change is sent).
     position: Option<u64>,
     healer: Healer,
-    /// `Some` while a replay runs.
-    replay: Option<Replay>,
+    /// `Some` while a replay runs; boxed, as most connections never replay
+    /// and each holds this field for its whole life.
+    replay: Option<Box<Replay>>,
 }
 
-impl Connection<'_> {
+impl Connection {
+    /// The whole conversation; `subject` is the user of the upgrade's claims.
+    async fn run(mut self, registration: Registration, subject: UserId) -> CloseReason {
+        let _open = OpenConnection::count();
+        let user_id = self.user_id;
+        tracing::debug!(%user_id, "websocket opened");
+        let reason = if subject == user_id {
+            // Pushes wait behind the replay: they follow it in order.
+            registration.mailbox().hold(self.replay.is_some());
+            self.serve(registration.mailbox()).await
+        } else {
+            CloseReason::SubjectMismatch
+        };
+        let departure = registration.leave();
+        outbound::close(self.socket.as_mut(), reason, self.settings.write_timeout).await;
+        drop(departure);
+        record_close(user_id, reason);
+        reason
+    }
+
     async fn serve(&mut self, mailbox: &Mailbox) -> CloseReason {
         let timer = sleep_until(self.deadlines.next());
         tokio::pin!(timer);
@@ -145,17 +162,26 @@ impl Connection<'_> {
             // The losing branches' futures are dropped before a handler runs,
             // so handlers may use the socket; every source is cancel-safe.
             let step = tokio::select! {
-                event = mailbox.next() => self.on_mail(event, mailbox).await,
-                frame = self.socket.recv() => self.on_frame(frame).await,
-                step = replay_step(&mut self.replay), if replaying => self.on_replay(step, mailbox).await,
+                event = mailbox.next() => self.on_mail(event, mailbox),
+                frame = self.socket.recv() => self.on_frame(frame),
+                step = replay_step(&mut self.replay), if replaying => self.on_replay(step, mailbox),
                 () = &mut timer => {
-                    let step = self.on_timer().await;
+                    let step = self.on_timer();
                     timer.as_mut().reset(self.deadlines.next());
                     step
                 }
             };
-            if let Err(reason) = step {
-                return reason;
+            match step {
+                Ok(None) => {}
+                Ok(Some(frame)) => {
+                    let written =
+                        outbound::send(self.socket.as_mut(), frame, self.settings.write_timeout)
+                            .await;
+                    if let Err(reason) = written {
+                        return reason;
+                    }
+                }
+                Err(reason) => return reason,
             }
             // Only an `auth` refresh can bring a deadline forward; other
             // changes move deadlines later and are found when the timer fires.
@@ -165,9 +191,9 @@ impl Connection<'_> {
         }
     }
 
-    async fn on_mail(&mut self, event: MailboxEvent, mailbox: &Mailbox) -> Step {
+    fn on_mail(&mut self, event: MailboxEvent, mailbox: &Mailbox) -> Step {
         match event {
-            MailboxEvent::Message(change) => self.on_change(change, mailbox).await,
+            MailboxEvent::Message(change) => self.on_change(change, mailbox),
             MailboxEvent::Lagged => match self.position {
                 // Filled up (a burst, or while a replay ran): read on from
                 // the log at the socket's pace, instead of closing, unless
@@ -176,7 +202,7 @@ impl Connection<'_> {
                 Some(after) if mailbox.newest_seq().saturating_sub(after) <= self.lag_limit() => {
                     metrics::counter!("ws_mailbox_lags_total").increment(1);
                     self.replay_after(after, mailbox);
-                    Ok(())
+                    Ok(None)
                 }
                 // Too far behind, or nowhere to read on from.
                 _ => Err(CloseReason::SlowConsumer),
@@ -187,24 +213,19 @@ impl Connection<'_> {
     }
 
     /// A change pushed live: sent once, in `seq` order.
-    async fn on_change(&mut self, change: Change, mailbox: &Mailbox) -> Step {
+    fn on_change(&mut self, change: Change, mailbox: &Mailbox) -> Step {
         match self.position {
-            Some(last) if change.seq <= last => Ok(()),
+            Some(last) if change.seq <= last => Ok(None),
             Some(last) if change.seq > last + 1 => {
                 // A gap between what was sent and what was pushed (the
                 // connection started from an older snapshot than the
                 // stream's): read it from the log, this change included.
                 self.replay_after(last, mailbox);
-                Ok(())
+                Ok(None)
             }
             _ => {
                 self.position = Some(change.seq);
-                outbound::send(
-                    self.socket,
-                    OutboundFrame::Text(change.text),
-                    self.settings.write_timeout,
-                )
-                .await
+                Ok(Some(OutboundFrame::Text(change.text)))
             }
         }
     }
@@ -218,31 +239,31 @@ impl Connection<'_> {
 
     fn replay_after(&mut self, after: u64, mailbox: &Mailbox) {
         metrics::counter!("ws_connection_catch_ups_total").increment(1);
-        self.replay = Some(Replay::new(
+        self.replay = Some(Box::new(Replay::new(
             self.healer.clone(),
             self.user_id,
             Start::After {
                 seq: after,
                 v1: false,
             },
-        ));
+        )));
         mailbox.hold(true);
     }
 
-    async fn on_replay(&mut self, step: ReplayStep, mailbox: &Mailbox) -> Step {
+    fn on_replay(&mut self, step: ReplayStep, mailbox: &Mailbox) -> Step {
         match step {
             ReplayStep::Send { message, seq } => {
                 if let Some(seq) = seq {
                     self.position = Some(seq);
                 }
-                self.reply(&message).await
+                Ok(reply(&message))
             }
             ReplayStep::Finished { at, sent } => {
                 tracing::debug!(user_id = %self.user_id, at, sent, "replayed from the change log");
                 self.position = Some(self.position.map_or(at, |last| last.max(at)));
                 self.replay = None;
                 mailbox.hold(false);
-                Ok(())
+                Ok(None)
             }
             ReplayStep::Failed(error) => {
                 // The client retries from where it is: nothing is lost.
@@ -252,7 +273,7 @@ impl Connection<'_> {
         }
     }
 
-    async fn on_frame(&mut self, frame: Option<Result<InboundFrame, SocketError>>) -> Step {
+    fn on_frame(&mut self, frame: Option<Result<InboundFrame, SocketError>>) -> Step {
         let frame = match frame {
             None | Some(Err(SocketError::Closed)) => return Err(CloseReason::StreamEnded),
             Some(Err(SocketError::Transport(error))) => {
@@ -263,66 +284,49 @@ impl Connection<'_> {
         };
         self.deadlines.heard_from_client(Instant::now());
         match frame {
-            InboundFrame::Text(text) => self.on_text(&text).await,
+            InboundFrame::Text(text) => self.on_text(&text),
             InboundFrame::Binary { size } if size > self.settings.max_message_size => {
                 Err(CloseReason::MessageTooBig)
             }
-            InboundFrame::Binary { .. } => {
-                self.reply(&ServerMessage::error(
-                    ErrorCode::InvalidMessage,
-                    "binary frames are not supported: send JSON text",
-                ))
-                .await
-            }
-            InboundFrame::Ping(payload) => {
-                outbound::send(
-                    self.socket,
-                    OutboundFrame::Pong(payload),
-                    self.settings.write_timeout,
-                )
-                .await
-            }
-            InboundFrame::Pong => Ok(()),
+            InboundFrame::Binary { .. } => Ok(reply(&ServerMessage::error(
+                ErrorCode::InvalidMessage,
+                "binary frames are not supported: send JSON text",
+            ))),
+            InboundFrame::Ping(payload) => Ok(Some(OutboundFrame::Pong(payload))),
+            InboundFrame::Pong => Ok(None),
             InboundFrame::Close => Err(CloseReason::ClientClosed),
             InboundFrame::TooLarge => Err(CloseReason::MessageTooBig),
         }
     }
 
-    async fn on_text(&mut self, text: &str) -> Step {
+    fn on_text(&mut self, text: &str) -> Step {
         match read_client_message(text, &self.settings) {
-            ClientRequest::Ping => {
-                self.reply(&ServerMessage::Pong {
-                    timestamp: unix_now(),
-                })
-                .await
-            }
-            ClientRequest::Auth { token } => self.on_auth(&token).await,
+            ClientRequest::Ping => Ok(reply(&ServerMessage::Pong {
+                timestamp: unix_now(),
+            })),
+            ClientRequest::Auth { token } => self.on_auth(&token),
             ClientRequest::TooLarge => Err(CloseReason::MessageTooBig),
             ClientRequest::Invalid(why) => {
-                self.reply(&ServerMessage::error(ErrorCode::InvalidMessage, why))
-                    .await
+                Ok(reply(&ServerMessage::error(ErrorCode::InvalidMessage, why)))
             }
         }
     }
 
-    async fn on_auth(&mut self, token: &str) -> Step {
+    fn on_auth(&mut self, token: &str) -> Step {
         if !self.auth_budget.try_spend(Instant::now()) {
             tracing::debug!(user_id = %self.user_id, "websocket auth rate-limited");
-            return self
-                .reply(&ServerMessage::error(
-                    ErrorCode::RateLimited,
-                    "too many auth messages this minute; the current token stays in force",
-                ))
-                .await;
+            return Ok(reply(&ServerMessage::error(
+                ErrorCode::RateLimited,
+                "too many auth messages this minute; the current token stays in force",
+            )));
         }
         match self.authenticator.authenticate(token) {
             Ok(claims) if claims.user_id == self.user_id => {
                 self.deadlines.token_refreshed(claims.expires_at);
                 tracing::debug!(user_id = %self.user_id, expires_at = claims.expires_at, "websocket token refreshed");
-                self.reply(&ServerMessage::AuthOk {
+                Ok(reply(&ServerMessage::AuthOk {
                     expires_at: claims.expires_at,
-                })
-                .await
+                }))
             }
             Ok(claims) => {
                 tracing::warn!(user_id = %self.user_id, other = %claims.user_id, "websocket auth for another subject");
@@ -330,51 +334,35 @@ impl Connection<'_> {
             }
             Err(why) => {
                 tracing::debug!(user_id = %self.user_id, reason = %why, "websocket token refresh rejected");
-                self.reply(&ServerMessage::error(
+                Ok(reply(&ServerMessage::error(
                     ErrorCode::Unauthorized,
                     format!("token rejected ({why}); the current token stays in force"),
-                ))
-                .await
+                )))
             }
         }
     }
 
-    async fn on_timer(&mut self) -> Step {
+    fn on_timer(&mut self) -> Step {
         let now = Instant::now();
         match self.deadlines.due(now) {
             Due::TokenExpired => Err(CloseReason::TokenExpired),
             Due::Silence => Err(CloseReason::PongTimeout),
             Due::Ping => {
                 self.deadlines.pinged(now);
-                outbound::send(
-                    self.socket,
-                    OutboundFrame::Ping,
-                    self.settings.write_timeout,
-                )
-                .await
+                Ok(Some(OutboundFrame::Ping))
             }
-            Due::Nothing => Ok(()),
-        }
-    }
-
-    /// Sends a message built for this connection alone (replay, pong,
-    /// auth_ok, error).
-    async fn reply(&mut self, message: &ServerMessage) -> Step {
-        match outbound::encode(message) {
-            Some(text) => {
-                outbound::send(
-                    self.socket,
-                    OutboundFrame::Text(text),
-                    self.settings.write_timeout,
-                )
-                .await
-            }
-            None => Ok(()),
+            Due::Nothing => Ok(None),
         }
     }
 }
 
-async fn replay_step(replay: &mut Option<Replay>) -> ReplayStep {
+/// The frame of a message built for this connection alone (replay, pong,
+/// auth_ok, error); `None` if it could not be encoded (logged, skipped).
+fn reply(message: &ServerMessage) -> Option<OutboundFrame> {
+    outbound::encode(message).map(OutboundFrame::Text)
+}
+
+async fn replay_step(replay: &mut Option<Box<Replay>>) -> ReplayStep {
     match replay {
         Some(replay) => replay.next().await,
         // The branch is disabled when there is no replay.

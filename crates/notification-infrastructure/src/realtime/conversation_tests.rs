@@ -148,6 +148,45 @@ async fn local<F: Future>(test: F) -> F::Output {
     LocalSet::new().run_until(test).await
 }
 
+/// The most the future of one conversation may take (bytes, test build).
+/// Every open socket holds it for its whole life, idle or not; see
+/// docs/benchmarks/memory-per-socket.md (2026-12-04). The release build's is
+/// about the same as the test build's (1296 and 1288 bytes on 2026-12-04;
+/// 2888 in the release build before).
+const CONVERSATION_FUTURE_LIMIT: usize = 1536;
+
+#[tokio::test]
+async fn the_future_every_open_socket_holds_stays_small() {
+    let settings = RealtimeSettings::default();
+    let hub = Hub::new(&settings);
+    let user = new_user();
+    let conversation = Conversation {
+        registration: hub.register(user).unwrap(),
+        claims: SessionClaims {
+            user_id: user,
+            expires_at: unix_now() + 3600,
+        },
+        settings,
+        authenticator: Arc::new(Tokens::default()),
+        healer: Healer::reading(
+            Hub::new(&settings),
+            notification_domain::MockNotificationRepository::new(),
+        ),
+        start: None,
+        position: None,
+    };
+    let (socket, _client) = connected_pair();
+    // Built, never polled: its size is fixed at compile time.
+    let future = converse(Box::new(socket), conversation);
+    let size = std::mem::size_of_val(&future);
+    println!("conversation future: {size} bytes");
+    assert!(
+        size <= CONVERSATION_FUTURE_LIMIT,
+        "the conversation future takes {size} bytes, more than {CONVERSATION_FUTURE_LIMIT}: \
+         state added to it (or an `await` in a handler) costs every idle socket"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn pings_go_out_every_interval_and_any_answer_keeps_the_connection() {
     local(async {

@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use futures_util::FutureExt;
+
 use notification_application::realtime::{
     AdmittedConnection, ClientSocket, ConnectionGate, ConnectionRequest, RealtimeSettings, Refusal,
     Resume, SessionAuthenticator,
@@ -83,9 +85,9 @@ impl ConnectionGate for HubGate {
         Ok(AdmittedConnection::new(
             user_id,
             move |socket: Box<dyn ClientSocket>| {
-                Box::pin(async move {
-                    converse(socket, conversation).await;
-                })
+                // `map`, not an `async` block around `converse`: a block
+                // would hold its captures beside the future they move into.
+                Box::pin(converse(socket, conversation).map(|_reason| ()))
             },
         ))
     }
