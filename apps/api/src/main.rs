@@ -11,6 +11,12 @@ use notification_api::{telemetry, Application, Settings, StartupError};
 use notification_infrastructure::{storage, tls};
 use notification_presentation::auth::TokenIssuer;
 
+/// jemalloc rather than glibc's malloc: buffers and messages are allocated
+/// on one thread and freed on another (HTTP workers, the runtime, the
+/// writer), which glibc serves from its shared arenas.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Exit code for configuration errors (as clap uses for bad flags).
 const EXIT_BAD_CONFIG: u8 = 2;
 
