@@ -9,6 +9,10 @@
 #   docker run -p 8080:8080 -v notifications:/var/lib/notification notification-api
 
 FROM rust:1.95-slim-bookworm AS build
+# jemalloc (the binary's allocator) is built from C sources with make.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends make \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
 # The registry and target caches survive between builds on the same builder;
