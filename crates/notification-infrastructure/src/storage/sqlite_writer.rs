@@ -44,6 +44,7 @@ pub(crate) fn open(path: &Path, busy_timeout: Duration) -> rusqlite::Result<Conn
     connection.pragma_update(None, "foreign_keys", "ON")?;
     connection.pragma_update(None, "temp_store", "MEMORY")?;
     connection.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)?;
+    connection.pragma_update(None, "mmap_size", 256 * 1024 * 1024)?;
     connection.set_prepared_statement_cache_capacity(CACHED_STATEMENTS);
     Ok(connection)
 }
